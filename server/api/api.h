@@ -1,0 +1,58 @@
+/*
+ * The API's route table and every handler. One file per resource; each
+ * handler decodes and validates, calls domain/ and db/, and renders.
+ */
+#ifndef CABINET_API_H
+#define CABINET_API_H
+
+#include <stddef.h>
+
+#include "http/http.h"
+
+extern const struct http_route api_routes[];
+extern const size_t api_nroutes;
+
+/* ops.c */
+enum outcome api_healthz(struct http_ctx *ctx);
+enum outcome api_readyz(struct http_ctx *ctx);
+enum outcome api_metrics(struct http_ctx *ctx);
+enum outcome api_config(struct http_ctx *ctx);
+
+/* session.c */
+enum outcome api_session_create(struct http_ctx *ctx);
+enum outcome api_session_delete(struct http_ctx *ctx);
+enum outcome api_me(struct http_ctx *ctx);
+enum outcome api_me_activity(struct http_ctx *ctx);
+
+/* users.c */
+enum outcome api_users_list(struct http_ctx *ctx);
+enum outcome api_users_create(struct http_ctx *ctx);
+enum outcome api_users_get(struct http_ctx *ctx);
+enum outcome api_users_update(struct http_ctx *ctx);
+
+/* tokens.c */
+enum outcome api_tokens_list(struct http_ctx *ctx);
+enum outcome api_tokens_create(struct http_ctx *ctx);
+enum outcome api_tokens_delete(struct http_ctx *ctx);
+
+/* services.c */
+enum outcome api_services_list(struct http_ctx *ctx);
+enum outcome api_services_create(struct http_ctx *ctx);
+enum outcome api_services_get(struct http_ctx *ctx);
+enum outcome api_services_update(struct http_ctx *ctx);
+enum outcome api_services_delete(struct http_ctx *ctx);
+enum outcome api_services_impact(struct http_ctx *ctx);
+
+/* models.c */
+enum outcome api_models_list(struct http_ctx *ctx);
+enum outcome api_models_create(struct http_ctx *ctx);
+enum outcome api_models_get(struct http_ctx *ctx);
+enum outcome api_models_update(struct http_ctx *ctx);
+
+/* changes.c */
+enum outcome api_changes_list(struct http_ctx *ctx);
+enum outcome api_changes_create(struct http_ctx *ctx);
+enum outcome api_changes_get(struct http_ctx *ctx);
+enum outcome api_changes_update(struct http_ctx *ctx);
+
+#endif

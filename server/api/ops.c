@@ -1,0 +1,58 @@
+/* Operations: liveness, readiness, metrics, and what the UI needs first. */
+#include <string.h>
+
+#include "api/api.h"
+#include "config.h"
+#include "http/server.h"
+
+#ifndef CABINET_VERSION
+#define CABINET_VERSION "0.1.0"
+#endif
+
+enum outcome
+api_healthz(struct http_ctx *ctx)
+{
+    http_reply(ctx, 200, json_pack("{s:s}", "status", "ok"));
+    return OK;
+}
+
+enum outcome
+api_readyz(struct http_ctx *ctx)
+{
+    struct db_pool *pool = http_server_pool(ctx);
+    struct db *db = NULL;
+    enum outcome rc;
+
+    if ((rc = db_acquire(pool, &db)) == OK) {
+        rc = db_ping(db);
+        db_release(pool, db);
+    }
+    if (rc != OK)
+        return http_fail(ctx, ERR_UNAVAILABLE, "the database does not answer");
+    http_reply(ctx, 200, json_pack("{s:s, s:s}", "status", "ok", "database", "ok"));
+    return OK;
+}
+
+enum outcome
+api_metrics(struct http_ctx *ctx)
+{
+    struct strbuf sb = STRBUF_INIT;
+    enum outcome rc;
+
+    http_server_metrics(ctx, &sb);
+    rc = strbuf_failed(&sb) ? ERR_INTERNAL
+                            : http_reply_raw(ctx, 200, "text/plain; version=0.0.4; charset=utf-8",
+                                             strbuf_str(&sb), sb.len);
+    strbuf_free(&sb);
+    return rc;
+}
+
+enum outcome
+api_config(struct http_ctx *ctx)
+{
+    http_reply(ctx, 200,
+               json_pack("{s:s, s:s, s:s, s:s}", "product", "Cabinet", "version",
+                         CABINET_VERSION, "support_contact", config->support_contact,
+                         "base_url", config->base_url));
+    return OK;
+}

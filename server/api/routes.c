@@ -1,0 +1,45 @@
+/* The route table: every path Cabinet answers, who may call it, and how. */
+#include "api/api.h"
+#include "domain/role.h"
+
+#define V1 "/api/v1"
+
+const struct http_route api_routes[] = {
+    {{"GET", "/healthz"}, api_healthz, HTTP_PUBLIC | HTTP_NO_DB, 0},
+    {{"GET", "/readyz"}, api_readyz, HTTP_PUBLIC | HTTP_NO_DB, 0},
+    {{"GET", "/metrics"}, api_metrics, HTTP_PUBLIC | HTTP_NO_DB, 0},
+    {{"GET", V1 "/config"}, api_config, HTTP_PUBLIC | HTTP_NO_DB, 0},
+
+    {{"POST", V1 "/session"}, api_session_create, HTTP_PUBLIC, 0},
+    {{"DELETE", V1 "/session"}, api_session_delete, 0, 0},
+    {{"GET", V1 "/me"}, api_me, 0, 0},
+    {{"GET", V1 "/me/activity"}, api_me_activity, 0, 0},
+
+    {{"GET", V1 "/tokens"}, api_tokens_list, 0, 0},
+    {{"POST", V1 "/tokens"}, api_tokens_create, 0, 0},
+    {{"DELETE", V1 "/tokens/{id}"}, api_tokens_delete, 0, 0},
+
+    {{"GET", V1 "/users"}, api_users_list, 0, ROLE_ADMIN},
+    {{"POST", V1 "/users"}, api_users_create, 0, ROLE_ADMIN},
+    {{"GET", V1 "/users/{id}"}, api_users_get, HTTP_DEFER_ROLE, ROLE_ADMIN},
+    {{"PATCH", V1 "/users/{id}"}, api_users_update, HTTP_DEFER_ROLE, ROLE_ADMIN},
+
+    {{"GET", V1 "/services"}, api_services_list, 0, 0},
+    {{"POST", V1 "/services"}, api_services_create, 0, ROLE_ADMIN},
+    {{"GET", V1 "/services/{name}"}, api_services_get, 0, 0},
+    {{"PATCH", V1 "/services/{name}"}, api_services_update, HTTP_DEFER_ROLE, ROLE_ADMIN},
+    {{"DELETE", V1 "/services/{name}"}, api_services_delete, HTTP_DEFER_ROLE, ROLE_ADMIN},
+    {{"GET", V1 "/services/{name}/impact"}, api_services_impact, 0, 0},
+
+    {{"GET", V1 "/models"}, api_models_list, 0, 0},
+    {{"POST", V1 "/models"}, api_models_create, 0, ROLE_ADMIN},
+    {{"GET", V1 "/models/{name}"}, api_models_get, 0, 0},
+    {{"PATCH", V1 "/models/{name}"}, api_models_update, HTTP_DEFER_ROLE, ROLE_ADMIN},
+
+    {{"GET", V1 "/changes"}, api_changes_list, 0, 0},
+    {{"POST", V1 "/changes"}, api_changes_create, 0, 0},
+    {{"GET", V1 "/changes/{id}"}, api_changes_get, 0, 0},
+    {{"PATCH", V1 "/changes/{id}"}, api_changes_update, 0, 0},
+};
+
+const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

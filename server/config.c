@@ -1,0 +1,173 @@
+#include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum config_type { CONFIG_STR, CONFIG_INT, CONFIG_BOOL };
+
+struct config_item {
+    const char *env;
+    const char *flag;
+    enum config_type type;
+    size_t offset;
+    const char *def;
+    int min, max; /* for CONFIG_INT */
+};
+
+#define CONFIG_AT(field) offsetof(struct config, field)
+
+static const struct config_item config_items[] = {
+    {"CABINET_DATABASE_URL", "--database-url", CONFIG_STR, CONFIG_AT(database_url),
+     "postgresql:///cabinet", 0, 0},
+    {"CABINET_LISTEN", "--listen", CONFIG_STR, CONFIG_AT(listen), "127.0.0.1:8080", 0, 0},
+    {"CABINET_BASE_URL", "--base-url", CONFIG_STR, CONFIG_AT(base_url), "", 0, 0},
+    {"CABINET_WEB_ROOT", "--web-root", CONFIG_STR, CONFIG_AT(web_root), "web", 0, 0},
+    {"CABINET_SQL_DIR", "--sql-dir", CONFIG_STR, CONFIG_AT(sql_dir), "sql", 0, 0},
+    {"CABINET_SERVER_KEY_FILE", "--server-key-file", CONFIG_STR, CONFIG_AT(server_key_file),
+     "cabinet-server.key", 0, 0},
+    {"CABINET_SUPPORT_CONTACT", "--support-contact", CONFIG_STR, CONFIG_AT(support_contact),
+     "", 0, 0},
+    {"CABINET_LOG_FORMAT", "--log-format", CONFIG_STR, CONFIG_AT(log_format), "text", 0, 0},
+    {"CABINET_THREADS", "--threads", CONFIG_INT, CONFIG_AT(threads), "64", 2, 4096},
+    {"CABINET_DB_POOL", "--db-pool", CONFIG_INT, CONFIG_AT(db_pool), "8", 1, 512},
+    {"CABINET_SESSION_HOURS", "--session-hours", CONFIG_INT, CONFIG_AT(session_hours), "12",
+     1, 24 * 90},
+    {"CABINET_COOKIE_SECURE", "--cookie-secure", CONFIG_BOOL, CONFIG_AT(cookie_secure),
+     "false", 0, 0},
+};
+
+#define CONFIG_N (sizeof config_items / sizeof config_items[0])
+
+static struct config config_value;
+const struct config *config = &config_value;
+
+static int
+config_set(const struct config_item *it, const char *value, const char *from)
+{
+    char *base = (char *)&config_value + it->offset;
+    char *end;
+    long n;
+
+    switch (it->type) {
+    case CONFIG_STR: {
+        char *copy = strdup(value);
+        if (copy == NULL)
+            return -1;
+        free(*(char **)(void *)base);
+        *(char **)(void *)base = copy;
+        return 0;
+    }
+    case CONFIG_INT:
+        n = strtol(value, &end, 10);
+        if (*value == '\0' || *end != '\0' || n < it->min || n > it->max) {
+            fprintf(stderr, "cabinet: %s must be a whole number from %d to %d, not \"%s\"\n",
+                    from, it->min, it->max, value);
+            return -1;
+        }
+        *(int *)(void *)base = (int)n;
+        return 0;
+    case CONFIG_BOOL:
+        if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0 || strcmp(value, "yes") == 0) {
+            *(bool *)(void *)base = true;
+        } else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0 ||
+                   strcmp(value, "no") == 0 || *value == '\0') {
+            *(bool *)(void *)base = false;
+        } else {
+            fprintf(stderr, "cabinet: %s must be true or false, not \"%s\"\n", from, value);
+            return -1;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+int
+config_load(int *argc, char **argv)
+{
+    size_t i;
+    int r, w;
+
+    for (i = 0; i < CONFIG_N; i++) {
+        const char *env = getenv(config_items[i].env);
+        if (config_set(&config_items[i], env ? env : config_items[i].def,
+                       config_items[i].env) != 0)
+            return -1;
+    }
+    for (r = w = 1; r < *argc; r++) {
+        const char *arg = argv[r];
+        const struct config_item *it = NULL;
+        const char *value = NULL;
+
+        for (i = 0; i < CONFIG_N && it == NULL; i++) {
+            size_t n = strlen(config_items[i].flag);
+            if (strncmp(arg, config_items[i].flag, n) != 0)
+                continue;
+            if (arg[n] == '=') {
+                it = &config_items[i];
+                value = arg + n + 1;
+            } else if (arg[n] == '\0') {
+                it = &config_items[i];
+            }
+        }
+        if (it == NULL) {
+            argv[w++] = argv[r];
+            continue;
+        }
+        if (value == NULL && it->type == CONFIG_BOOL)
+            value = "true";
+        if (value == NULL) {
+            if (r + 1 >= *argc) {
+                fprintf(stderr, "cabinet: %s needs a value\n", it->flag);
+                return -1;
+            }
+            value = argv[++r];
+        }
+        if (config_set(it, value, it->flag) != 0)
+            return -1;
+    }
+    *argc = w;
+    argv[w] = NULL;
+    if (strcmp(config_value.log_format, "text") != 0 &&
+        strcmp(config_value.log_format, "json") != 0) {
+        fprintf(stderr, "cabinet: CABINET_LOG_FORMAT must be text or json\n");
+        return -1;
+    }
+    if (config_value.base_url[0] == '\0') {
+        char *url;
+        if (asprintf(&url, "http://%s", config_value.listen) < 0)
+            return -1;
+        free(config_value.base_url);
+        config_value.base_url = url;
+    }
+    /* links are built by appending paths */
+    for (size_t n = strlen(config_value.base_url); n > 0 && config_value.base_url[n - 1] == '/';
+         n--)
+        config_value.base_url[n - 1] = '\0';
+    return 0;
+}
+
+void
+config_free(void)
+{
+    size_t i;
+
+    for (i = 0; i < CONFIG_N; i++)
+        if (config_items[i].type == CONFIG_STR) {
+            char **p = (char **)(void *)((char *)&config_value + config_items[i].offset);
+            free(*p);
+            *p = NULL;
+        }
+}
+
+void
+config_usage(void)
+{
+    size_t i;
+
+    fprintf(stderr, "settings (environment variable, flag, default):\n");
+    for (i = 0; i < CONFIG_N; i++)
+        fprintf(stderr, "  %-26s %-20s %s\n", config_items[i].env, config_items[i].flag,
+                config_items[i].def);
+}

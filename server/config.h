@@ -1,0 +1,38 @@
+/*
+ * Configuration: each setting comes from its environment variable or its
+ * --flag (the flag wins), checked once at start-up; bad values stop the
+ * program before it serves. The one global, fixed before any thread starts
+ * and read-only afterwards.
+ */
+#ifndef CABINET_CONFIG_H
+#define CABINET_CONFIG_H
+
+#include <stdbool.h>
+
+struct config {
+    char *database_url;
+    char *listen;
+    char *base_url;
+    char *web_root;
+    char *sql_dir;
+    char *server_key_file;
+    char *support_contact;
+    char *log_format;
+    int threads;
+    int db_pool;
+    int session_hours;
+    bool cookie_secure;
+};
+
+extern const struct config *config;
+
+/* Reads the environment and the flags in argv (removing the ones it takes,
+ * so that argc/argv keep only the command's own words). Returns 0, or -1
+ * after printing what is wrong to stderr. */
+int config_load(int *argc, char **argv);
+/* Frees what config_load allocated. */
+void config_free(void);
+/* Prints the variables, flags and defaults to stderr. */
+void config_usage(void);
+
+#endif

@@ -1,0 +1,156 @@
+#include "db/db_auth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db_audit.h"
+#include "db/db_internal.h"
+
+static const char SQL_SESSION[] =
+    "SELECT u.id, u.email, u.name, array_to_string(u.roles, ','), s.id, s.csrf_token"
+    " FROM sessions s JOIN users u ON u.id = s.user_id"
+    " WHERE s.token_hash = decode($1, 'hex') AND s.expires_at > now() AND NOT u.disabled";
+static const char SQL_TOKEN[] =
+    "UPDATE api_tokens t SET last_used_at = now()"
+    " FROM users u"
+    " WHERE t.token_hash = decode($1, 'hex') AND t.revoked_at IS NULL"
+    " AND u.id = t.user_id AND NOT u.disabled"
+    " RETURNING u.id, u.email, u.name, array_to_string(u.roles, ','), t.id, t.scope";
+static const char SQL_LOCKOUT[] =
+    "SELECT count(*), COALESCE(ceil(extract(epoch FROM"
+    "  min(f.at) + interval '15 minutes' - now()))::int, 0)"
+    " FROM (SELECT at FROM login_failures"
+    "       WHERE email = lower($1) AND at > now() - interval '15 minutes'"
+    "       ORDER BY at DESC LIMIT 5) f";
+static const char SQL_FAILED[] =
+    "WITH f AS (INSERT INTO login_failures (email) VALUES (lower($1)))"
+    " INSERT INTO audit_log (actor, action, entity, entity_id, data)"
+    " VALUES ('system', 'session.login_failed', 'session', lower($1), '{}')";
+static const char SQL_ACCOUNT[] =
+    "SELECT id, password_hash, disabled FROM users WHERE lower(email) = lower($1)";
+static const char SQL_LOGIN[] =
+    "WITH s AS (INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at)"
+    "           VALUES (decode($1, 'hex'), $2, $3, now() + make_interval(hours => $4::int))"
+    "           RETURNING id),"
+    " clear AS (DELETE FROM login_failures f USING users u"
+    "           WHERE u.id = $2 AND f.email = lower(u.email)),"
+    " gone AS (DELETE FROM sessions WHERE expires_at < now() - interval '1 day'),"
+    " a AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"
+    "       SELECT 'user:' || $2, 'session.login', 'user', $2::text,"
+    "              json_build_object('session', s.id)::jsonb FROM s)"
+    " SELECT json_build_object('user', user_doc(u), 'csrf_token', $3::text)"
+    " FROM users u WHERE u.id = $2";
+static const char SQL_LOGOUT[] =
+    "WITH d AS (DELETE FROM sessions WHERE id = $1 RETURNING id)"
+    " INSERT INTO audit_log (actor, action, entity, entity_id, data)"
+    " SELECT 'user:' || $2, 'session.logout', 'user', $2::text,"
+    "        json_build_object('session', d.id)::jsonb FROM d";
+
+static enum outcome
+db_auth_principal(struct db *db, const char *sql, const char *hash_hex, bool token,
+                  struct db_principal *out)
+{
+    PGresult *res;
+    enum outcome rc;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = db_run(db, sql, 1, &hash_hex, &res)) != OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return ERR_NOT_FOUND;
+    }
+    out->user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    snprintf(out->email, sizeof out->email, "%s", PQgetvalue(res, 0, 1));
+    snprintf(out->name, sizeof out->name, "%s", PQgetvalue(res, 0, 2));
+    snprintf(out->roles, sizeof out->roles, "%s", PQgetvalue(res, 0, 3));
+    if (token) {
+        out->token_id = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+        snprintf(out->scope, sizeof out->scope, "%s", PQgetvalue(res, 0, 5));
+    } else {
+        out->session_id = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+        snprintf(out->csrf, sizeof out->csrf, "%s", PQgetvalue(res, 0, 5));
+    }
+    PQclear(res);
+    return OK;
+}
+
+enum outcome
+db_auth_session(struct db *db, const char *hash_hex, struct db_principal *out)
+{
+    return db_auth_principal(db, SQL_SESSION, hash_hex, false, out);
+}
+
+enum outcome
+db_auth_token(struct db *db, const char *hash_hex, struct db_principal *out)
+{
+    return db_auth_principal(db, SQL_TOKEN, hash_hex, true, out);
+}
+
+enum outcome
+db_auth_lockout(struct db *db, const char *email, int *locked_for)
+{
+    PGresult *res;
+    enum outcome rc;
+
+    *locked_for = 0;
+    if ((rc = db_run(db, SQL_LOCKOUT, 1, &email, &res)) != OK)
+        return rc;
+    if (atoi(PQgetvalue(res, 0, 0)) >= 5) {
+        *locked_for = atoi(PQgetvalue(res, 0, 1));
+        if (*locked_for < 1)
+            *locked_for = 1;
+    }
+    PQclear(res);
+    return OK;
+}
+
+enum outcome
+db_auth_failed(struct db *db, const char *email)
+{
+    return db_exec(db, SQL_FAILED, 1, &email, NULL);
+}
+
+enum outcome
+db_auth_account(struct db *db, const char *email, int64_t *user_id, char *hash,
+                size_t hash_size, bool *disabled)
+{
+    PGresult *res;
+    enum outcome rc;
+
+    if ((rc = db_run(db, SQL_ACCOUNT, 1, &email, &res)) != OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return ERR_NOT_FOUND;
+    }
+    *user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    snprintf(hash, hash_size, "%s", PQgetvalue(res, 0, 1));
+    *disabled = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+    PQclear(res);
+    return OK;
+}
+
+enum outcome
+db_auth_login(struct db *db, int64_t user_id, const char *hash_hex, const char *csrf,
+              int hours, json_t **out)
+{
+    char uid[24], h[16];
+    const char *params[4] = {hash_hex, uid, csrf, h};
+
+    snprintf(uid, sizeof uid, "%lld", (long long)user_id);
+    snprintf(h, sizeof h, "%d", hours);
+    return db_json(db, SQL_LOGIN, 4, params, out);
+}
+
+enum outcome
+db_auth_logout(struct db *db, int64_t session_id, int64_t user_id)
+{
+    char sid[24], uid[24];
+    const char *params[2] = {sid, uid};
+
+    snprintf(sid, sizeof sid, "%lld", (long long)session_id);
+    snprintf(uid, sizeof uid, "%lld", (long long)user_id);
+    return db_exec(db, SQL_LOGOUT, 2, params, NULL);
+}

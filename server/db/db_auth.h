@@ -1,0 +1,48 @@
+/*
+ * Who is calling: sessions (the browser's cookie) and API tokens, looked up
+ * by the SHA-256 of the secret the client holds; and the login lockout.
+ * Thread-safe per connection.
+ */
+#ifndef CABINET_DB_AUTH_H
+#define CABINET_DB_AUTH_H
+
+#include <stdbool.h>
+#include <jansson.h>
+#include <stdint.h>
+
+#include "db/db.h"
+
+struct db_principal {
+    int64_t user_id;
+    char email[256];
+    char name[256];
+    char roles[128]; /* comma-separated granted roles */
+    int64_t session_id; /* 0 for a token */
+    int64_t token_id;   /* 0 for a session */
+    char csrf[64];      /* sessions only */
+    char scope[8];      /* tokens only: full | feed */
+};
+
+/* The live session whose token hashes to hash_hex, for an enabled user;
+ * ERR_NOT_FOUND otherwise. */
+enum outcome db_auth_session(struct db *db, const char *hash_hex, struct db_principal *out);
+/* Likewise for an unrevoked API token (and notes when it was last used). */
+enum outcome db_auth_token(struct db *db, const char *hash_hex, struct db_principal *out);
+
+/* For a login attempt on email: *locked_for is 0 when the attempt may go on,
+ * else the seconds until the oldest of five failures in 15 min expires. */
+enum outcome db_auth_lockout(struct db *db, const char *email, int *locked_for);
+/* Records a failed login for email (and the audit entry). */
+enum outcome db_auth_failed(struct db *db, const char *email);
+/* The id, password hash and disabled flag of the account with this e-mail
+ * (any case); ERR_NOT_FOUND when none. */
+enum outcome db_auth_account(struct db *db, const char *email, int64_t *user_id,
+                             char *hash, size_t hash_size, bool *disabled);
+/* Makes a session for user_id and returns {user, csrf_token} in *out (new
+ * reference); audit entry "session.login". */
+enum outcome db_auth_login(struct db *db, int64_t user_id, const char *hash_hex,
+                           const char *csrf, int hours, json_t **out);
+/* Ends the session (audit entry "session.logout"). */
+enum outcome db_auth_logout(struct db *db, int64_t session_id, int64_t user_id);
+
+#endif

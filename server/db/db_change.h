@@ -1,0 +1,72 @@
+/*
+ * Changes: creating, reading, listing and editing them, with their services,
+ * the content of every version, their audit entries and the idempotency
+ * records of POST /changes. A change is read as {"doc": change document,
+ * "rev": its row revision, "gate_token": …}. Thread-safe per connection.
+ */
+#ifndef CABINET_DB_CHANGE_H
+#define CABINET_DB_CHANGE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "db/db.h"
+
+/* The stored form of a change's content (all strings; NULL = SQL NULL). */
+struct db_change_content {
+    const char *title;
+    const char *description;
+    const char *model;
+    const char *services;  /* JSON array of names */
+    const char *win_start; /* both NULL: no window */
+    const char *win_end;
+    const char *business_impact;
+    const char *implementation_plan;
+    const char *backout_plan;
+    const char *test_plan;
+    const char *external_ref;
+    const char *content_hash;
+    const char *canonical; /* the canonical JSON the hash is taken over */
+};
+
+struct db_change_filter {
+    const char *states; /* comma-separated */
+    const char *model;
+    const char *service;
+    const char *from;
+    const char *to;
+    const char *q;
+    const char *requester; /* id or e-mail */
+    int64_t before;        /* cursor: ids below it; 0 = from the newest */
+    int limit;
+};
+
+/* Inserts a draft with its services, version 1 and audit entry; *id is its
+ * id. The caller holds the transaction. */
+enum outcome db_change_insert(struct db *db, int64_t user_id, const char *source,
+                              const struct db_change_content *c, const char *gate_token,
+                              int64_t *id);
+/* {"doc","rev","gate_token"} of the change; ERR_NOT_FOUND when none. */
+enum outcome db_change_get(struct db *db, int64_t id, json_t **out);
+/* Edits a draft whose row revision is still rev: new content, version + 1,
+ * rev + 1, the version's content and an audit entry naming `changed` (a
+ * JSON array of field names). ERR_NOT_FOUND when the change moved on (its
+ * rev or state changed) meanwhile. */
+enum outcome db_change_update(struct db *db, const char *actor, int64_t id, int64_t rev,
+                              const struct db_change_content *c, const char *changed);
+/* Changes matching f, newest first: an array of {"doc","rev","gate_token"}. */
+enum outcome db_change_list(struct db *db, const struct db_change_filter *f, json_t **out);
+
+/* True-ish: OK when the model exists, ERR_NOT_FOUND when not. */
+enum outcome db_change_model_exists(struct db *db, const char *model);
+
+/* The stored response to (user, key): request hash, status, Location and
+ * body (malloc'd, caller frees). ERR_NOT_FOUND when the key is new. */
+enum outcome db_idem_get(struct db *db, int64_t user_id, const char *key,
+                         char hash[65], int *status, char **location, char **response);
+/* Records the response to (user, key) in the caller's transaction;
+ * ERR_CONFLICT when another request took the key first. */
+enum outcome db_idem_put(struct db *db, int64_t user_id, const char *key, const char *hash,
+                         int status, const char *location, const char *response);
+
+#endif

@@ -1,0 +1,128 @@
+#include "db/db_user.h"
+
+#include <stdio.h>
+
+#include "db/db_internal.h"
+
+static const char SQL_CREATE[] =
+    "WITH u AS (INSERT INTO users (email, name, password_hash, roles)"
+    "           VALUES ($2, $3, $4, $5::text[]) RETURNING *),"
+    " a AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"
+    "       SELECT $1, 'user.created', 'user', u.id::text,"
+    "              jsonb_build_object('email', u.email, 'name', u.name, 'roles', u.roles)"
+    "       FROM u)"
+    " SELECT user_doc(u) FROM u";
+static const char SQL_GET[] = "SELECT user_doc(u) FROM users u WHERE u.id = $1";
+static const char SQL_LIST[] =
+    "SELECT user_doc(u) FROM users u WHERE u.id > $1 ORDER BY u.id LIMIT $2";
+static const char SQL_UPDATE[] =
+    "WITH u AS (UPDATE users SET"
+    "             name = COALESCE($3, name),"
+    "             roles = COALESCE($4::text[], roles),"
+    "             password_hash = COALESCE($5, password_hash),"
+    "             disabled = COALESCE($6::boolean, disabled),"
+    "             updated_at = now()"
+    "           WHERE id = $2 RETURNING *),"
+    " s AS (DELETE FROM sessions WHERE user_id IN"
+    "       (SELECT id FROM u WHERE $5 IS NOT NULL OR u.disabled)),"
+    " a AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"
+    "       SELECT $1, 'user.updated', 'user', u.id::text,"
+    "              jsonb_strip_nulls(jsonb_build_object('name', $3::text,"
+    "                  'roles', $4::text[], 'password_changed', $5 IS NOT NULL,"
+    "                  'disabled', $6::boolean))"
+    "       FROM u)"
+    " SELECT user_doc(u) FROM u";
+static const char SQL_TOKEN_CREATE[] =
+    "WITH t AS (INSERT INTO api_tokens (user_id, name, scope, token_hash)"
+    "           VALUES ($1, $2, $3, decode($4, 'hex')) RETURNING *),"
+    " a AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"
+    "       SELECT 'user:' || t.user_id, 'token.created', 'token', t.id::text,"
+    "              jsonb_build_object('name', t.name, 'scope', t.scope) FROM t)"
+    " SELECT token_doc(t) FROM t";
+static const char SQL_TOKEN_LIST[] =
+    "SELECT token_doc(t) FROM api_tokens t"
+    " WHERE t.user_id = $1 AND t.revoked_at IS NULL ORDER BY t.id DESC";
+static const char SQL_TOKEN_REVOKE[] =
+    "WITH t AS (UPDATE api_tokens SET revoked_at = now()"
+    "           WHERE id = $2 AND user_id = $1 AND revoked_at IS NULL RETURNING *)"
+    " INSERT INTO audit_log (actor, action, entity, entity_id, data)"
+    " SELECT 'user:' || t.user_id, 'token.revoked', 'token', t.id::text,"
+    "        jsonb_build_object('name', t.name) FROM t";
+
+enum outcome
+db_user_create(struct db *db, const char *actor, const char *email, const char *name,
+               const char *pwhash, const char *roles, json_t **out)
+{
+    const char *params[5] = {actor, email, name, pwhash, roles};
+
+    return db_json(db, SQL_CREATE, 5, params, out);
+}
+
+enum outcome
+db_user_get(struct db *db, int64_t id, json_t **out)
+{
+    char sid[24];
+    const char *params[1] = {sid};
+
+    snprintf(sid, sizeof sid, "%lld", (long long)id);
+    return db_json(db, SQL_GET, 1, params, out);
+}
+
+enum outcome
+db_user_list(struct db *db, int64_t after, int limit, json_t **out)
+{
+    char a[24], l[16];
+    const char *params[2] = {a, l};
+
+    snprintf(a, sizeof a, "%lld", (long long)after);
+    snprintf(l, sizeof l, "%d", limit);
+    return db_json_list(db, SQL_LIST, 2, params, out);
+}
+
+enum outcome
+db_user_update(struct db *db, const char *actor, int64_t id, const char *name,
+               const char *roles, const char *pwhash, int disabled, json_t **out)
+{
+    char sid[24];
+    const char *params[6] = {actor, sid, name, roles, pwhash,
+                             disabled < 0 ? NULL : disabled ? "true" : "false"};
+
+    snprintf(sid, sizeof sid, "%lld", (long long)id);
+    return db_json(db, SQL_UPDATE, 6, params, out);
+}
+
+enum outcome
+db_token_create(struct db *db, int64_t user_id, const char *name, const char *scope,
+                const char *hash_hex, json_t **out)
+{
+    char uid[24];
+    const char *params[4] = {uid, name, scope, hash_hex};
+
+    snprintf(uid, sizeof uid, "%lld", (long long)user_id);
+    return db_json(db, SQL_TOKEN_CREATE, 4, params, out);
+}
+
+enum outcome
+db_token_list(struct db *db, int64_t user_id, json_t **out)
+{
+    char uid[24];
+    const char *params[1] = {uid};
+
+    snprintf(uid, sizeof uid, "%lld", (long long)user_id);
+    return db_json_list(db, SQL_TOKEN_LIST, 1, params, out);
+}
+
+enum outcome
+db_token_revoke(struct db *db, int64_t user_id, int64_t id)
+{
+    char uid[24], tid[24];
+    const char *params[2] = {uid, tid};
+    long n = 0;
+    enum outcome rc;
+
+    snprintf(uid, sizeof uid, "%lld", (long long)user_id);
+    snprintf(tid, sizeof tid, "%lld", (long long)id);
+    if ((rc = db_exec(db, SQL_TOKEN_REVOKE, 2, params, &n)) != OK)
+        return rc;
+    return n == 1 ? OK : ERR_NOT_FOUND;
+}

@@ -1,0 +1,145 @@
+/*
+ * The request context handed to every API handler, and the helpers handlers
+ * use to read the request and shape the reply. Handlers never touch CivetWeb
+ * directly. A context lives on one worker thread for one request.
+ *
+ * A handler returns OK after http_reply(), or an error outcome; the detail
+ * and the fields at fault travel in the context (http_fail, http_field).
+ */
+#ifndef CABINET_HTTP_H
+#define CABINET_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db/db.h"
+#include "domain/fielderr.h"
+#include "domain/outcome.h"
+#include "domain/strbuf.h"
+#include "http/router.h"
+
+struct mg_connection;
+
+#define HTTP_BODY_MAX (1024 * 1024)
+
+struct http_user {
+    int64_t id;
+    char email[256];
+    char name[256];
+    unsigned roles;       /* enum role bits */
+    int64_t session_id;   /* cookie login */
+    int64_t token_id;     /* bearer token */
+    char csrf[64];
+    bool feed_only;
+};
+
+struct http_server;
+
+struct http_ctx {
+    struct mg_connection *conn;
+    struct http_server *server;
+    const char *method;
+    const char *path;
+    const char *query;
+    struct router_match match;
+    unsigned route_roles;  /* roles the route admits; 0 = any signed-in user */
+    struct db *db;
+    bool authed;
+    struct http_user user;
+
+    /* the request body, read before the handler runs */
+    char *body;
+    size_t body_len;
+    bool body_too_large;
+
+    /* the reply */
+    int status;
+    json_t *reply;
+    struct strbuf headers; /* extra "Name: value\r\n" lines */
+    const char *raw_type;  /* with raw_body: a non-JSON reply */
+    char *raw_body;
+    size_t raw_len;
+
+    /* an error */
+    char detail[512];
+    struct fielderr fe;
+    int retry_after;
+
+    char actor[32];
+};
+
+typedef enum outcome (*http_handler)(struct http_ctx *ctx);
+
+enum http_route_flags {
+    HTTP_PUBLIC = 1u << 0,     /* no login needed */
+    HTTP_FEED = 1u << 1,       /* a feed-scope token may call it */
+    HTTP_NO_DB = 1u << 2,      /* needs no database connection */
+    HTTP_DEFER_ROLE = 1u << 3, /* the handler calls http_authorize itself */
+};
+
+struct http_route {
+    struct router_route r; /* first: the router reads the table through it */
+    http_handler handler;
+    unsigned flags;
+    unsigned roles; /* enum role bits admitted; 0 = any signed-in user */
+};
+
+/* The i-th {placeholder} of the route's pattern. */
+const char *http_param(const struct http_ctx *ctx, int i);
+/* A request header, or NULL. */
+const char *http_header(const struct http_ctx *ctx, const char *name);
+/* Copies the decoded query parameter into buf: 1 when present, 0 when
+ * absent, -1 when longer than size allows. */
+int http_query(const struct http_ctx *ctx, const char *name, char *buf, size_t size);
+
+/* The body as a JSON object (new reference in *out): ERR_MEDIA_TYPE unless
+ * application/json, ERR_TOO_LARGE over 1 MiB, ERR_MALFORMED unless it parses
+ * to an object. An empty body is {} when empty_ok. */
+enum outcome http_body(struct http_ctx *ctx, bool empty_ok, json_t **out);
+
+/* Records the detail of an error and returns rc. */
+enum outcome http_fail(struct http_ctx *ctx, enum outcome rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Records a field at fault (the request goes on being checked). */
+void http_field(struct http_ctx *ctx, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* ERR_INVALID with a summary detail when fields were recorded, else OK. */
+enum outcome http_fields_ok(struct http_ctx *ctx);
+/* ERR_INVALID naming each key of obj not in the NULL-terminated list. */
+enum outcome http_known_fields(struct http_ctx *ctx, const json_t *obj,
+                               const char *const *allowed);
+
+/* Sets the reply; takes the reference to body (NULL for no body). */
+void http_reply(struct http_ctx *ctx, int status, json_t *body);
+/* Sets a reply that is not JSON; copies body. */
+enum outcome http_reply_raw(struct http_ctx *ctx, int status, const char *type,
+                            const char *body, size_t len);
+/* Adds a response header. */
+void http_add_header(struct http_ctx *ctx, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* True when the caller holds any of the roles in mask. */
+bool http_has_role(const struct http_ctx *ctx, unsigned mask);
+/* ERR_FORBIDDEN unless the caller holds one of the route's roles; for
+ * routes whose object must be found first (check order 404 before 403). */
+enum outcome http_authorize(struct http_ctx *ctx);
+/* OK when If-Match is absent, `*`, or lists etag (quoted); else
+ * ERR_PRECONDITION. */
+enum outcome http_if_match(struct http_ctx *ctx, const char *etag);
+/* "user:<id>" of the caller, for audit entries. */
+const char *http_actor(struct http_ctx *ctx);
+
+/* Reads `limit` (1..200, default 50) and `cursor` (copied to cursor, "" when
+ * absent): ERR_MALFORMED on a bad limit. */
+enum outcome http_paging(struct http_ctx *ctx, int *limit, char *cursor, size_t size);
+/* Wraps a page: {"items": items, "next_cursor": next or null}; steals items. */
+json_t *http_page(json_t *items, const char *next);
+
+/* The reason phrase of an HTTP status (RFC 9110). */
+const char *http_reason(int status);
+/* Maps an outcome to its HTTP status. */
+int http_status(enum outcome rc);
+
+#endif

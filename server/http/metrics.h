@@ -1,0 +1,24 @@
+/*
+ * Prometheus metrics of the HTTP server: requests by route and status, a
+ * latency histogram per route, and database pool use. Counters are atomic;
+ * safe from every worker thread.
+ */
+#ifndef CABINET_METRICS_H
+#define CABINET_METRICS_H
+
+#include "db/db.h"
+#include "domain/strbuf.h"
+
+/* Slots: one per route of the API table, then these. */
+enum { METRICS_STATIC = 0, METRICS_UNMATCHED = 1, METRICS_EXTRA = 2 };
+
+/* Sizes the tables for nroutes API routes; call before serving. */
+int metrics_init(int nroutes);
+void metrics_free(void);
+/* Counts a request of slot (a route index, or nroutes + METRICS_*). */
+void metrics_observe(int slot, int status, double seconds);
+/* Appends the exposition text. labels[slot] names each slot. */
+void metrics_render(struct strbuf *sb, const char *const *methods, const char *const *routes,
+                    struct db_pool *pool);
+
+#endif

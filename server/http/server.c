@@ -1,0 +1,440 @@
+#include "http/server.h"
+
+#include <civetweb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "config.h"
+#include "db/db_auth.h"
+#include "domain/role.h"
+#include "http/metrics.h"
+#include "http/static.h"
+#include "log.h"
+#include "sec/sec.h"
+
+#define HTTP_SESSION_COOKIE "cabinet_session"
+
+static const char http_security_headers[] =
+    "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Referrer-Policy: no-referrer\r\n"
+    "Cross-Origin-Opener-Policy: same-origin\r\n"
+    "Permissions-Policy: camera=(), microphone=(), geolocation=()\r\n";
+
+struct http_server {
+    struct mg_context *mg;
+    struct db_pool *pool;
+    const struct http_route *routes;
+    size_t nroutes;
+    const char **metric_methods;
+    const char **metric_routes;
+};
+
+static double
+http_elapsed(const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static bool
+http_has_body(const char *method)
+{
+    return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+           strcmp(method, "PATCH") == 0 || strcmp(method, "DELETE") == 0;
+}
+
+/* Reads the body up to the limit; past it, notes it and reads no more
+ * (CivetWeb discards the rest after the reply). */
+static enum outcome
+http_read_body(struct http_ctx *ctx)
+{
+    const struct mg_request_info *ri = mg_get_request_info(ctx->conn);
+    size_t cap = 0;
+    int n;
+
+    if (ri->content_length > HTTP_BODY_MAX) {
+        ctx->body_too_large = true;
+        return OK;
+    }
+    for (;;) {
+        if (ctx->body_len == cap) {
+            char *more;
+            if (cap > HTTP_BODY_MAX) {
+                ctx->body_too_large = true;
+                return OK;
+            }
+            cap = cap ? cap * 2 : 4096;
+            if ((more = realloc(ctx->body, cap + 1)) == NULL)
+                return ERR_INTERNAL;
+            ctx->body = more;
+        }
+        n = mg_read(ctx->conn, ctx->body + ctx->body_len, cap - ctx->body_len);
+        if (n < 0)
+            return http_fail(ctx, ERR_MALFORMED, "the body could not be read");
+        if (n == 0)
+            break;
+        ctx->body_len += (size_t)n;
+    }
+    if (ctx->body_len > HTTP_BODY_MAX)
+        ctx->body_too_large = true;
+    if (ctx->body)
+        ctx->body[ctx->body_len] = '\0';
+    return OK;
+}
+
+static void
+http_set_user(struct http_ctx *ctx, const struct db_principal *p)
+{
+    char bad[32];
+
+    ctx->authed = true;
+    ctx->user.id = p->user_id;
+    snprintf(ctx->user.email, sizeof ctx->user.email, "%s", p->email);
+    snprintf(ctx->user.name, sizeof ctx->user.name, "%s", p->name);
+    if (!role_parse_list(p->roles, &ctx->user.roles, bad, sizeof bad))
+        ctx->user.roles = ROLE_REQUESTER; /* the database CHECK makes this unreachable */
+    ctx->user.session_id = p->session_id;
+    ctx->user.token_id = p->token_id;
+    snprintf(ctx->user.csrf, sizeof ctx->user.csrf, "%s", p->csrf);
+    ctx->user.feed_only = strcmp(p->scope, "feed") == 0;
+}
+
+static enum outcome
+http_authenticate(struct http_ctx *ctx, const struct http_route *route)
+{
+    const char *authz = http_header(ctx, "Authorization");
+    const char *cookies = http_header(ctx, "Cookie");
+    char token[256], hash[SEC_HEX256_LEN];
+    struct db_principal p;
+    enum outcome rc;
+
+    if (authz != NULL && strncasecmp(authz, "Bearer ", 7) == 0) {
+        const char *t = authz + 7;
+        while (*t == ' ')
+            t++;
+        sec_sha256_hex(t, strlen(t), hash);
+        rc = db_auth_token(ctx->db, hash, &p);
+        if (rc == ERR_NOT_FOUND)
+            return http_fail(ctx, ERR_UNAUTHENTICATED, "the API token is unknown or revoked");
+        if (rc != OK)
+            return rc;
+        http_set_user(ctx, &p);
+        if (ctx->user.feed_only && !(route->flags & HTTP_FEED))
+            return http_fail(ctx, ERR_FORBIDDEN,
+                             "a feed token reads the calendar feed and nothing else");
+        return OK;
+    }
+    if (authz != NULL)
+        return http_fail(ctx, ERR_UNAUTHENTICATED, "only Bearer tokens are accepted");
+    if (cookies == NULL ||
+        mg_get_cookie(cookies, HTTP_SESSION_COOKIE, token, sizeof token) <= 0)
+        return http_fail(ctx, ERR_UNAUTHENTICATED, "log in, or send an API token");
+    sec_sha256_hex(token, strlen(token), hash);
+    sec_wipe(token, sizeof token);
+    rc = db_auth_session(ctx->db, hash, &p);
+    if (rc == ERR_NOT_FOUND)
+        return http_fail(ctx, ERR_UNAUTHENTICATED, "your session has ended: log in again");
+    if (rc != OK)
+        return rc;
+    http_set_user(ctx, &p);
+    if (http_has_body(ctx->method)) {
+        const char *sent = http_header(ctx, "X-CSRF-Token");
+        if (sent == NULL || !sec_equal(sent, ctx->user.csrf))
+            return http_fail(ctx, ERR_FORBIDDEN,
+                             "a missing or wrong X-CSRF-Token header (see GET /api/v1/me)");
+    }
+    return OK;
+}
+
+static enum outcome
+http_run(struct http_server *srv, struct http_ctx *ctx, const struct http_route *route)
+{
+    enum outcome rc;
+
+    ctx->route_roles = route->roles;
+    if (http_has_body(ctx->method) && (rc = http_read_body(ctx)) != OK)
+        return rc;
+    if (!(route->flags & HTTP_NO_DB) && (rc = db_acquire(srv->pool, &ctx->db)) != OK) {
+        ctx->db = NULL;
+        return http_fail(ctx, rc, "the database is unavailable; try again shortly");
+    }
+    if (!(route->flags & HTTP_PUBLIC)) {
+        if ((rc = http_authenticate(ctx, route)) != OK)
+            return rc;
+        if (!(route->flags & HTTP_DEFER_ROLE) && (rc = http_authorize(ctx)) != OK)
+            return rc;
+    }
+    return route->handler(ctx);
+}
+
+static json_t *
+http_problem(struct http_ctx *ctx, enum outcome rc, int status)
+{
+    json_t *p, *errs;
+    int i;
+
+    p = json_pack("{s:s, s:s, s:i, s:s}", "type", "", "title",
+                  http_reason(status), "status", status, "detail",
+                  ctx->detail[0] ? ctx->detail : http_reason(status));
+    if (p == NULL)
+        return NULL;
+    {
+        char type[64];
+        snprintf(type, sizeof type, "urn:cabinet:problem:%s", outcome_name(rc));
+        json_object_set_new(p, "type", json_string(type));
+    }
+    if (ctx->fe.n > 0) {
+        errs = json_array();
+        for (i = 0; i < ctx->fe.n && i < FIELDERR_MAX; i++)
+            json_array_append_new(errs, json_pack("{s:s, s:s}", "field", ctx->fe.e[i].field,
+                                                  "message", ctx->fe.e[i].message));
+        json_object_set_new(p, "errors", errs);
+    }
+    return p;
+}
+
+/* Writes the whole response in one mg_write; returns the status. */
+static int
+http_send(struct http_ctx *ctx, enum outcome rc)
+{
+    const char *type = "application/json";
+    struct strbuf out = STRBUF_INIT;
+    char *json = NULL;
+    const char *body = "";
+    size_t len = 0;
+    int status;
+
+    if (rc != OK) {
+        json_t *p;
+
+        status = http_status(rc);
+        if (status >= 500)
+            log_error("%s %s: %d %s", ctx->method, ctx->path, status, ctx->detail);
+        p = http_problem(ctx, rc, status);
+        json = p ? json_dumps(p, JSON_COMPACT) : NULL;
+        json_decref(p);
+        type = "application/problem+json";
+        if (rc == ERR_UNAUTHENTICATED)
+            http_add_header(ctx, "WWW-Authenticate", "Bearer realm=\"cabinet\"");
+        if (ctx->retry_after > 0)
+            http_add_header(ctx, "Retry-After", "%d", ctx->retry_after);
+        if (rc == ERR_TOO_LARGE)
+            http_add_header(ctx, "Connection", "close");
+    } else if (ctx->raw_body != NULL) {
+        status = ctx->status;
+        type = ctx->raw_type;
+        body = ctx->raw_body;
+        len = ctx->raw_len;
+    } else {
+        status = ctx->status ? ctx->status : 200;
+        if (ctx->reply != NULL)
+            json = json_dumps(ctx->reply, JSON_COMPACT);
+    }
+    if (json != NULL) {
+        body = json;
+        len = strlen(json);
+    }
+    strbuf_printf(&out, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+    if (status != 204)
+        strbuf_printf(&out, "Content-Type: %s\r\nContent-Length: %zu\r\n", type, len);
+    strbuf_puts(&out, "Cache-Control: no-store\r\n");
+    strbuf_puts(&out, http_security_headers);
+    strbuf_puts(&out, strbuf_str(&ctx->headers));
+    strbuf_puts(&out, "\r\n");
+    if (strcmp(ctx->method, "HEAD") != 0 && status != 204)
+        strbuf_append(&out, body, len);
+    if (!strbuf_failed(&out))
+        mg_write(ctx->conn, out.buf, out.len);
+    strbuf_free(&out);
+    free(json);
+    return status;
+}
+
+static int
+http_send_static(struct http_server *srv, struct http_ctx *ctx)
+{
+    struct strbuf body = STRBUF_INIT, out = STRBUF_INIT;
+    const char *type = NULL;
+    enum outcome rc;
+    int status;
+
+    (void)srv;
+    if (strcmp(ctx->method, "GET") != 0 && strcmp(ctx->method, "HEAD") != 0) {
+        http_add_header(ctx, "Allow", "GET, HEAD");
+        return http_send(ctx, http_fail(ctx, ERR_METHOD, "the web UI's files are read-only"));
+    }
+    rc = static_load(config->web_root, ctx->path, &body, &type);
+    if (rc != OK) {
+        strbuf_free(&body);
+        return http_send(ctx, http_fail(ctx, rc, "no such page"));
+    }
+    status = 200;
+    strbuf_printf(&out,
+                  "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                  "Cache-Control: no-cache\r\n%s\r\n",
+                  type, body.len, http_security_headers);
+    if (strcmp(ctx->method, "HEAD") != 0)
+        strbuf_append(&out, strbuf_str(&body), body.len);
+    if (!strbuf_failed(&out))
+        mg_write(ctx->conn, out.buf, out.len);
+    else
+        status = http_send(ctx, ERR_INTERNAL);
+    strbuf_free(&out);
+    strbuf_free(&body);
+    return status;
+}
+
+static int
+http_dispatch(struct mg_connection *conn, void *cbdata)
+{
+    struct http_server *srv = cbdata;
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    struct http_ctx ctx;
+    struct timespec t0;
+    enum outcome rc;
+    int slot, status;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    memset(&ctx, 0, sizeof ctx);
+    ctx.conn = conn;
+    ctx.server = srv;
+    ctx.method = ri->request_method;
+    ctx.path = ri->local_uri ? ri->local_uri : "/";
+    ctx.query = ri->query_string;
+
+    switch (router_match(srv->routes, srv->nroutes, sizeof *srv->routes, ctx.method, ctx.path,
+                         &ctx.match)) {
+    case ROUTER_FOUND:
+        slot = ctx.match.index;
+        rc = http_run(srv, &ctx, &srv->routes[ctx.match.index]);
+        status = http_send(&ctx, rc);
+        break;
+    case ROUTER_NO_METHOD:
+        slot = (int)srv->nroutes + METRICS_UNMATCHED;
+        http_add_header(&ctx, "Allow", "%s", ctx.match.allow);
+        status = http_send(&ctx, http_fail(&ctx, ERR_METHOD, "%s is not allowed here; use %s",
+                                           ctx.method, ctx.match.allow));
+        break;
+    default:
+        if (strncmp(ctx.path, "/api/", 5) == 0) {
+            slot = (int)srv->nroutes + METRICS_UNMATCHED;
+            status = http_send(&ctx, http_fail(&ctx, ERR_NOT_FOUND, "no such resource"));
+        } else {
+            slot = (int)srv->nroutes + METRICS_STATIC;
+            status = http_send_static(srv, &ctx);
+        }
+    }
+    metrics_observe(slot, status, http_elapsed(&t0));
+    if (ctx.db != NULL)
+        db_release(srv->pool, ctx.db);
+    json_decref(ctx.reply);
+    strbuf_free(&ctx.headers);
+    free(ctx.raw_body);
+    free(ctx.body);
+    sec_wipe(&ctx.user, sizeof ctx.user);
+    return status;
+}
+
+static int
+http_log_message(const struct mg_connection *conn, const char *message)
+{
+    (void)conn;
+    log_warn("http: %s", message);
+    return 1;
+}
+
+enum outcome
+http_server_start(struct db_pool *pool, const struct http_route *routes, size_t nroutes,
+                  struct http_server **out)
+{
+    struct mg_callbacks callbacks;
+    struct http_server *srv;
+    char threads[16];
+    size_t i;
+    const char *options[] = {
+        "listening_ports", config->listen,
+        "num_threads", threads,
+        "request_timeout_ms", "30000",
+        "keep_alive_timeout_ms", "15000",
+        "enable_keep_alive", "yes",
+        "tcp_nodelay", "1",
+        "enable_directory_listing", "no",
+        "cgi_pattern", "",
+        "ssi_pattern", "",
+        "decode_url", "yes",
+        NULL,
+    };
+
+    srv = calloc(1, sizeof *srv);
+    if (srv == NULL)
+        return ERR_INTERNAL;
+    srv->pool = pool;
+    srv->routes = routes;
+    srv->nroutes = nroutes;
+    srv->metric_methods = calloc(nroutes + METRICS_EXTRA, sizeof *srv->metric_methods);
+    srv->metric_routes = calloc(nroutes + METRICS_EXTRA, sizeof *srv->metric_routes);
+    if (srv->metric_methods == NULL || srv->metric_routes == NULL ||
+        metrics_init((int)nroutes) != 0) {
+        http_server_stop(srv);
+        return ERR_INTERNAL;
+    }
+    for (i = 0; i < nroutes; i++) {
+        srv->metric_methods[i] = routes[i].r.method;
+        srv->metric_routes[i] = routes[i].r.pattern;
+    }
+    srv->metric_methods[nroutes + METRICS_STATIC] = "GET";
+    srv->metric_routes[nroutes + METRICS_STATIC] = "static";
+    srv->metric_methods[nroutes + METRICS_UNMATCHED] = "any";
+    srv->metric_routes[nroutes + METRICS_UNMATCHED] = "unmatched";
+
+    snprintf(threads, sizeof threads, "%d", config->threads);
+    memset(&callbacks, 0, sizeof callbacks);
+    callbacks.log_message = http_log_message;
+    mg_init_library(0);
+    srv->mg = mg_start(&callbacks, NULL, options);
+    if (srv->mg == NULL) {
+        log_error("cannot listen on %s", config->listen);
+        http_server_stop(srv);
+        return ERR_INTERNAL;
+    }
+    mg_set_request_handler(srv->mg, "**", http_dispatch, srv);
+    *out = srv;
+    return OK;
+}
+
+void
+http_server_stop(struct http_server *srv)
+{
+    if (srv == NULL)
+        return;
+    if (srv->mg != NULL) {
+        mg_stop(srv->mg);
+        mg_exit_library();
+    }
+    metrics_free();
+    free(srv->metric_methods);
+    free(srv->metric_routes);
+    free(srv);
+}
+
+void
+http_server_metrics(struct http_ctx *ctx, struct strbuf *sb)
+{
+    metrics_render(sb, ctx->server->metric_methods, ctx->server->metric_routes,
+                   ctx->server->pool);
+}
+
+struct db_pool *
+http_server_pool(struct http_ctx *ctx)
+{
+    return ctx->server->pool;
+}

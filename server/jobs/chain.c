@@ -1,0 +1,255 @@
+#include "jobs/chain.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db/db_audit.h"
+#include "domain/canon.h"
+#include "log.h"
+#include "sec/sec.h"
+
+#define CHAIN_BATCH 1000
+#define CHAIN_POLL_MS 250
+
+struct chain {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stopping;
+    char *url;
+};
+
+bool
+chain_canonical(const json_t *v, struct strbuf *sb)
+{
+    const char **keys = NULL;
+    const char *key;
+    json_t *item;
+    size_t i, n;
+    bool ok = true;
+
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        n = json_object_size(v);
+        if (n > 0 && (keys = malloc(n * sizeof *keys)) == NULL)
+            return false;
+        i = 0;
+        json_object_foreach((json_t *)(uintptr_t)v, key, item) {
+            (void)item;
+            keys[i++] = key;
+        }
+        if (n > 0)
+            qsort(keys, n, sizeof *keys, canon_strcmp);
+        strbuf_putc(sb, '{');
+        for (i = 0; i < n && ok; i++) {
+            canon_key(sb, keys[i], i == 0);
+            ok = chain_canonical(json_object_get(v, keys[i]), sb);
+        }
+        strbuf_putc(sb, '}');
+        free(keys);
+        return ok;
+    case JSON_ARRAY:
+        strbuf_putc(sb, '[');
+        for (i = 0; i < json_array_size(v) && ok; i++) {
+            if (i > 0)
+                strbuf_putc(sb, ',');
+            ok = chain_canonical(json_array_get(v, i), sb);
+        }
+        strbuf_putc(sb, ']');
+        return ok;
+    case JSON_STRING:
+        canon_string(sb, json_string_value(v), json_string_length(v));
+        return true;
+    case JSON_INTEGER:
+        canon_int(sb, json_integer_value(v));
+        return true;
+    case JSON_TRUE:
+        strbuf_puts(sb, "true");
+        return true;
+    case JSON_FALSE:
+        strbuf_puts(sb, "false");
+        return true;
+    case JSON_NULL:
+        strbuf_puts(sb, "null");
+        return true;
+    case JSON_REAL:
+        return false;
+    }
+    return false;
+}
+
+/* The hash of one entry given the previous hash; false on a bad entry. */
+static bool
+chain_hash(const json_t *entry, int64_t seq, const char *prev, char out[SEC_HEX256_LEN])
+{
+    struct strbuf sb = STRBUF_INIT;
+    json_t *obj;
+    bool ok;
+
+    obj = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:I}", "action",
+                    json_object_get(entry, "action"), "actor", json_object_get(entry, "actor"),
+                    "at", json_object_get(entry, "at"), "data", json_object_get(entry, "data"),
+                    "entity", json_object_get(entry, "entity"), "entity_id",
+                    json_object_get(entry, "entity_id"), "seq", (json_int_t)seq);
+    if (obj == NULL)
+        return false;
+    strbuf_puts(&sb, prev);
+    strbuf_putc(&sb, '\n');
+    ok = chain_canonical(obj, &sb) && !strbuf_failed(&sb);
+    if (ok)
+        sec_sha256_hex(sb.buf, sb.len, out);
+    strbuf_free(&sb);
+    json_decref(obj);
+    return ok;
+}
+
+enum outcome
+chain_run_once(struct db *db, int *linked)
+{
+    struct strbuf ids = STRBUF_INIT, seqs = STRBUF_INIT, prevs = STRBUF_INIT,
+                  hashes = STRBUF_INIT;
+    char prev[SEC_HEX256_LEN], hash[SEC_HEX256_LEN];
+    json_t *rows = NULL;
+    int64_t seq;
+    enum outcome rc;
+    bool mine;
+    size_t i;
+
+    *linked = 0;
+    if ((rc = db_audit_chain_begin(db, &mine, &seq, prev)) != OK || !mine)
+        return rc;
+    if ((rc = db_audit_unchained(db, CHAIN_BATCH, &rows)) != OK)
+        goto out;
+    for (i = 0; i < json_array_size(rows); i++) {
+        const json_t *e = json_array_get(rows, i);
+        const char *sep = i ? "," : "{";
+
+        if (!chain_hash(e, seq + 1, prev, hash)) {
+            /* stop before the bad entry; it stays unchained and visible */
+            log_error("audit entry %lld cannot be chained: its data holds a real number",
+                      (long long)json_integer_value(json_object_get(e, "id")));
+            break;
+        }
+        seq++;
+        strbuf_printf(&ids, "%s%lld", sep, (long long)json_integer_value(json_object_get(e, "id")));
+        strbuf_printf(&seqs, "%s%lld", sep, (long long)seq);
+        strbuf_printf(&prevs, "%s%s", sep, prev);
+        strbuf_printf(&hashes, "%s%s", sep, hash);
+        memcpy(prev, hash, sizeof prev);
+        (*linked)++;
+    }
+    if (*linked == 0) {
+        db_rollback(db);
+        goto out;
+    }
+    strbuf_putc(&ids, '}');
+    strbuf_putc(&seqs, '}');
+    strbuf_putc(&prevs, '}');
+    strbuf_putc(&hashes, '}');
+    if (strbuf_failed(&ids) || strbuf_failed(&seqs) || strbuf_failed(&prevs) ||
+        strbuf_failed(&hashes)) {
+        rc = ERR_INTERNAL;
+        goto out;
+    }
+    if ((rc = db_audit_link(db, ids.buf, seqs.buf, prevs.buf, hashes.buf)) != OK ||
+        (rc = db_commit(db)) != OK)
+        goto out;
+out:
+    if (rc != OK) {
+        db_rollback(db);
+        *linked = 0;
+    }
+    json_decref(rows);
+    strbuf_free(&ids);
+    strbuf_free(&seqs);
+    strbuf_free(&prevs);
+    strbuf_free(&hashes);
+    return rc;
+}
+
+static void *
+chain_thread(void *arg)
+{
+    struct chain *c = arg;
+    struct db *db = NULL;
+
+    for (;;) {
+        struct timespec until;
+        int linked = 0;
+        enum outcome rc = OK;
+
+        pthread_mutex_lock(&c->lock);
+        if (c->stopping) {
+            pthread_mutex_unlock(&c->lock);
+            break;
+        }
+        pthread_mutex_unlock(&c->lock);
+
+        if (db == NULL && db_connect(c->url, &db) != OK)
+            db = NULL;
+        if (db != NULL) {
+            rc = chain_run_once(db, &linked);
+            if (rc == ERR_UNAVAILABLE) {
+                db_disconnect(db);
+                db = NULL;
+            }
+        }
+        if (linked == CHAIN_BATCH)
+            continue; /* more are waiting */
+
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += CHAIN_POLL_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&c->lock);
+        while (!c->stopping && pthread_cond_timedwait(&c->wake, &c->lock, &until) != ETIMEDOUT)
+            ;
+        pthread_mutex_unlock(&c->lock);
+    }
+    db_disconnect(db);
+    return NULL;
+}
+
+enum outcome
+chain_start(const char *url, struct chain **out)
+{
+    struct chain *c = calloc(1, sizeof *c);
+
+    if (c == NULL || (c->url = strdup(url)) == NULL) {
+        free(c);
+        return ERR_INTERNAL;
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->wake, NULL);
+    if (pthread_create(&c->thread, NULL, chain_thread, c) != 0) {
+        pthread_mutex_destroy(&c->lock);
+        pthread_cond_destroy(&c->wake);
+        free(c->url);
+        free(c);
+        return ERR_INTERNAL;
+    }
+    *out = c;
+    return OK;
+}
+
+void
+chain_stop(struct chain *c)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&c->lock);
+    c->stopping = true;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+    pthread_join(c->thread, NULL);
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->wake);
+    free(c->url);
+    free(c);
+}

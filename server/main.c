@@ -1,0 +1,234 @@
+/*
+ * The `cabinet` command: serve, migrate, user add.
+ * Configuration comes from the environment and flags (config.c).
+ */
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "config.h"
+#include "db/db.h"
+#include "db/db_migrate.h"
+#include "db/db_user.h"
+#include "domain/role.h"
+#include "domain/validate.h"
+#include "http/server.h"
+#include "jobs/chain.h"
+#include "log.h"
+#include "sec/sec.h"
+
+#define MAIN_PASSWORD_MIN 10
+
+static void
+main_usage(void)
+{
+    fprintf(stderr,
+            "usage: cabinet COMMAND [flags]\n"
+            "  serve                 serve HTTP on CABINET_LISTEN\n"
+            "  migrate               apply pending migrations from CABINET_SQL_DIR\n"
+            "  seed FILE             run a SQL file in one transaction (the demo seed)\n"
+            "  user add EMAIL --name NAME [--roles cab,ecab,manager,admin]\n"
+            "                        create an account; password from CABINET_PASSWORD,\n"
+            "                        else asked on the terminal\n");
+    config_usage();
+}
+
+static int
+main_serve(void)
+{
+    struct db_pool *pool = NULL;
+    struct http_server *srv = NULL;
+    struct chain *chain = NULL;
+    sigset_t set;
+    int sig = 0, status = 1;
+
+    /* every thread started from here on inherits the blocked signals, so
+     * that only sigwait below sees them */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (db_pool_open(config->database_url, config->db_pool, &pool) != OK ||
+        chain_start(config->database_url, &chain) != OK ||
+        http_server_start(pool, api_routes, api_nroutes, &srv) != OK)
+        goto out;
+    log_info("cabinet serving on %s (base URL %s, %d threads, %d database connections)",
+             config->listen, config->base_url, config->threads, config->db_pool);
+    sigwait(&set, &sig);
+    log_info("stopping on signal %d", sig);
+    status = 0;
+out:
+    http_server_stop(srv);
+    chain_stop(chain);
+    db_pool_close(pool);
+    return status;
+}
+
+static int
+main_migrate(void)
+{
+    struct db *db = NULL;
+    int applied = 0;
+    enum outcome rc;
+
+    if ((rc = db_connect(config->database_url, &db)) == OK)
+        rc = db_migrate_run(db, config->sql_dir, &applied);
+    db_disconnect(db);
+    if (rc != OK) {
+        log_error("migration failed");
+        return 1;
+    }
+    printf("%d migration%s applied\n", applied, applied == 1 ? "" : "s");
+    return 0;
+}
+
+static int
+main_seed(int argc, char **argv)
+{
+    struct db *db = NULL;
+    enum outcome rc;
+
+    if (argc != 3) {
+        main_usage();
+        return 2;
+    }
+    if ((rc = db_connect(config->database_url, &db)) == OK)
+        rc = db_migrate_file(db, argv[2]);
+    db_disconnect(db);
+    return rc == OK ? 0 : 1;
+}
+
+/* Reads a password from the terminal without echo. */
+static int
+main_prompt(const char *prompt, char *buf, size_t size)
+{
+    struct termios old, quiet;
+    FILE *tty = fopen("/dev/tty", "r+");
+    int ok = 0;
+
+    if (tty == NULL)
+        return -1;
+    fputs(prompt, tty);
+    fflush(tty);
+    if (tcgetattr(fileno(tty), &old) == 0) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+        ok = fgets(buf, (int)size, tty) != NULL;
+        tcsetattr(fileno(tty), TCSAFLUSH, &old);
+    }
+    fputc('\n', tty);
+    fclose(tty);
+    if (!ok)
+        return -1;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return 0;
+}
+
+static int
+main_user_add(int argc, char **argv)
+{
+    const char *email = NULL, *name = NULL, *roles = "";
+    char password[1025] = "", hash[SEC_PWHASH_LEN], bad[32];
+    struct strbuf pgroles = STRBUF_INIT;
+    struct db *db = NULL;
+    json_t *doc = NULL;
+    unsigned mask;
+    size_t chars = 0;
+    int i, status = 1;
+    enum outcome rc;
+
+    for (i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+            name = argv[++i];
+        else if (strcmp(argv[i], "--roles") == 0 && i + 1 < argc)
+            roles = argv[++i];
+        else if (email == NULL && argv[i][0] != '-')
+            email = argv[i];
+        else {
+            main_usage();
+            return 2;
+        }
+    }
+    if (email == NULL || name == NULL) {
+        main_usage();
+        return 2;
+    }
+    if (!validate_email(email) || !validate_text(name, 1, 200)) {
+        fprintf(stderr, "cabinet: give an e-mail address and a name of 1 to 200 characters\n");
+        return 2;
+    }
+    if (!role_parse_list(roles, &mask, bad, sizeof bad)) {
+        fprintf(stderr, "cabinet: unknown role \"%s\" (cab, ecab, manager, admin)\n", bad);
+        return 2;
+    }
+    role_pg_array(mask, &pgroles);
+    if (getenv("CABINET_PASSWORD") != NULL)
+        snprintf(password, sizeof password, "%s", getenv("CABINET_PASSWORD"));
+    else if (main_prompt("password: ", password, sizeof password) != 0) {
+        fprintf(stderr, "cabinet: set CABINET_PASSWORD or run on a terminal\n");
+        goto out;
+    }
+    if (!validate_utf8(password, &chars) || chars < MAIN_PASSWORD_MIN) {
+        fprintf(stderr, "cabinet: the password needs at least %d characters\n",
+                MAIN_PASSWORD_MIN);
+        goto out;
+    }
+    if (sec_password_hash(password, hash) != OK || db_connect(config->database_url, &db) != OK)
+        goto out;
+    rc = db_user_create(db, "system", email, name, hash, strbuf_str(&pgroles), &doc);
+    if (rc == ERR_CONFLICT) {
+        fprintf(stderr, "cabinet: an account with the e-mail address %s exists\n", email);
+        goto out;
+    }
+    if (rc != OK)
+        goto out;
+    json_dumpf(doc, stdout, JSON_COMPACT);
+    putchar('\n');
+    status = 0;
+out:
+    sec_wipe(password, sizeof password);
+    sec_wipe(hash, sizeof hash);
+    strbuf_free(&pgroles);
+    json_decref(doc);
+    db_disconnect(db);
+    return status;
+}
+
+int
+main(int argc, char **argv)
+{
+    int status = 2;
+
+    if (config_load(&argc, argv) != 0)
+        return 2;
+    if (sec_init() != OK) {
+        log_error("libsodium cannot start");
+        config_free();
+        return 1;
+    }
+    if (argc < 2)
+        main_usage();
+    else if (strcmp(argv[1], "serve") == 0 && argc == 2)
+        status = main_serve();
+    else if (strcmp(argv[1], "migrate") == 0 && argc == 2)
+        status = main_migrate();
+    else if (strcmp(argv[1], "seed") == 0)
+        status = main_seed(argc, argv);
+    else if (strcmp(argv[1], "user") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
+        status = main_user_add(argc, argv);
+    else if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
+        main_usage();
+        status = 0;
+    } else
+        main_usage();
+    config_free();
+    return status;
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Cabinet needs to build, run and test, if any
+# are missing. Idempotent and quiet when nothing is missing.
+set -euo pipefail
+
+build=(gcc make pkg-config libcivetweb-dev libjansson-dev libsodium-dev
+       libpq-dev libcurl4-openssl-dev)
+runtime=(postgresql-15 postgresql-client-15)
+testing=(clang python3 python3-pytest python3-requests python3-nacl)
+
+want=("${build[@]}" "${runtime[@]}")
+[ "${1:-}" = "--test" ] && want+=("${testing[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+        missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}"
+sudo=()
+[ "$(id -u)" -ne 0 ] && sudo=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
