@@ -29,7 +29,7 @@ UNIT_SRC  = $(sort $(wildcard tests/unit/*.c))
 STATE_DIR = $(if $(filter 0,$(shell id -u)),/var/lib/cabinet,$(CURDIR)/var)
 LISTEN   ?= 127.0.0.1:8080
 
-.PHONY: all deps deps-test run test test-unit test-api lint check-layers clean
+.PHONY: all deps deps-test run test test-unit test-api fuzz lint check-layers clean
 .DELETE_ON_ERROR:
 
 all: build/cabinet
@@ -75,6 +75,11 @@ test-unit: build/unit-tests
 
 test-api: build/san/cabinet
 	@bash tests/run.sh api
+
+# Longer fuzzing: FUZZ_SECONDS per target (make test runs each briefly).
+FUZZ_SECONDS ?= 120
+fuzz: deps-test
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # domain/ stays pure; each library is used only in its own layer.
 check-layers:

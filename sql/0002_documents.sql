@@ -74,8 +74,8 @@ CREATE FUNCTION model_doc(m models) RETURNS json
 $$;
 
 -- A change as the API returns it, less gate_url (made from the configured
--- base URL by the server). Assessment, approvals and conflicts are filled
--- in as those records exist.
+-- base URL by the server). assessment and required_approvals stay null
+-- until the change is assessed at submit.
 CREATE FUNCTION change_doc(c changes) RETURNS json
     LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
@@ -106,7 +106,7 @@ CREATE FUNCTION change_doc(c changes) RETURNS json
                        FROM assessments a WHERE a.change_id = c.id
                        ORDER BY a.id DESC LIMIT 1),
         'approvals', '[]'::json,
-        'required_approvals', json_build_object('needed', 0, 'have', 0, 'satisfied', false),
+        'required_approvals', NULL::json,
         'conflicts', '[]'::json,
         'outcome', c.outcome,
         'flags', to_json(c.flags),
