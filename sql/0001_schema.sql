@@ -163,6 +163,11 @@ CREATE TABLE changes (
     completion_notes    text,
     retrospective_reason text,
     review              text,
+    -- the approval policy at the current version, and how much of it is met:
+    -- {"level","quotas":[{"role","count"}]}, set when the change is assessed
+    policy              jsonb,
+    approvals_needed    integer CHECK (approvals_needed >= 0),
+    approvals_have      integer CHECK (approvals_have >= 0),
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now(),
     submitted_at        timestamptz,

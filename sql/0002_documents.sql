@@ -73,6 +73,52 @@ CREATE FUNCTION model_doc(m models) RETURNS json
         'updated_at', cab_ts(m.updated_at))
 $$;
 
+CREATE FUNCTION key_doc(k user_keys) RETURNS json
+    LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'id', k.id,
+        'public_key', k.public_key,
+        'label', k.label,
+        'owner', user_ref(k.user_id),
+        'created_at', cab_ts(k.created_at),
+        'revoked_at', cab_ts(k.revoked_at))
+$$;
+
+-- An approval with all that is needed to verify it offline; valid says
+-- whether it counts for the change's current version.
+CREATE FUNCTION approval_doc(a approvals, current_version integer) RETURNS json
+    LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'id', a.id,
+        'approver', user_ref(a.approver_id),
+        'decision', a.decision,
+        'comment', a.comment,
+        'key_id', a.key_id,
+        'public_key', (SELECT k.public_key FROM user_keys k WHERE k.id = a.key_id),
+        'version', a.version,
+        'content_hash', a.content_hash,
+        'signed_at', a.signed_at,
+        'statement', a.statement,
+        'signature', a.signature,
+        'valid', a.version = current_version,
+        'created_at', cab_ts(a.created_at))
+$$;
+
+CREATE FUNCTION freeze_doc(f freezes) RETURNS json
+    LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'id', f.id,
+        'name', f.name,
+        'window', json_build_object('start', cab_ts(lower(f.win)), 'end', cab_ts(upper(f.win))),
+        'services', COALESCE((SELECT json_agg(fs.service ORDER BY fs.service)
+                              FROM freeze_services fs WHERE fs.freeze_id = f.id), '[]'),
+        'hard', f.hard,
+        'reason', f.reason,
+        'created_by', user_ref(f.created_by),
+        'created_at', cab_ts(f.created_at),
+        'updated_at', cab_ts(f.updated_at))
+$$;
+
 -- A change as the API returns it, less gate_url (made from the configured
 -- base URL by the server). assessment and required_approvals stay null
 -- until the change is assessed at submit.
@@ -105,8 +151,13 @@ CREATE FUNCTION change_doc(c changes) RETURNS json
                                                 'version', a.version)
                        FROM assessments a WHERE a.change_id = c.id
                        ORDER BY a.id DESC LIMIT 1),
-        'approvals', '[]'::json,
-        'required_approvals', NULL::json,
+        'approvals', COALESCE((SELECT json_agg(approval_doc(a, c.version) ORDER BY a.id)
+                               FROM approvals a WHERE a.change_id = c.id), '[]'),
+        'required_approvals', CASE WHEN c.approvals_needed IS NULL THEN NULL ELSE
+                              json_build_object('needed', c.approvals_needed,
+                                                'have', c.approvals_have,
+                                                'satisfied', c.approvals_have >= c.approvals_needed,
+                                                'policy', c.policy) END,
         'conflicts', '[]'::json,
         'outcome', c.outcome,
         'flags', to_json(c.flags),

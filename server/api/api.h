@@ -55,4 +55,30 @@ enum outcome api_changes_create(struct http_ctx *ctx);
 enum outcome api_changes_get(struct http_ctx *ctx);
 enum outcome api_changes_update(struct http_ctx *ctx);
 
+/* The change document of a {"doc","rev","gate_token"} row, with its gate
+ * URL (new reference). */
+json_t *api_change_render(const json_t *row);
+
+/* workflow.c */
+enum outcome api_changes_submit(struct http_ctx *ctx);
+enum outcome api_changes_start(struct http_ctx *ctx);
+enum outcome api_changes_complete(struct http_ctx *ctx);
+enum outcome api_changes_close(struct http_ctx *ctx);
+enum outcome api_changes_cancel(struct http_ctx *ctx);
+enum outcome api_changes_assessment(struct http_ctx *ctx);
+enum outcome api_approvals_list(struct http_ctx *ctx);
+enum outcome api_approvals_create(struct http_ctx *ctx);
+
+/* keys.c */
+enum outcome api_keys_create(struct http_ctx *ctx);
+enum outcome api_keys_delete(struct http_ctx *ctx);
+enum outcome api_keys_list(struct http_ctx *ctx);
+
+/* freezes.c */
+enum outcome api_freezes_list(struct http_ctx *ctx);
+enum outcome api_freezes_create(struct http_ctx *ctx);
+enum outcome api_freezes_get(struct http_ctx *ctx);
+enum outcome api_freezes_update(struct http_ctx *ctx);
+enum outcome api_freezes_delete(struct http_ctx *ctx);
+
 #endif

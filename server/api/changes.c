@@ -1,11 +1,12 @@
-/* Changes: raised by anyone, edited by their owner or a manager while they
- * are drafts, listed and searched by anyone. */
+/* Changes: raised by anyone, edited by their owner or a manager until they
+ * start, listed and searched by anyone. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "api/decode.h"
+#include "api/workflow.h"
 #include "config.h"
 #include "db/db_change.h"
 #include "db/db_service.h"
@@ -51,41 +52,6 @@ changes_text(struct http_ctx *ctx, const json_t *obj, const char *key)
     return s ? s : "";
 }
 
-static void
-changes_window(struct http_ctx *ctx, const json_t *obj, struct change_content *c)
-{
-    static const char *const keys[] = {"start", "end", NULL};
-    const json_t *w = json_object_get(obj, "window");
-    const char *key;
-    json_t *v;
-
-    if (w == NULL || json_is_null(w))
-        return;
-    if (!json_is_object(w)) {
-        http_field(ctx, "window", "must be an object {start, end} or null");
-        return;
-    }
-    json_object_foreach((json_t *)(uintptr_t)w, key, v) {
-        char field[96];
-
-        (void)v;
-        if (!validate_oneof(key, keys)) {
-            snprintf(field, sizeof field, "window.%s", key);
-            http_field(ctx, field, "is not a field of a window");
-        }
-    }
-    v = json_object_get(w, "start");
-    if (!json_is_string(v) || timefmt_normalize(json_string_value(v), c->window_start) != OK) {
-        http_field(ctx, "window.start", "is required: an RFC 3339 date-time");
-        c->window_start[0] = '\0';
-    }
-    v = json_object_get(w, "end");
-    if (!json_is_string(v) || timefmt_normalize(json_string_value(v), c->window_end) != OK) {
-        http_field(ctx, "window.end", "is required: an RFC 3339 date-time");
-        c->window_end[0] = '\0';
-    }
-}
-
 /* Decodes and validates a whole change (a create body, or the result of a
  * merge patch), including that its model and services exist. */
 static enum outcome
@@ -117,7 +83,7 @@ changes_decode(struct http_ctx *ctx, const json_t *obj, struct changes_input *in
         http_field(ctx, "external_ref", "1 to %d characters", CHANGE_EXTERNAL_REF_MAX);
     if (in->external_ref != NULL && in->external_ref[0] == '\0')
         in->external_ref = NULL;
-    changes_window(ctx, obj, c);
+    decode_window(ctx, obj, false, c->window_start, c->window_end);
 
     if (decode_strings(ctx, obj, "services", &list, &n) == DECODE_SET && n > 0) {
         in->services = calloc(n, sizeof *in->services);
@@ -182,10 +148,8 @@ changes_db_content(const struct changes_input *in, struct db_change_content *out
     out->canonical = in->canonical.buf;
 }
 
-/* The change document of a {"doc","rev","gate_token"} row, with its gate
- * URL (new reference). */
-static json_t *
-changes_render(const json_t *row)
+json_t *
+api_change_render(const json_t *row)
 {
     json_t *doc = json_deep_copy(json_object_get(row, "doc"));
     char url[1024];
@@ -229,7 +193,7 @@ api_changes_get(struct http_ctx *ctx)
     if ((rc = changes_load(ctx, &id, &row)) != OK)
         return rc;
     changes_etag(ctx, row);
-    http_reply(ctx, 200, changes_render(row));
+    http_reply(ctx, 200, api_change_render(row));
     json_decref(row);
     return OK;
 }
@@ -305,7 +269,7 @@ api_changes_create(struct http_ctx *ctx)
                               gate, &id);
         if (rc == OK)
             rc = db_change_get(ctx->db, id, &row);
-        if (rc == OK && (doc = changes_render(row)) == NULL)
+        if (rc == OK && (doc = api_change_render(row)) == NULL)
             rc = ERR_INTERNAL;
         snprintf(location, sizeof location, "/api/v1/changes/%lld", (long long)id);
         if (rc == OK && key != NULL) {
@@ -441,7 +405,8 @@ api_changes_update(struct http_ctx *ctx)
         if ((rc = changes_decode(ctx, after, &in)) != OK)
             goto out;
         state = json_string_value(json_object_get(doc, "state"));
-        if (strcmp(state, "draft") != 0) {
+        if (strcmp(state, "draft") != 0 && strcmp(state, "awaiting_approval") != 0 &&
+            strcmp(state, "approved") != 0) {
             rc = http_fail(ctx, ERR_CONFLICT, "a change in state %s cannot be edited", state);
             goto out;
         }
@@ -450,7 +415,16 @@ api_changes_update(struct http_ctx *ctx)
             goto out;
         }
         changes_db_content(&in, &dc);
+        if ((rc = db_begin(ctx->db)) != OK)
+            goto out;
         rc = db_change_update(ctx->db, http_actor(ctx), id, rev, &dc, changed);
+        /* an edit after submit voids the approvals and re-assesses */
+        if (rc == OK && strcmp(state, "draft") != 0)
+            rc = workflow_reassess_after_edit(ctx, id, rev + 1);
+        if (rc == OK)
+            rc = db_commit(ctx->db);
+        if (rc != OK)
+            db_rollback(ctx->db);
         if (rc == ERR_NOT_FOUND && http_header(ctx, "If-Match") != NULL) {
             rc = http_fail(ctx, ERR_PRECONDITION,
                            "the change was changed by someone else meanwhile");
@@ -468,7 +442,7 @@ api_changes_update(struct http_ctx *ctx)
     if ((rc = db_change_get(ctx->db, id, &row)) != OK)
         goto out;
     changes_etag(ctx, row);
-    http_reply(ctx, 200, changes_render(row));
+    http_reply(ctx, 200, api_change_render(row));
 out:
     changes_input_free(&in);
     free(changed);
@@ -557,7 +531,7 @@ api_changes_list(struct http_ctx *ctx)
         return ERR_INTERNAL;
     }
     for (i = 0; i < json_array_size(rows); i++)
-        json_array_append_new(items, changes_render(json_array_get(rows, i)));
+        json_array_append_new(items, api_change_render(json_array_get(rows, i)));
     if (json_array_size(rows) == (size_t)f.limit)
         snprintf(next, sizeof next, "%lld",
                  (long long)json_integer_value(json_object_get(

@@ -1,5 +1,11 @@
 #include "api/decode.h"
 
+#include <stdio.h>
+#include <strings.h>
+
+#include "db/db_service.h"
+#include "domain/validate.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,4 +131,94 @@ decode_id(const char *s, const char *prefix, int64_t *id)
         return false;
     *id = v;
     return true;
+}
+
+void
+decode_window(struct http_ctx *ctx, const json_t *obj, bool required, char start[TIMEFMT_LEN],
+              char end[TIMEFMT_LEN])
+{
+    static const char *const keys[] = {"start", "end", NULL};
+    const json_t *w = json_object_get(obj, "window");
+    const char *key;
+    json_t *v;
+
+    start[0] = end[0] = '\0';
+    if (w == NULL || json_is_null(w)) {
+        if (required)
+            http_field(ctx, "window", "is required: {start, end}");
+        return;
+    }
+    if (!json_is_object(w)) {
+        http_field(ctx, "window", "must be an object {start, end}%s", required ? "" : " or null");
+        return;
+    }
+    json_object_foreach((json_t *)(uintptr_t)w, key, v) {
+        char field[96];
+
+        (void)v;
+        if (!validate_oneof(key, keys)) {
+            snprintf(field, sizeof field, "window.%s", key);
+            http_field(ctx, field, "is not a field of a window");
+        }
+    }
+    v = json_object_get(w, "start");
+    if (!json_is_string(v) || timefmt_normalize(json_string_value(v), start) != OK) {
+        http_field(ctx, "window.start", "is required: an RFC 3339 date-time");
+        start[0] = '\0';
+    }
+    v = json_object_get(w, "end");
+    if (!json_is_string(v) || timefmt_normalize(json_string_value(v), end) != OK) {
+        http_field(ctx, "window.end", "is required: an RFC 3339 date-time");
+        end[0] = '\0';
+    }
+}
+
+enum outcome
+decode_services(struct http_ctx *ctx, const json_t *obj, const char *key, char **json)
+{
+    const json_t *list = NULL;
+    json_t *missing = NULL;
+    char field[64];
+    size_t i, j, n = 0;
+    int before = ctx->fe.n;
+    enum outcome rc;
+
+    *json = NULL;
+    if (decode_strings(ctx, obj, key, &list, &n) != DECODE_SET || n == 0) {
+        *json = strdup("[]");
+        return *json ? OK : ERR_INTERNAL;
+    }
+    if (n > 100) {
+        http_field(ctx, key, "at most 100 services");
+        return OK;
+    }
+    for (i = 0; i < n; i++) {
+        const char *name = json_string_value(json_array_get(list, i));
+
+        snprintf(field, sizeof field, "%s[%zu]", key, i);
+        if (!validate_slug(name)) {
+            http_field(ctx, field, "must be a service name");
+            continue;
+        }
+        for (j = 0; j < i; j++)
+            if (strcmp(name, json_string_value(json_array_get(list, j))) == 0) {
+                http_field(ctx, field, "is listed twice");
+                break;
+            }
+    }
+    if (ctx->fe.n > before)
+        return OK;
+    if ((*json = json_dumps(list, JSON_COMPACT)) == NULL)
+        return ERR_INTERNAL;
+    if ((rc = db_service_missing(ctx->db, *json, &missing)) != OK)
+        return rc;
+    for (i = 0; i < json_array_size(missing); i++) {
+        size_t at = (size_t)json_integer_value(json_array_get(missing, i));
+
+        snprintf(field, sizeof field, "%s[%zu]", key, at);
+        http_field(ctx, field, "no service is named %s",
+                   json_string_value(json_array_get(list, at)));
+    }
+    json_decref(missing);
+    return OK;
 }

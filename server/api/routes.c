@@ -15,6 +15,10 @@ const struct http_route api_routes[] = {
     {{"GET", V1 "/me"}, api_me, 0, 0},
     {{"GET", V1 "/me/activity"}, api_me_activity, 0, 0},
 
+    {{"POST", V1 "/me/keys"}, api_keys_create, 0, 0},
+    {{"DELETE", V1 "/me/keys/{id}"}, api_keys_delete, 0, 0},
+    {{"GET", V1 "/keys"}, api_keys_list, 0, 0},
+
     {{"GET", V1 "/tokens"}, api_tokens_list, 0, 0},
     {{"POST", V1 "/tokens"}, api_tokens_create, 0, 0},
     {{"DELETE", V1 "/tokens/{id}"}, api_tokens_delete, 0, 0},
@@ -40,6 +44,20 @@ const struct http_route api_routes[] = {
     {{"POST", V1 "/changes"}, api_changes_create, 0, 0},
     {{"GET", V1 "/changes/{id}"}, api_changes_get, 0, 0},
     {{"PATCH", V1 "/changes/{id}"}, api_changes_update, 0, 0},
+    {{"POST", V1 "/changes/{id}/submit"}, api_changes_submit, 0, 0},
+    {{"POST", V1 "/changes/{id}/start"}, api_changes_start, 0, 0},
+    {{"POST", V1 "/changes/{id}/complete"}, api_changes_complete, 0, 0},
+    {{"POST", V1 "/changes/{id}/close"}, api_changes_close, 0, 0},
+    {{"POST", V1 "/changes/{id}/cancel"}, api_changes_cancel, 0, 0},
+    {{"GET", V1 "/changes/{id}/assessment"}, api_changes_assessment, 0, 0},
+    {{"GET", V1 "/changes/{id}/approvals"}, api_approvals_list, 0, 0},
+    {{"POST", V1 "/changes/{id}/approvals"}, api_approvals_create, 0, 0},
+
+    {{"GET", V1 "/freezes"}, api_freezes_list, 0, 0},
+    {{"POST", V1 "/freezes"}, api_freezes_create, 0, ROLE_MANAGER},
+    {{"GET", V1 "/freezes/{id}"}, api_freezes_get, 0, 0},
+    {{"PATCH", V1 "/freezes/{id}"}, api_freezes_update, HTTP_DEFER_ROLE, ROLE_MANAGER},
+    {{"DELETE", V1 "/freezes/{id}"}, api_freezes_delete, HTTP_DEFER_ROLE, ROLE_MANAGER},
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

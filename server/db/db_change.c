@@ -36,7 +36,7 @@ static const char SQL_UPDATE[] =
     "             business_impact = $9, implementation_plan = $10, backout_plan = $11,"
     "             test_plan = $12, external_ref = $13, content_hash = $14,"
     "             version = version + 1, rev = rev + 1, updated_at = now()"
-    "           WHERE id = $2 AND rev = $3 AND state = 'draft'"
+    "           WHERE id = $2 AND rev = $3 AND state IN ('draft', 'awaiting_approval', 'approved')"
     "           RETURNING *),"
     " gone AS (DELETE FROM change_services cs USING c"
     "          WHERE cs.change_id = c.id AND NOT ($15::jsonb ? cs.service)),"

@@ -48,7 +48,8 @@ enum outcome db_change_insert(struct db *db, int64_t user_id, const char *source
                               int64_t *id);
 /* {"doc","rev","gate_token"} of the change; ERR_NOT_FOUND when none. */
 enum outcome db_change_get(struct db *db, int64_t id, json_t **out);
-/* Edits a draft whose row revision is still rev: new content, version + 1,
+/* Edits a change (draft, awaiting approval or approved) whose row revision
+ * is still rev: new content, version + 1,
  * rev + 1, the version's content and an audit entry naming `changed` (a
  * JSON array of field names). ERR_NOT_FOUND when the change moved on (its
  * rev or state changed) meanwhile. */

@@ -89,3 +89,94 @@ sec_wipe(void *p, size_t n)
 {
     sodium_memzero(p, n);
 }
+
+/* Decodes strict, padded base64 of exactly n bytes. */
+static bool
+sec_b64_exact(const char *b64, unsigned char *out, size_t n)
+{
+    size_t got = 0;
+    const char *end = NULL;
+
+    if (b64 == NULL || strlen(b64) != sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL) - 1)
+        return false;
+    if (sodium_base642bin(out, n, b64, strlen(b64), NULL, &got, &end,
+                          sodium_base64_VARIANT_ORIGINAL) != 0)
+        return false;
+    return got == n && *end == '\0';
+}
+
+bool
+sec_ed25519_public_ok(const char *b64)
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+
+    return sec_b64_exact(b64, pk, sizeof pk);
+}
+
+bool
+sec_ed25519_verify(const char *public_b64, const char *msg, size_t len, const char *sig_b64)
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES], sig[crypto_sign_BYTES];
+
+    if (!sec_b64_exact(public_b64, pk, sizeof pk) || !sec_b64_exact(sig_b64, sig, sizeof sig))
+        return false;
+    return crypto_sign_verify_detached(sig, (const unsigned char *)msg, len, pk) == 0;
+}
+
+static void
+sec_b64(const unsigned char *bin, size_t n, char *out, size_t size)
+{
+    sodium_bin2base64(out, size, bin, n, sodium_base64_VARIANT_ORIGINAL);
+}
+
+void
+sec_ed25519_keygen(char public_b64[SEC_ED_PUBLIC_B64], char secret_b64[SEC_ED_SECRET_B64])
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+
+    crypto_sign_keypair(pk, sk);
+    sec_b64(pk, sizeof pk, public_b64, SEC_ED_PUBLIC_B64);
+    sec_b64(sk, sizeof sk, secret_b64, SEC_ED_SECRET_B64);
+    sodium_memzero(sk, sizeof sk);
+}
+
+void
+sec_ed25519_seed(char seed_b64[SEC_ED_PUBLIC_B64])
+{
+    unsigned char seed[crypto_sign_SEEDBYTES];
+
+    randombytes_buf(seed, sizeof seed);
+    sec_b64(seed, sizeof seed, seed_b64, SEC_ED_PUBLIC_B64);
+    sodium_memzero(seed, sizeof seed);
+}
+
+enum outcome
+sec_ed25519_from_seed(const char *seed_b64, char public_b64[SEC_ED_PUBLIC_B64],
+                      char secret_b64[SEC_ED_SECRET_B64])
+{
+    unsigned char seed[crypto_sign_SEEDBYTES], pk[crypto_sign_PUBLICKEYBYTES],
+        sk[crypto_sign_SECRETKEYBYTES];
+
+    if (!sec_b64_exact(seed_b64, seed, sizeof seed))
+        return ERR_INVALID;
+    crypto_sign_seed_keypair(pk, sk, seed);
+    sec_b64(pk, sizeof pk, public_b64, SEC_ED_PUBLIC_B64);
+    sec_b64(sk, sizeof sk, secret_b64, SEC_ED_SECRET_B64);
+    sodium_memzero(seed, sizeof seed);
+    sodium_memzero(sk, sizeof sk);
+    return OK;
+}
+
+enum outcome
+sec_ed25519_sign(const char *secret_b64, const char *msg, size_t len,
+                 char sig_b64[SEC_ED_SIG_B64])
+{
+    unsigned char sk[crypto_sign_SECRETKEYBYTES], sig[crypto_sign_BYTES];
+
+    if (!sec_b64_exact(secret_b64, sk, sizeof sk))
+        return ERR_INVALID;
+    crypto_sign_detached(sig, NULL, (const unsigned char *)msg, len, sk);
+    sodium_memzero(sk, sizeof sk);
+    sec_b64(sig, sizeof sig, sig_b64, SEC_ED_SIG_B64);
+    return OK;
+}

@@ -1,0 +1,208 @@
+#include "db/db_key.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db_internal.h"
+
+static const char SQL_KEY_ADD[] =
+    "WITH k AS (INSERT INTO user_keys (user_id, public_key, label)"
+    "           VALUES ($1, $2, $3) RETURNING *),"
+    " a AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"
+    "       SELECT 'user:' || k.user_id, 'key.registered', 'key', k.id::text,"
+    "              jsonb_build_object('public_key', k.public_key, 'label', k.label) FROM k)"
+    " SELECT key_doc(k) FROM k";
+static const char SQL_KEY_REVOKE[] =
+    "WITH k AS (UPDATE user_keys SET revoked_at = now()"
+    "           WHERE id = $2 AND user_id = $1 AND revoked_at IS NULL RETURNING *)"
+    " INSERT INTO audit_log (actor, action, entity, entity_id, data)"
+    " SELECT 'user:' || k.user_id, 'key.revoked', 'key', k.id::text,"
+    "        jsonb_build_object('public_key', k.public_key) FROM k";
+static const char SQL_KEY_LIST[] =
+    "SELECT key_doc(k) FROM user_keys k WHERE k.id > $1 ORDER BY k.id LIMIT $2";
+static const char SQL_KEY_GET[] =
+    "SELECT user_id, public_key, revoked_at IS NOT NULL FROM user_keys WHERE id = $1";
+
+static const char SQL_FREEZE_CREATE[] =
+    "WITH f AS (INSERT INTO freezes (name, win, hard, reason, created_by)"
+    "           VALUES ($2, tstzrange($3::timestamptz, $4::timestamptz), $6::boolean,"
+    "                   COALESCE($7, ''), $8) RETURNING *),"
+    " s AS (INSERT INTO freeze_services (freeze_id, service)"
+    "       SELECT f.id, x FROM f, jsonb_array_elements_text($5::jsonb) x),"
+    " a AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"
+    "       SELECT $1, 'freeze.created', 'freeze', f.id::text,"
+    "              jsonb_build_object('name', f.name, 'start', $3::text, 'end', $4::text,"
+    "                                 'services', $5::jsonb, 'hard', f.hard) FROM f)"
+    " SELECT f.id FROM f";
+static const char SQL_FREEZE_GET[] = "SELECT freeze_doc(f) FROM freezes f WHERE f.id = $1";
+static const char SQL_FREEZE_LIST[] =
+    "SELECT freeze_doc(f) FROM freezes f"
+    " WHERE ($1::timestamptz IS NULL OR upper(f.win) > $1::timestamptz)"
+    " AND ($2::timestamptz IS NULL OR lower(f.win) < $2::timestamptz)"
+    " AND f.id > $3 ORDER BY f.id LIMIT $4";
+static const char SQL_FREEZE_UPDATE[] =
+    "WITH f AS (UPDATE freezes SET name = $3,"
+    "             win = tstzrange($4::timestamptz, $5::timestamptz),"
+    "             hard = $7::boolean, reason = COALESCE($8, ''), updated_at = now()"
+    "           WHERE id = $2 RETURNING *),"
+    " gone AS (DELETE FROM freeze_services fs USING f"
+    "          WHERE fs.freeze_id = f.id AND NOT ($6::jsonb ? fs.service)),"
+    " added AS (INSERT INTO freeze_services (freeze_id, service)"
+    "           SELECT f.id, x FROM f, jsonb_array_elements_text($6::jsonb) x"
+    "           ON CONFLICT DO NOTHING),"
+    " a AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"
+    "       SELECT $1, 'freeze.updated', 'freeze', f.id::text,"
+    "              jsonb_build_object('name', f.name, 'start', $4::text, 'end', $5::text,"
+    "                                 'services', $6::jsonb, 'hard', f.hard) FROM f)"
+    " SELECT f.id FROM f";
+static const char SQL_FREEZE_DELETE[] =
+    "WITH f AS (DELETE FROM freezes WHERE id = $2 RETURNING *)"
+    " INSERT INTO audit_log (actor, action, entity, entity_id, data)"
+    " SELECT $1, 'freeze.deleted', 'freeze', f.id::text,"
+    "        jsonb_build_object('name', f.name) FROM f";
+
+static void
+db_key_id(int64_t v, char buf[24])
+{
+    snprintf(buf, 24, "%lld", (long long)v);
+}
+
+enum outcome
+db_key_add(struct db *db, int64_t user_id, const char *public_key, const char *label,
+           json_t **out)
+{
+    char uid[24];
+    const char *params[3] = {uid, public_key, label};
+
+    db_key_id(user_id, uid);
+    return db_json(db, SQL_KEY_ADD, 3, params, out);
+}
+
+enum outcome
+db_key_revoke(struct db *db, int64_t user_id, int64_t id)
+{
+    char uid[24], kid[24];
+    const char *params[2] = {uid, kid};
+    long n = 0;
+    enum outcome rc;
+
+    db_key_id(user_id, uid);
+    db_key_id(id, kid);
+    if ((rc = db_exec(db, SQL_KEY_REVOKE, 2, params, &n)) != OK)
+        return rc;
+    return n == 1 ? OK : ERR_NOT_FOUND;
+}
+
+enum outcome
+db_key_list(struct db *db, int64_t after, int limit, json_t **out)
+{
+    char a[24], l[24];
+    const char *params[2] = {a, l};
+
+    db_key_id(after, a);
+    db_key_id(limit, l);
+    return db_json_list(db, SQL_KEY_LIST, 2, params, out);
+}
+
+enum outcome
+db_key_get(struct db *db, int64_t id, int64_t *owner, char *public_key, size_t size,
+           bool *revoked)
+{
+    char kid[24];
+    const char *params[1] = {kid};
+    PGresult *res;
+    enum outcome rc;
+
+    db_key_id(id, kid);
+    if ((rc = db_run(db, SQL_KEY_GET, 1, params, &res)) != OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return ERR_NOT_FOUND;
+    }
+    *owner = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    snprintf(public_key, size, "%s", PQgetvalue(res, 0, 1));
+    *revoked = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+    PQclear(res);
+    return OK;
+}
+
+enum outcome
+db_freeze_create(struct db *db, const char *actor, int64_t user_id, const struct db_freeze *f,
+                 json_t **out)
+{
+    char uid[24], id[24];
+    const char *params[8] = {actor, f->name, f->start, f->end, f->services,
+                             f->hard, f->reason, uid};
+    enum outcome rc;
+
+    db_key_id(user_id, uid);
+    if ((rc = db_begin(db)) != OK)
+        return rc;
+    if ((rc = db_text(db, SQL_FREEZE_CREATE, 8, params, id, sizeof id)) != OK ||
+        (rc = db_freeze_get(db, strtoll(id, NULL, 10), out)) != OK ||
+        (rc = db_commit(db)) != OK) {
+        db_rollback(db);
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+enum outcome
+db_freeze_get(struct db *db, int64_t id, json_t **out)
+{
+    char fid[24];
+    const char *params[1] = {fid};
+
+    db_key_id(id, fid);
+    return db_json(db, SQL_FREEZE_GET, 1, params, out);
+}
+
+enum outcome
+db_freeze_list(struct db *db, const char *from, const char *to, int64_t after, int limit,
+               json_t **out)
+{
+    char a[24], l[24];
+    const char *params[4] = {from, to, a, l};
+
+    db_key_id(after, a);
+    db_key_id(limit, l);
+    return db_json_list(db, SQL_FREEZE_LIST, 4, params, out);
+}
+
+enum outcome
+db_freeze_update(struct db *db, const char *actor, int64_t id, const struct db_freeze *f,
+                 json_t **out)
+{
+    char fid[24], buf[24];
+    const char *params[8] = {actor, fid, f->name, f->start, f->end,
+                             f->services, f->hard, f->reason};
+    enum outcome rc;
+
+    db_key_id(id, fid);
+    if ((rc = db_begin(db)) != OK)
+        return rc;
+    if ((rc = db_text(db, SQL_FREEZE_UPDATE, 8, params, buf, sizeof buf)) != OK ||
+        (rc = db_freeze_get(db, id, out)) != OK || (rc = db_commit(db)) != OK) {
+        db_rollback(db);
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+enum outcome
+db_freeze_delete(struct db *db, const char *actor, int64_t id)
+{
+    char fid[24];
+    const char *params[2] = {actor, fid};
+    long n = 0;
+    enum outcome rc;
+
+    db_key_id(id, fid);
+    if ((rc = db_exec(db, SQL_FREEZE_DELETE, 2, params, &n)) != OK)
+        return rc;
+    return n == 1 ? OK : ERR_NOT_FOUND;
+}
