@@ -1,5 +1,5 @@
 /*
- * The `cabinet` command: serve, migrate, user add.
+ * The `cabinet` command: serve, migrate, seed, user add, keygen, sign, verify.
  * Configuration comes from the environment and flags (config.c).
  */
 #include <jansson.h>
@@ -8,19 +8,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
 #include "config.h"
 #include "db/db.h"
+#include "db/db_audit.h"
 #include "db/db_migrate.h"
 #include "db/db_user.h"
 #include "domain/role.h"
+#include "domain/statement.h"
+#include "domain/timefmt.h"
 #include "domain/validate.h"
 #include "http/server.h"
 #include "jobs/chain.h"
 #include "log.h"
 #include "sec/sec.h"
+#include "sec/sec_key.h"
+#include "verify.h"
 
 #define MAIN_PASSWORD_MIN 10
 
@@ -34,7 +40,14 @@ main_usage(void)
             "  seed FILE             run a SQL file in one transaction (the demo seed)\n"
             "  user add EMAIL --name NAME [--roles cab,ecab,manager,admin]\n"
             "                        create an account; password from CABINET_PASSWORD,\n"
-            "                        else asked on the terminal\n");
+            "                        else asked on the terminal\n"
+            "  keygen [--key FILE]   make an approver's Ed25519 key pair: print the public\n"
+            "                        key, write the secret key to FILE (mode 0600)\n"
+            "  sign --key FILE --ref REF --version N --hash HEX --decision approve|reject\n"
+            "       [--signed-at T]  sign an approval statement; prints JSON\n"
+            "  verify [--bundle FILE]\n"
+            "                        check the audit chain, checkpoints and approvals, or\n"
+            "                        one change's evidence bundle offline\n");
     config_usage();
 }
 
@@ -44,8 +57,11 @@ main_serve(void)
     struct db_pool *pool = NULL;
     struct http_server *srv = NULL;
     struct chain *chain = NULL;
+    char pub[SEC_ED_PUBLIC_B64], secret[SEC_ED_SECRET_B64];
+    struct db *db = NULL;
     sigset_t set;
     int sig = 0, status = 1;
+    enum outcome rc;
 
     /* every thread started from here on inherits the blocked signals, so
      * that only sigwait below sees them */
@@ -55,9 +71,25 @@ main_serve(void)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* one server key per installation: refuse to sign with another */
+    if (sec_key_load(config->server_key_file, pub, secret) != OK)
+        goto out;
+    if ((rc = db_connect(config->database_url, &db)) == OK)
+        rc = db_audit_server_key(db, pub);
+    db_disconnect(db);
+    if (rc == ERR_CONFLICT) {
+        log_error("%s does not hold this installation's server key (its public half is in "
+                  "the server_key table): refusing to start",
+                  config->server_key_file);
+        goto out;
+    }
+    if (rc != OK) {
+        log_error("cannot record the server key: is the database migrated and reachable?");
+        goto out;
+    }
     if (db_pool_open(config->database_url, config->db_pool, &pool) != OK ||
-        chain_start(config->database_url, &chain) != OK ||
-        http_server_start(pool, api_routes, api_nroutes, &srv) != OK)
+        chain_start(config->database_url, secret, &chain) != OK ||
+        http_server_start(pool, api_routes, api_nroutes, secret, &srv) != OK)
         goto out;
     log_info("cabinet serving on %s (base URL %s, %d threads, %d database connections)",
              config->listen, config->base_url, config->threads, config->db_pool);
@@ -68,6 +100,7 @@ out:
     http_server_stop(srv);
     chain_stop(chain);
     db_pool_close(pool);
+    sec_wipe(secret, sizeof secret);
     return status;
 }
 
@@ -202,6 +235,119 @@ out:
     return status;
 }
 
+/* The value after flag in argv[from..], or NULL. */
+static const char *
+main_flag(int argc, char **argv, int from, const char *flag)
+{
+    int i;
+
+    for (i = from; i + 1 < argc; i++)
+        if (strcmp(argv[i], flag) == 0)
+            return argv[i + 1];
+    return NULL;
+}
+
+static int
+main_keygen(int argc, char **argv)
+{
+    const char *path = main_flag(argc, argv, 2, "--key");
+    char pub[SEC_ED_PUBLIC_B64], secret[SEC_ED_SECRET_B64];
+    enum outcome rc;
+
+    if (path == NULL)
+        path = "cabinet-approver.key";
+    sec_ed25519_keygen(pub, secret);
+    rc = sec_key_write(path, secret);
+    sec_wipe(secret, sizeof secret);
+    if (rc == ERR_CONFLICT) {
+        fprintf(stderr, "cabinet: %s exists; it is not overwritten\n", path);
+        return 1;
+    }
+    if (rc != OK) {
+        fprintf(stderr, "cabinet: cannot write %s\n", path);
+        return 1;
+    }
+    printf("%s\n", pub);
+    fprintf(stderr, "secret key written to %s (mode 0600); register the public key with "
+                    "POST /api/v1/me/keys\n",
+            path);
+    return 0;
+}
+
+static int
+main_sign(int argc, char **argv)
+{
+    const char *path = main_flag(argc, argv, 2, "--key"), *ref = main_flag(argc, argv, 2, "--ref");
+    const char *version = main_flag(argc, argv, 2, "--version");
+    const char *hash = main_flag(argc, argv, 2, "--hash");
+    const char *decision = main_flag(argc, argv, 2, "--decision");
+    const char *at = main_flag(argc, argv, 2, "--signed-at");
+    char secret[256], sig[SEC_ED_SIG_B64], now[TIMEFMT_LEN], *end = NULL;
+    struct strbuf st = STRBUF_INIT;
+    json_t *o;
+    long long v;
+    int status = 1;
+
+    if (path == NULL || ref == NULL || version == NULL || hash == NULL || decision == NULL) {
+        main_usage();
+        return 2;
+    }
+    v = strtoll(version, &end, 10);
+    if (*version == '\0' || *end != '\0' || v < 1 || strlen(hash) != 64 ||
+        strspn(hash, "0123456789abcdef") != 64 ||
+        (strcmp(decision, "approve") != 0 && strcmp(decision, "reject") != 0)) {
+        fprintf(stderr, "cabinet: --version is a whole number, --hash 64 lowercase hex digits, "
+                        "--decision approve or reject\n");
+        return 2;
+    }
+    if (at == NULL) {
+        timefmt_format((int64_t)time(NULL), now);
+        at = now;
+    } else if (!timefmt_is_normal(at)) {
+        fprintf(stderr, "cabinet: --signed-at must be YYYY-MM-DDTHH:MM:SSZ\n");
+        return 2;
+    }
+    if (sec_key_read(path, secret, sizeof secret) != OK) {
+        fprintf(stderr, "cabinet: cannot read the key file %s\n", path);
+        return 1;
+    }
+    statement_approval(&st, ref, v, hash, decision, at);
+    if (!strbuf_failed(&st) && sec_ed25519_sign(secret, st.buf, st.len, sig) == OK) {
+        o = json_pack("{s:s, s:s, s:s}", "signed_at", at, "signature", sig, "statement", st.buf);
+        json_dumpf(o, stdout, JSON_COMPACT);
+        putchar('\n');
+        json_decref(o);
+        status = 0;
+    } else {
+        fprintf(stderr, "cabinet: %s holds no Ed25519 secret key\n", path);
+    }
+    sec_wipe(secret, sizeof secret);
+    strbuf_free(&st);
+    return status;
+}
+
+static int
+main_verify(int argc, char **argv)
+{
+    const char *bundle = main_flag(argc, argv, 2, "--bundle");
+    struct db *db = NULL;
+    int status;
+
+    if (bundle != NULL)
+        return verify_bundle(bundle, stdout);
+    if (argc != 2) {
+        main_usage();
+        return 2;
+    }
+    if (db_connect(config->database_url, &db) != OK) {
+        fprintf(stderr, "cabinet: cannot connect to the database\n");
+        return 1;
+    }
+    status = verify_database(db, stdout);
+    db_disconnect(db);
+    return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -224,6 +370,12 @@ main(int argc, char **argv)
         status = main_seed(argc, argv);
     else if (strcmp(argv[1], "user") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
         status = main_user_add(argc, argv);
+    else if (strcmp(argv[1], "keygen") == 0)
+        status = main_keygen(argc, argv);
+    else if (strcmp(argv[1], "sign") == 0)
+        status = main_sign(argc, argv);
+    else if (strcmp(argv[1], "verify") == 0)
+        status = main_verify(argc, argv);
     else if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
         main_usage();
         status = 0;

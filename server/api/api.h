@@ -69,6 +69,19 @@ enum outcome api_changes_assessment(struct http_ctx *ctx);
 enum outcome api_approvals_list(struct http_ctx *ctx);
 enum outcome api_approvals_create(struct http_ctx *ctx);
 
+/* audit.c */
+enum outcome api_audit_list(struct http_ctx *ctx);
+enum outcome api_audit_checkpoint(struct http_ctx *ctx);
+enum outcome api_audit_checkpoint_sign(struct http_ctx *ctx);
+enum outcome api_server_key(struct http_ctx *ctx);
+enum outcome api_changes_timeline(struct http_ctx *ctx);
+enum outcome api_comments_list(struct http_ctx *ctx);
+enum outcome api_comments_create(struct http_ctx *ctx);
+enum outcome api_changes_evidence(struct http_ctx *ctx);
+
+/* reports.c */
+enum outcome api_reports_summary(struct http_ctx *ctx);
+
 /* keys.c */
 enum outcome api_keys_create(struct http_ctx *ctx);
 enum outcome api_keys_delete(struct http_ctx *ctx);

@@ -52,6 +52,16 @@ const struct http_route api_routes[] = {
     {{"GET", V1 "/changes/{id}/assessment"}, api_changes_assessment, 0, 0},
     {{"GET", V1 "/changes/{id}/approvals"}, api_approvals_list, 0, 0},
     {{"POST", V1 "/changes/{id}/approvals"}, api_approvals_create, 0, 0},
+    {{"GET", V1 "/changes/{id}/timeline"}, api_changes_timeline, 0, 0},
+    {{"GET", V1 "/changes/{id}/comments"}, api_comments_list, 0, 0},
+    {{"POST", V1 "/changes/{id}/comments"}, api_comments_create, 0, 0},
+    {{"GET", V1 "/changes/{id}/evidence"}, api_changes_evidence, 0, 0},
+
+    {{"GET", V1 "/audit"}, api_audit_list, 0, ROLE_MANAGER | ROLE_ADMIN},
+    {{"GET", V1 "/audit/checkpoint"}, api_audit_checkpoint, 0, ROLE_MANAGER | ROLE_ADMIN},
+    {{"POST", V1 "/audit/checkpoint"}, api_audit_checkpoint_sign, 0, ROLE_MANAGER | ROLE_ADMIN},
+    {{"GET", V1 "/server-key"}, api_server_key, 0, 0},
+    {{"GET", V1 "/reports/summary"}, api_reports_summary, 0, 0},
 
     {{"GET", V1 "/freezes"}, api_freezes_list, 0, 0},
     {{"POST", V1 "/freezes"}, api_freezes_create, 0, ROLE_MANAGER},

@@ -27,6 +27,48 @@ static const char SQL_BY_ACTOR[] =
     " WHERE a.actor = $1 AND ($2::bigint = 0 OR a.id < $2::bigint)"
     " ORDER BY a.id DESC LIMIT $3";
 
+static const char SQL_KEY_SET[] =
+    "WITH i AS (INSERT INTO server_key (id, public_key) VALUES (1, $1)"
+    "           ON CONFLICT (id) DO NOTHING RETURNING public_key)"
+    " SELECT public_key FROM i UNION ALL SELECT public_key FROM server_key"
+    " WHERE NOT EXISTS (SELECT 1 FROM i)";
+static const char SQL_KEY_GET[] =
+    "SELECT json_build_object('public_key', public_key, 'created_at', cab_ts(created_at))"
+    " FROM server_key WHERE id = 1";
+static const char SQL_DUE[] =
+    "WITH head AS (SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL"
+    "              ORDER BY seq DESC LIMIT 1),"
+    " cp AS (SELECT COALESCE(max(seq), 0) AS seq FROM checkpoints)"
+    " SELECT head.seq, head.hash FROM head, cp WHERE head.seq > cp.seq"
+    " AND ($1::boolean OR head.seq - cp.seq >= 1000"
+    "      OR (SELECT a.at FROM audit_log a WHERE a.seq = cp.seq + 1)"
+    "         <= now() - interval '60 seconds')";
+static const char SQL_CP_ADD[] =
+    "INSERT INTO checkpoints (seq, hash, signed_at, signature) VALUES ($1, $2, $3, $4)"
+    " ON CONFLICT (seq) DO NOTHING";
+static const char SQL_CP_GET[] =
+    "SELECT json_build_object('seq', c.seq, 'hash', c.hash, 'signed_at', c.signed_at,"
+    " 'signature', c.signature, 'statement', 'cabinet-checkpoint-v1' || chr(10) || c.seq"
+    "  || chr(10) || c.hash || chr(10) || c.signed_at)"
+    " FROM checkpoints c WHERE ($1::bigint = 0 OR c.seq >= $1::bigint)"
+    " ORDER BY CASE WHEN $1::bigint = 0 THEN -c.seq ELSE c.seq END LIMIT 1";
+static const char SQL_CHECKPOINTS[] =
+    "SELECT json_build_object('seq', seq, 'hash', hash, 'signed_at', signed_at,"
+    " 'signature', signature) FROM checkpoints ORDER BY seq";
+static const char SQL_STALE[] =
+    "SELECT json_build_object('id', id, 'at', cab_ts(at)) FROM audit_log"
+    " WHERE seq IS NULL AND at < now() - interval '1 minute' ORDER BY id";
+static const char SQL_APPROVALS[] =
+    "SELECT json_build_object('id', a.id, 'ref', 'CHG-' || a.change_id, 'version', a.version,"
+    " 'content_hash', a.content_hash, 'decision', a.decision, 'signed_at', a.signed_at,"
+    " 'statement', a.statement, 'signature', a.signature, 'public_key', k.public_key)"
+    " FROM approvals a JOIN user_keys k ON k.id = a.key_id ORDER BY a.id";
+static const char SQL_LIST[] =
+    "SELECT audit_doc(a) FROM audit_log a WHERE a.seq > $1 ORDER BY a.seq LIMIT $2";
+static const char SQL_ENTITY[] =
+    "SELECT audit_doc(a) FROM audit_log a WHERE a.entity = $1 AND a.entity_id = $2"
+    " ORDER BY a.id";
+
 enum outcome
 db_audit_add(struct db *db, const char *actor, const char *action, const char *entity,
              const char *entity_id, const json_t *data)
@@ -105,4 +147,98 @@ db_audit_by_actor(struct db *db, const char *actor, int64_t before, int limit, j
     snprintf(b, sizeof b, "%lld", (long long)before);
     snprintf(lim, sizeof lim, "%d", limit);
     return db_json_list(db, SQL_BY_ACTOR, 3, params, out);
+}
+
+enum outcome
+db_audit_server_key(struct db *db, const char *public_b64)
+{
+    char stored[128];
+    enum outcome rc;
+
+    if ((rc = db_text(db, SQL_KEY_SET, 1, &public_b64, stored, sizeof stored)) != OK)
+        return rc;
+    return strcmp(stored, public_b64) == 0 ? OK : ERR_CONFLICT;
+}
+
+enum outcome
+db_audit_server_key_get(struct db *db, json_t **out)
+{
+    return db_json(db, SQL_KEY_GET, 0, NULL, out);
+}
+
+enum outcome
+db_audit_checkpoint_due(struct db *db, bool force, bool *due, int64_t *seq, char hash[65])
+{
+    const char *params[1] = {force ? "true" : "false"};
+    PGresult *res;
+    enum outcome rc;
+
+    *due = false;
+    if ((rc = db_run(db, SQL_DUE, 1, params, &res)) != OK)
+        return rc;
+    if (PQntuples(res) == 1) {
+        *due = true;
+        *seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        snprintf(hash, 65, "%s", PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return OK;
+}
+
+enum outcome
+db_audit_checkpoint_add(struct db *db, int64_t seq, const char *hash, const char *signed_at,
+                        const char *signature)
+{
+    char s[24];
+    const char *params[4] = {s, hash, signed_at, signature};
+
+    snprintf(s, sizeof s, "%lld", (long long)seq);
+    return db_exec(db, SQL_CP_ADD, 4, params, NULL);
+}
+
+enum outcome
+db_audit_checkpoint_get(struct db *db, int64_t seq, json_t **out)
+{
+    char s[24];
+    const char *params[1] = {s};
+
+    snprintf(s, sizeof s, "%lld", (long long)seq);
+    return db_json(db, SQL_CP_GET, 1, params, out);
+}
+
+enum outcome
+db_audit_list(struct db *db, int64_t after, int limit, json_t **out)
+{
+    char a[24], l[16];
+    const char *params[2] = {a, l};
+
+    snprintf(a, sizeof a, "%lld", (long long)after);
+    snprintf(l, sizeof l, "%d", limit);
+    return db_json_list(db, SQL_LIST, 2, params, out);
+}
+
+enum outcome
+db_audit_entity(struct db *db, const char *entity, const char *id, json_t **out)
+{
+    const char *params[2] = {entity, id};
+
+    return db_json_list(db, SQL_ENTITY, 2, params, out);
+}
+
+enum outcome
+db_audit_checkpoints(struct db *db, json_t **out)
+{
+    return db_json_list(db, SQL_CHECKPOINTS, 0, NULL, out);
+}
+
+enum outcome
+db_audit_stale(struct db *db, json_t **out)
+{
+    return db_json_list(db, SQL_STALE, 0, NULL, out);
+}
+
+enum outcome
+db_audit_approvals(struct db *db, json_t **out)
+{
+    return db_json_list(db, SQL_APPROVALS, 0, NULL, out);
 }

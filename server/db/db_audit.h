@@ -36,4 +36,33 @@ enum outcome db_audit_link(struct db *db, const char *ids, const char *seqs,
 enum outcome db_audit_by_actor(struct db *db, const char *actor, int64_t before, int limit,
                                json_t **out);
 
+/* Records the installation's server key the first time; ERR_CONFLICT when a
+ * different key is recorded already. */
+enum outcome db_audit_server_key(struct db *db, const char *public_b64);
+/* {public_key, created_at}; ERR_NOT_FOUND before the first start. */
+enum outcome db_audit_server_key_get(struct db *db, json_t **out);
+
+/* Whether a checkpoint is due: the chain's head is past the last checkpoint
+ * and either 1,000 entries or 60 s old (force: any new entry). On *due,
+ * seq and hash are the head to sign. */
+enum outcome db_audit_checkpoint_due(struct db *db, bool force, bool *due, int64_t *seq,
+                                     char hash[65]);
+enum outcome db_audit_checkpoint_add(struct db *db, int64_t seq, const char *hash,
+                                     const char *signed_at, const char *signature);
+/* The newest checkpoint (or the first at or after seq when seq > 0):
+ * {seq, hash, signed_at, signature, statement}. */
+enum outcome db_audit_checkpoint_get(struct db *db, int64_t seq, json_t **out);
+/* Chained entries with seq > after, by seq. */
+enum outcome db_audit_list(struct db *db, int64_t after, int limit, json_t **out);
+/* Every checkpoint, by seq. */
+enum outcome db_audit_checkpoints(struct db *db, json_t **out);
+/* Entries left unchained for over a minute: [{id, at}], oldest first. */
+enum outcome db_audit_stale(struct db *db, json_t **out);
+/* Every approval with what verifying it needs: {id, ref, version,
+ * content_hash, decision, signed_at, statement, signature, public_key}. */
+enum outcome db_audit_approvals(struct db *db, json_t **out);
+
+/* The entries of one entity, oldest first. */
+enum outcome db_audit_entity(struct db *db, const char *entity, const char *id, json_t **out);
+
 #endif

@@ -70,6 +70,43 @@ static const char SQL_LIST[] =
     "      WHERE u.id::text = $7 OR lower(u.email) = lower($7) LIMIT 1))"
     " AND ($8::bigint = 0 OR c.id < $8::bigint)"
     " ORDER BY c.id DESC LIMIT $9";
+static const char SQL_COMMENT[] =
+    "WITH k AS (INSERT INTO comments (change_id, author_id, body) VALUES ($1, $2, $3)"
+    "           RETURNING *),"
+    " a AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"
+    "       SELECT 'user:' || k.author_id, 'change.commented', 'change', k.change_id::text,"
+    "              jsonb_build_object('comment', k.id, 'body', k.body) FROM k)"
+    " SELECT json_build_object('id', k.id, 'author', user_ref(k.author_id), 'body', k.body,"
+    "                          'created_at', cab_ts(k.created_at)) FROM k";
+static const char SQL_COMMENTS[] =
+    "SELECT json_build_object('id', k.id, 'author', user_ref(k.author_id), 'body', k.body,"
+    "                         'created_at', cab_ts(k.created_at))"
+    " FROM comments k WHERE k.change_id = $1 ORDER BY k.id";
+static const char SQL_EVIDENCE[] =
+    "SELECT json_build_object("
+    " 'change', change_doc(c),"
+    " 'versions', (SELECT json_agg(json_build_object('version', v.version,"
+    "              'content', v.content, 'content_hash', v.content_hash,"
+    "              'created_at', cab_ts(v.created_at)) ORDER BY v.version)"
+    "              FROM change_versions v WHERE v.change_id = c.id),"
+    " 'assessments', COALESCE((SELECT json_agg(json_build_object('version', a.version,"
+    "              'score', a.score, 'level', a.level, 'reasons', a.reasons,"
+    "              'impact_set', to_json(a.impact_set), 'created_at', cab_ts(a.created_at))"
+    "              ORDER BY a.id) FROM assessments a WHERE a.change_id = c.id), '[]'),"
+    " 'approvals', COALESCE((SELECT json_agg(approval_doc(a, c.version) ORDER BY a.id)"
+    "              FROM approvals a WHERE a.change_id = c.id), '[]'),"
+    " 'conflicts', COALESCE((SELECT json_agg(json_build_object('id', k.id, 'kind', k.kind,"
+    "              'change_a', k.change_a, 'change_b', k.change_b, 'freeze_id', k.freeze_id,"
+    "              'state', k.state, 'services', to_json(k.services), 'note', k.note,"
+    "              'detected_at', cab_ts(k.detected_at), 'resolved_at', cab_ts(k.resolved_at))"
+    "              ORDER BY k.id) FROM conflicts k"
+    "              WHERE k.change_a = c.id OR k.change_b = c.id), '[]'),"
+    " 'audit_range', (SELECT json_build_object('first', min(l.seq), 'last', max(l.seq),"
+    "              'unchained', count(*) FILTER (WHERE l.seq IS NULL))"
+    "              FROM audit_log l WHERE l.entity = 'change' AND l.entity_id = c.id::text))"
+    " FROM changes c WHERE c.id = $1";
+static const char SQL_SPAN[] =
+    "SELECT audit_doc(a) FROM audit_log a WHERE a.seq BETWEEN $1 AND $2 ORDER BY a.seq";
 static const char SQL_MODEL[] = "SELECT name FROM models WHERE name = $1";
 static const char SQL_IDEM_GET[] =
     "SELECT request_hash, status, location, response FROM idempotency_keys"
@@ -189,4 +226,46 @@ db_idem_put(struct db *db, int64_t user_id, const char *key, const char *hash, i
     snprintf(uid, sizeof uid, "%lld", (long long)user_id);
     snprintf(st, sizeof st, "%d", status);
     return db_exec(db, SQL_IDEM_PUT, 6, params, NULL);
+}
+
+enum outcome
+db_change_comment(struct db *db, int64_t id, int64_t user_id, const char *body, json_t **out)
+{
+    char cid[24], uid[24];
+    const char *params[3] = {cid, uid, body};
+
+    snprintf(cid, sizeof cid, "%lld", (long long)id);
+    snprintf(uid, sizeof uid, "%lld", (long long)user_id);
+    return db_json(db, SQL_COMMENT, 3, params, out);
+}
+
+enum outcome
+db_change_comments(struct db *db, int64_t id, json_t **out)
+{
+    char cid[24];
+    const char *params[1] = {cid};
+
+    snprintf(cid, sizeof cid, "%lld", (long long)id);
+    return db_json_list(db, SQL_COMMENTS, 1, params, out);
+}
+
+enum outcome
+db_change_evidence(struct db *db, int64_t id, json_t **out)
+{
+    char cid[24];
+    const char *params[1] = {cid};
+
+    snprintf(cid, sizeof cid, "%lld", (long long)id);
+    return db_json(db, SQL_EVIDENCE, 1, params, out);
+}
+
+enum outcome
+db_change_audit_span(struct db *db, int64_t first, int64_t last, json_t **out)
+{
+    char f[24], l[24];
+    const char *params[2] = {f, l};
+
+    snprintf(f, sizeof f, "%lld", (long long)first);
+    snprintf(l, sizeof l, "%lld", (long long)last);
+    return db_json_list(db, SQL_SPAN, 2, params, out);
 }

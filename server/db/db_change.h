@@ -58,6 +58,19 @@ enum outcome db_change_update(struct db *db, const char *actor, int64_t id, int6
 /* Changes matching f, newest first: an array of {"doc","rev","gate_token"}. */
 enum outcome db_change_list(struct db *db, const struct db_change_filter *f, json_t **out);
 
+/* Adds a comment by user_id (audit entry "change.commented", which carries
+ * the text); *out is {id, author, body, created_at}. */
+enum outcome db_change_comment(struct db *db, int64_t id, int64_t user_id, const char *body,
+                               json_t **out);
+/* The change's comments, oldest first. */
+enum outcome db_change_comments(struct db *db, int64_t id, json_t **out);
+/* The evidence of one change, less its audit segment: {change, versions,
+ * assessments, approvals, conflicts, audit_range:{first,last}} where the
+ * range is the seqs of the change's chained entries. */
+enum outcome db_change_evidence(struct db *db, int64_t id, json_t **out);
+/* Chained entries with first <= seq <= last, by seq. */
+enum outcome db_change_audit_span(struct db *db, int64_t first, int64_t last, json_t **out);
+
 /* True-ish: OK when the model exists, ERR_NOT_FOUND when not. */
 enum outcome db_change_model_exists(struct db *db, const char *model);
 

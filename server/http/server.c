@@ -28,6 +28,7 @@ static const char http_security_headers[] =
     "Permissions-Policy: camera=(), microphone=(), geolocation=()\r\n";
 
 struct http_server {
+    char secret[SEC_ED_SECRET_B64];
     struct mg_context *mg;
     struct db_pool *pool;
     const struct http_route *routes;
@@ -354,7 +355,7 @@ http_log_message(const struct mg_connection *conn, const char *message)
 
 enum outcome
 http_server_start(struct db_pool *pool, const struct http_route *routes, size_t nroutes,
-                  struct http_server **out)
+                  const char *server_secret, struct http_server **out)
 {
     struct mg_callbacks callbacks;
     struct http_server *srv;
@@ -377,6 +378,7 @@ http_server_start(struct db_pool *pool, const struct http_route *routes, size_t 
     srv = calloc(1, sizeof *srv);
     if (srv == NULL)
         return ERR_INTERNAL;
+    snprintf(srv->secret, sizeof srv->secret, "%s", server_secret);
     srv->pool = pool;
     srv->routes = routes;
     srv->nroutes = nroutes;
@@ -421,6 +423,7 @@ http_server_stop(struct http_server *srv)
         mg_exit_library();
     }
     metrics_free();
+    sec_wipe(srv->secret, sizeof srv->secret);
     free(srv->metric_methods);
     free(srv->metric_routes);
     free(srv);
@@ -431,6 +434,12 @@ http_server_metrics(struct http_ctx *ctx, struct strbuf *sb)
 {
     metrics_render(sb, ctx->server->metric_methods, ctx->server->metric_routes,
                    ctx->server->pool);
+}
+
+const char *
+http_server_secret(struct http_ctx *ctx)
+{
+    return ctx->server->secret;
 }
 
 struct db_pool *

@@ -9,6 +9,8 @@
 
 #include "db/db_audit.h"
 #include "domain/canon.h"
+#include "domain/statement.h"
+#include "domain/timefmt.h"
 #include "log.h"
 #include "sec/sec.h"
 
@@ -16,6 +18,7 @@
 #define CHAIN_POLL_MS 250
 
 struct chain {
+    char secret[SEC_ED_SECRET_B64];
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -82,9 +85,8 @@ chain_canonical(const json_t *v, struct strbuf *sb)
     return false;
 }
 
-/* The hash of one entry given the previous hash; false on a bad entry. */
-static bool
-chain_hash(const json_t *entry, int64_t seq, const char *prev, char out[SEC_HEX256_LEN])
+bool
+chain_hash(const json_t *entry, int64_t seq, const char *prev, char out[65])
 {
     struct strbuf sb = STRBUF_INIT;
     json_t *obj;
@@ -192,7 +194,10 @@ chain_thread(void *arg)
         if (db == NULL && db_connect(c->url, &db) != OK)
             db = NULL;
         if (db != NULL) {
+            int64_t signed_seq = 0;
             rc = chain_run_once(db, &linked);
+            if (rc == OK)
+                rc = chain_checkpoint(db, c->secret, false, &signed_seq);
             if (rc == ERR_UNAVAILABLE) {
                 db_disconnect(db);
                 db = NULL;
@@ -217,7 +222,7 @@ chain_thread(void *arg)
 }
 
 enum outcome
-chain_start(const char *url, struct chain **out)
+chain_start(const char *url, const char *secret_b64, struct chain **out)
 {
     struct chain *c = calloc(1, sizeof *c);
 
@@ -225,6 +230,7 @@ chain_start(const char *url, struct chain **out)
         free(c);
         return ERR_INTERNAL;
     }
+    snprintf(c->secret, sizeof c->secret, "%s", secret_b64);
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->wake, NULL);
     if (pthread_create(&c->thread, NULL, chain_thread, c) != 0) {
@@ -250,6 +256,32 @@ chain_stop(struct chain *c)
     pthread_join(c->thread, NULL);
     pthread_mutex_destroy(&c->lock);
     pthread_cond_destroy(&c->wake);
+    sec_wipe(c->secret, sizeof c->secret);
     free(c->url);
     free(c);
+}
+
+enum outcome
+chain_checkpoint(struct db *db, const char *secret_b64, bool force, int64_t *seq)
+{
+    struct strbuf st = STRBUF_INIT;
+    char hash[65], at[TIMEFMT_LEN], sig[SEC_ED_SIG_B64];
+    enum outcome rc;
+    bool due;
+
+    *seq = 0;
+    if ((rc = db_audit_checkpoint_due(db, force, &due, seq, hash)) != OK || !due) {
+        *seq = 0;
+        return rc;
+    }
+    timefmt_format((int64_t)time(NULL), at);
+    statement_checkpoint(&st, *seq, hash, at);
+    if (strbuf_failed(&st))
+        rc = ERR_INTERNAL;
+    else if ((rc = sec_ed25519_sign(secret_b64, st.buf, st.len, sig)) == OK)
+        rc = db_audit_checkpoint_add(db, *seq, hash, at, sig);
+    strbuf_free(&st);
+    if (rc != OK)
+        *seq = 0;
+    return rc;
 }
