@@ -320,7 +320,7 @@ CREATE INDEX audit_log_entity ON audit_log (entity, entity_id, id);
 -- chain columns, once; nothing may delete them.
 CREATE FUNCTION audit_log_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' THEN
+    IF TG_OP IN ('DELETE', 'TRUNCATE') THEN
         RAISE EXCEPTION 'audit_log is append-only' USING ERRCODE = '55000';
     END IF;
     IF OLD.seq IS NOT NULL

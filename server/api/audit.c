@@ -17,26 +17,22 @@
 enum outcome
 api_audit_list(struct http_ctx *ctx)
 {
-    char cursor[32], buf[32], next[32] = "";
+    char cursor[32], buf[32];
     int64_t after = 0;
     json_t *items = NULL;
     enum outcome rc;
     int limit, got;
 
-    if ((rc = http_paging(ctx, &limit, cursor, sizeof cursor)) != OK)
+    if ((rc = http_paging(ctx, "audit", &limit, cursor, sizeof cursor)) != OK)
         return rc;
     got = http_query(ctx, "after", buf, sizeof buf);
     if (got == 1 && strcmp(buf, "0") != 0 && !decode_id(buf, NULL, &after))
         return http_fail(ctx, ERR_MALFORMED, "after must be a seq (a whole number)");
     if (cursor[0] && !decode_id(cursor, NULL, &after))
         return http_fail(ctx, ERR_MALFORMED, "the cursor is not one this server made");
-    if ((rc = db_audit_list(ctx->db, after, limit, &items)) != OK)
+    if ((rc = db_audit_list(ctx->db, after, limit + 1, &items)) != OK)
         return rc;
-    if (json_array_size(items) == (size_t)limit)
-        snprintf(next, sizeof next, "%lld",
-                 (long long)json_integer_value(
-                     json_object_get(json_array_get(items, (size_t)limit - 1), "seq")));
-    http_reply(ctx, 200, http_page(items, next));
+    http_reply(ctx, 200, http_page(items, limit, "audit", "seq"));
     return OK;
 }
 
@@ -122,7 +118,7 @@ api_changes_timeline(struct http_ctx *ctx)
     if ((rc = audit_change(ctx, &id, sid)) != OK ||
         (rc = db_audit_entity(ctx->db, "change", sid, &items)) != OK)
         return rc;
-    http_reply(ctx, 200, http_page(items, NULL));
+    http_reply(ctx, 200, http_page_all(items));
     return OK;
 }
 
@@ -137,7 +133,7 @@ api_comments_list(struct http_ctx *ctx)
     if ((rc = audit_change(ctx, &id, sid)) != OK ||
         (rc = db_change_comments(ctx->db, id, &items)) != OK)
         return rc;
-    http_reply(ctx, 200, http_page(items, NULL));
+    http_reply(ctx, 200, http_page_all(items));
     return OK;
 }
 

@@ -478,14 +478,16 @@ api_changes_list(struct http_ctx *ctx)
                                          "rejected",    "in_progress",       "review",
                                          "closed",      "cancelled",         NULL};
     struct db_change_filter f = {0};
+    int limit;
     char cursor[32], state[256], model[80], service[80], q[256], requester[256];
-    char from[TIMEFMT_LEN], to[TIMEFMT_LEN], next[32] = "";
+    char from[TIMEFMT_LEN], to[TIMEFMT_LEN];
     json_t *rows = NULL, *items = NULL;
     enum outcome rc;
     size_t i;
 
-    if ((rc = http_paging(ctx, &f.limit, cursor, sizeof cursor)) != OK)
+    if ((rc = http_paging(ctx, "changes", &limit, cursor, sizeof cursor)) != OK)
         return rc;
+    f.limit = limit + 1;
     if (cursor[0] && !decode_id(cursor, NULL, &f.before))
         return http_fail(ctx, ERR_MALFORMED, "the cursor is not one this server made");
     if (http_query(ctx, "state", state, sizeof state) != 0) {
@@ -532,11 +534,7 @@ api_changes_list(struct http_ctx *ctx)
     }
     for (i = 0; i < json_array_size(rows); i++)
         json_array_append_new(items, api_change_render(json_array_get(rows, i)));
-    if (json_array_size(rows) == (size_t)f.limit)
-        snprintf(next, sizeof next, "%lld",
-                 (long long)json_integer_value(json_object_get(
-                     json_object_get(json_array_get(rows, (size_t)f.limit - 1), "doc"), "id")));
     json_decref(rows);
-    http_reply(ctx, 200, http_page(items, next));
+    http_reply(ctx, 200, http_page(items, limit, "changes", "id"));
     return OK;
 }

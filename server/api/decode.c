@@ -83,7 +83,9 @@ decode_strings(struct http_ctx *ctx, const json_t *obj, const char *key, const j
         const json_t *item = json_array_get(v, i);
         if (!json_is_string(item) ||
             strlen(json_string_value(item)) != json_string_length(item)) {
-            http_field(ctx, key, "item %zu must be a string", i);
+            char field[96];
+            snprintf(field, sizeof field, "%s[%zu]", key, i);
+            http_field(ctx, field, "must be a string");
             return DECODE_BAD;
         }
     }

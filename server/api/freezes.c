@@ -49,14 +49,14 @@ freezes_decode(struct http_ctx *ctx, const json_t *obj, struct db_freeze *f, cha
 enum outcome
 api_freezes_list(struct http_ctx *ctx)
 {
-    char cursor[32], next[32] = "", buf[64], from[TIMEFMT_LEN], to[TIMEFMT_LEN];
+    char cursor[32], buf[64], from[TIMEFMT_LEN], to[TIMEFMT_LEN];
     const char *f = NULL, *t = NULL;
     int64_t after = 0;
     json_t *items = NULL;
     enum outcome rc;
     int limit;
 
-    if ((rc = http_paging(ctx, &limit, cursor, sizeof cursor)) != OK)
+    if ((rc = http_paging(ctx, "freezes", &limit, cursor, sizeof cursor)) != OK)
         return rc;
     if (cursor[0] && !decode_id(cursor, NULL, &after))
         return http_fail(ctx, ERR_MALFORMED, "the cursor is not one this server made");
@@ -72,13 +72,9 @@ api_freezes_list(struct http_ctx *ctx)
     }
     if ((rc = http_fields_ok(ctx)) != OK)
         return rc;
-    if ((rc = db_freeze_list(ctx->db, f, t, after, limit, &items)) != OK)
+    if ((rc = db_freeze_list(ctx->db, f, t, after, limit + 1, &items)) != OK)
         return rc;
-    if (json_array_size(items) == (size_t)limit)
-        snprintf(next, sizeof next, "%lld",
-                 (long long)json_integer_value(
-                     json_object_get(json_array_get(items, (size_t)limit - 1), "id")));
-    http_reply(ctx, 200, http_page(items, next));
+    http_reply(ctx, 200, http_page(items, limit, "freezes", "id"));
     return OK;
 }
 

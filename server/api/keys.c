@@ -62,22 +62,18 @@ api_keys_delete(struct http_ctx *ctx)
 enum outcome
 api_keys_list(struct http_ctx *ctx)
 {
-    char cursor[32], next[32] = "";
+    char cursor[32];
     int64_t after = 0;
     json_t *items = NULL;
     enum outcome rc;
     int limit;
 
-    if ((rc = http_paging(ctx, &limit, cursor, sizeof cursor)) != OK)
+    if ((rc = http_paging(ctx, "keys", &limit, cursor, sizeof cursor)) != OK)
         return rc;
     if (cursor[0] && !decode_id(cursor, NULL, &after))
         return http_fail(ctx, ERR_MALFORMED, "the cursor is not one this server made");
-    if ((rc = db_key_list(ctx->db, after, limit, &items)) != OK)
+    if ((rc = db_key_list(ctx->db, after, limit + 1, &items)) != OK)
         return rc;
-    if (json_array_size(items) == (size_t)limit)
-        snprintf(next, sizeof next, "%lld",
-                 (long long)json_integer_value(
-                     json_object_get(json_array_get(items, (size_t)limit - 1), "id")));
-    http_reply(ctx, 200, http_page(items, next));
+    http_reply(ctx, 200, http_page(items, limit, "keys", "id"));
     return OK;
 }

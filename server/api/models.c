@@ -96,7 +96,7 @@ api_models_list(struct http_ctx *ctx)
 
     if ((rc = db_model_list(ctx->db, &items)) != OK)
         return rc;
-    http_reply(ctx, 200, http_page(items, NULL));
+    http_reply(ctx, 200, http_page_all(items));
     return OK;
 }
 

@@ -89,20 +89,16 @@ api_services_list(struct http_ctx *ctx)
 {
     char cursor[128];
     json_t *items = NULL;
-    const char *next = NULL;
     enum outcome rc;
     int limit;
 
-    if ((rc = http_paging(ctx, &limit, cursor, sizeof cursor)) != OK)
+    if ((rc = http_paging(ctx, "services", &limit, cursor, sizeof cursor)) != OK)
         return rc;
     if (cursor[0] && !validate_slug(cursor))
         return http_fail(ctx, ERR_MALFORMED, "the cursor is not one this server made");
-    if ((rc = db_service_list(ctx->db, cursor, limit, &items)) != OK)
+    if ((rc = db_service_list(ctx->db, cursor, limit + 1, &items)) != OK)
         return rc;
-    if (json_array_size(items) == (size_t)limit)
-        next = json_string_value(
-            json_object_get(json_array_get(items, (size_t)limit - 1), "name"));
-    http_reply(ctx, 200, http_page(items, next));
+    http_reply(ctx, 200, http_page(items, limit, "services", "name"));
     return OK;
 }
 

@@ -15,7 +15,7 @@ api_tokens_list(struct http_ctx *ctx)
 
     if ((rc = db_token_list(ctx->db, ctx->user.id, &items)) != OK)
         return rc;
-    http_reply(ctx, 200, http_page(items, NULL));
+    http_reply(ctx, 200, http_page_all(items));
     return OK;
 }
 

@@ -523,7 +523,7 @@ api_approvals_list(struct http_ctx *ctx)
     json_decref(w);
     if ((rc = db_workflow_approvals(ctx->db, id, &items)) != OK)
         return rc;
-    http_reply(ctx, 200, http_page(items, NULL));
+    http_reply(ctx, 200, http_page_all(items));
     return OK;
 }
 

@@ -6,7 +6,8 @@ static const char SQL_LIST[] = "SELECT model_doc(m) FROM models m ORDER BY m.nam
 static const char SQL_GET[] = "SELECT model_doc(m) FROM models m WHERE m.name = $1";
 static const char SQL_CREATE[] =
     "WITH m AS (INSERT INTO models (name, kind, title, description, policy)"
-    "           VALUES ($2, $3, $4, COALESCE($5, ''), $6::jsonb) RETURNING *),"
+    "           VALUES ($2, $3, $4, COALESCE($5, ''), NULLIF($6::jsonb, 'null'::jsonb))"
+    "           RETURNING *),"
     " a AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"
     "       SELECT $1, 'model.created', 'model', m.name,"
     "              jsonb_build_object('kind', m.kind, 'title', m.title, 'policy', m.policy)"
@@ -18,7 +19,7 @@ static const char SQL_UPDATE[] =
     "             title = COALESCE($4, title),"
     "             description = COALESCE($5, description),"
     "             policy = CASE WHEN $6::text IS NULL THEN policy"
-    "                           ELSE $6::jsonb END,"
+    "                           ELSE NULLIF($6::jsonb, 'null'::jsonb) END,"
     "             updated_at = now()"
     "           WHERE name = $2 RETURNING *),"
     " a AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "domain/role.h"
+#include "sec/sec.h"
 
 const char *
 http_param(const struct http_ctx *ctx, int i)
@@ -46,6 +47,36 @@ http_is_json(const char *type)
     return type[n] == '\0' || type[n] == ';' || type[n] == ' ';
 }
 
+/* How deeply arrays and objects nest in the JSON text (strings skipped);
+ * stops counting past limit. A linear scan, so that a hostile body is
+ * refused before a recursive parser sees it. */
+static int
+http_json_depth(const char *p, size_t n, int limit)
+{
+    int depth = 0, max = 0;
+    bool in_string = false;
+    size_t i;
+
+    for (i = 0; i < n && max <= limit; i++) {
+        char c = p[i];
+
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max)
+                max = depth;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return max;
+}
+
 enum outcome
 http_body(struct http_ctx *ctx, bool empty_ok, json_t **out)
 {
@@ -64,6 +95,10 @@ http_body(struct http_ctx *ctx, bool empty_ok, json_t **out)
     }
     if (!http_is_json(http_header(ctx, "Content-Type")))
         return http_fail(ctx, ERR_MEDIA_TYPE, "the body must be application/json");
+    if (http_json_depth(ctx->body ? ctx->body : "", ctx->body_len, HTTP_JSON_DEPTH) >
+        HTTP_JSON_DEPTH)
+        return http_fail(ctx, ERR_MALFORMED, "the JSON nests deeper than %d levels",
+                         HTTP_JSON_DEPTH);
     v = json_loadb(ctx->body ? ctx->body : "", ctx->body_len, JSON_REJECT_DUPLICATES, &err);
     if (v == NULL)
         return http_fail(ctx, ERR_MALFORMED, "the body is not JSON: %s (at byte %d)",
@@ -222,35 +257,70 @@ http_actor(struct http_ctx *ctx)
 }
 
 enum outcome
-http_paging(struct http_ctx *ctx, int *limit, char *cursor, size_t size)
+http_paging(struct http_ctx *ctx, const char *kind, int *limit, char *after, size_t size)
 {
-    char buf[16], *end;
-    long n;
-    int got;
+    char buf[16], cursor[512], raw[384], *end;
+    size_t klen = strlen(kind);
+    long n, got;
 
     *limit = 50;
-    got = http_query(ctx, "limit", buf, sizeof buf);
-    if (got < 0)
+    after[0] = '\0';
+    switch (http_query(ctx, "limit", buf, sizeof buf)) {
+    case -1:
         return http_fail(ctx, ERR_MALFORMED, "limit must be a whole number from 1 to 200");
-    if (got == 1) {
+    case 1:
         n = strtol(buf, &end, 10);
         if (*buf == '\0' || *end != '\0' || n < 1 || n > 200)
             return http_fail(ctx, ERR_MALFORMED, "limit must be a whole number from 1 to 200");
         *limit = (int)n;
+        break;
+    default:
+        break;
     }
-    got = http_query(ctx, "cursor", cursor, size);
-    if (got < 0)
-        return http_fail(ctx, ERR_MALFORMED, "the cursor is not one this server made");
-    if (got == 0)
-        cursor[0] = '\0';
-    return OK;
+    switch (http_query(ctx, "cursor", cursor, sizeof cursor)) {
+    case 0:
+        return OK;
+    case 1:
+        got = sec_b64url_decode(cursor, raw, sizeof raw - 1);
+        if (got > (long)klen && (size_t)got - klen - 1 < size &&
+            memcmp(raw, kind, klen) == 0 && raw[klen] == ':' &&
+            memchr(raw, '\0', (size_t)got) == NULL) {
+            memcpy(after, raw + klen + 1, (size_t)got - klen - 1);
+            after[got - (long)klen - 1] = '\0';
+            return OK;
+        }
+        break;
+    default:
+        break;
+    }
+    return http_fail(ctx, ERR_MALFORMED, "the cursor is not one this server made for this list");
 }
 
 json_t *
-http_page(json_t *items, const char *next)
+http_page(json_t *items, int limit, const char *kind, const char *key)
 {
-    return json_pack("{s:o, s:o}", "items", items, "next_cursor",
-                     next && *next ? json_string(next) : json_null());
+    char raw[384], cursor[520];
+    const json_t *v;
+    json_t *next = json_null();
+
+    if (json_array_size(items) > (size_t)limit) {
+        while (json_array_size(items) > (size_t)limit)
+            json_array_remove(items, json_array_size(items) - 1);
+        v = json_object_get(json_array_get(items, (size_t)limit - 1), key);
+        if (json_is_integer(v))
+            snprintf(raw, sizeof raw, "%s:%lld", kind, (long long)json_integer_value(v));
+        else
+            snprintf(raw, sizeof raw, "%s:%s", kind, json_string_value(v) ? json_string_value(v) : "");
+        if (sec_b64url_encode(raw, strlen(raw), cursor, sizeof cursor))
+            next = json_string(cursor);
+    }
+    return json_pack("{s:o, s:o}", "items", items, "next_cursor", next);
+}
+
+json_t *
+http_page_all(json_t *items)
+{
+    return json_pack("{s:o, s:n}", "items", items, "next_cursor");
 }
 
 const char *

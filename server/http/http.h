@@ -23,6 +23,8 @@
 struct mg_connection;
 
 #define HTTP_BODY_MAX (1024 * 1024)
+#define HTTP_JSON_DEPTH 32
+#define HTTP_PATH_MAX 4096
 
 struct http_user {
     int64_t id;
@@ -41,8 +43,8 @@ struct http_ctx {
     struct mg_connection *conn;
     struct http_server *server;
     const char *method;
-    const char *path;
-    const char *query;
+    const char *path;     /* percent-decoded */
+    const char *query;    /* as sent: http_query decodes */
     struct router_match match;
     unsigned route_roles;  /* roles the route admits; 0 = any signed-in user */
     struct db *db;
@@ -131,11 +133,18 @@ enum outcome http_if_match(struct http_ctx *ctx, const char *etag);
 /* "user:<id>" of the caller, for audit entries. */
 const char *http_actor(struct http_ctx *ctx);
 
-/* Reads `limit` (1..200, default 50) and `cursor` (copied to cursor, "" when
- * absent): ERR_MALFORMED on a bad limit. */
-enum outcome http_paging(struct http_ctx *ctx, int *limit, char *cursor, size_t size);
-/* Wraps a page: {"items": items, "next_cursor": next or null}; steals items. */
-json_t *http_page(json_t *items, const char *next);
+/* Reads `limit` (1..200, default 50) and `cursor`, an opaque token this
+ * server made for lists of `kind`: the position it holds is copied to after
+ * ("" without a cursor). ERR_MALFORMED on a bad limit or cursor. Fetch
+ * limit + 1 items and hand them to http_page. */
+enum outcome http_paging(struct http_ctx *ctx, const char *kind, int *limit, char *after,
+                         size_t size);
+/* A page {"items", "next_cursor"} from items fetched with limit + 1: trims
+ * the extra item and, when there was one, makes a cursor of kind from the
+ * last item's member key (a string or integer). Steals items. */
+json_t *http_page(json_t *items, int limit, const char *kind, const char *key);
+/* A page of everything: {"items": items, "next_cursor": null}. Steals. */
+json_t *http_page_all(json_t *items);
 
 /* The reason phrase of an HTTP status (RFC 9110). */
 const char *http_reason(int status);

@@ -203,6 +203,19 @@ http_problem(struct http_ctx *ctx, enum outcome rc, int status)
     return p;
 }
 
+/* Whether the client asked to close the connection after this response
+ * (CivetWeb closes it; the response says so). */
+static bool
+http_wants_close(struct http_ctx *ctx)
+{
+    const char *c = http_header(ctx, "Connection");
+    const struct mg_request_info *ri = mg_get_request_info(ctx->conn);
+
+    if (c != NULL)
+        return strcasestr(c, "close") != NULL;
+    return ri->http_version != NULL && strcmp(ri->http_version, "1.0") == 0;
+}
+
 /* Writes the whole response in one mg_write; returns the status. */
 static int
 http_send(struct http_ctx *ctx, enum outcome rc)
@@ -248,6 +261,8 @@ http_send(struct http_ctx *ctx, enum outcome rc)
     if (status != 204)
         strbuf_printf(&out, "Content-Type: %s\r\nContent-Length: %zu\r\n", type, len);
     strbuf_puts(&out, "Cache-Control: no-store\r\n");
+    if (http_wants_close(ctx) && rc != ERR_TOO_LARGE)
+        strbuf_puts(&out, "Connection: close\r\n");
     strbuf_puts(&out, http_security_headers);
     strbuf_puts(&out, strbuf_str(&ctx->headers));
     strbuf_puts(&out, "\r\n");
@@ -281,8 +296,9 @@ http_send_static(struct http_server *srv, struct http_ctx *ctx)
     status = 200;
     strbuf_printf(&out,
                   "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                  "Cache-Control: no-cache\r\n%s\r\n",
-                  type, body.len, http_security_headers);
+                  "Cache-Control: no-cache\r\n%s%s\r\n",
+                  type, body.len, http_wants_close(ctx) ? "Connection: close\r\n" : "",
+                  http_security_headers);
     if (strcmp(ctx->method, "HEAD") != 0)
         strbuf_append(&out, strbuf_str(&body), body.len);
     if (!strbuf_failed(&out))
@@ -301,8 +317,9 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
     const struct mg_request_info *ri = mg_get_request_info(conn);
     struct http_ctx ctx;
     struct timespec t0;
+    char path[HTTP_PATH_MAX];
     enum outcome rc;
-    int slot, status;
+    int slot, status, len;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(&ctx, 0, sizeof ctx);
@@ -312,6 +329,17 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
     ctx.path = ri->local_uri ? ri->local_uri : "/";
     ctx.query = ri->query_string;
 
+    /* CivetWeb is told not to decode the path (decode_url=no) so that a NUL
+     * from %00 cannot cut it short of what was asked: decode it here */
+    len = mg_url_decode(ri->local_uri ? ri->local_uri : "/",
+                        (int)strlen(ri->local_uri ? ri->local_uri : "/"), path, sizeof path, 0);
+    if (len < 0 || memchr(path, '\0', (size_t)len) != NULL) {
+        slot = (int)srv->nroutes + METRICS_UNMATCHED;
+        status = http_send(&ctx, http_fail(&ctx, ERR_MALFORMED,
+                                           "the path is too long or holds a NUL byte"));
+        goto done;
+    }
+    ctx.path = path;
     switch (router_match(srv->routes, srv->nroutes, sizeof *srv->routes, ctx.method, ctx.path,
                          &ctx.match)) {
     case ROUTER_FOUND:
@@ -334,6 +362,7 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
             status = http_send_static(srv, &ctx);
         }
     }
+done:
     metrics_observe(slot, status, http_elapsed(&t0));
     if (ctx.db != NULL)
         db_release(srv->pool, ctx.db);
@@ -371,7 +400,7 @@ http_server_start(struct db_pool *pool, const struct http_route *routes, size_t 
         "enable_directory_listing", "no",
         "cgi_pattern", "",
         "ssi_pattern", "",
-        "decode_url", "yes",
+        "decode_url", "no",
         NULL,
     };
 

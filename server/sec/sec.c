@@ -180,3 +180,25 @@ sec_ed25519_sign(const char *secret_b64, const char *msg, size_t len,
     sec_b64(sig, sizeof sig, sig_b64, SEC_ED_SIG_B64);
     return OK;
 }
+
+bool
+sec_b64url_encode(const void *data, size_t len, char *out, size_t size)
+{
+    if (sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING) > size)
+        return false;
+    sodium_bin2base64(out, size, data, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    return true;
+}
+
+long
+sec_b64url_decode(const char *in, void *out, size_t size)
+{
+    size_t got = 0;
+    const char *end = NULL;
+
+    if (sodium_base642bin(out, size, in, strlen(in), NULL, &got, &end,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        *end != '\0')
+        return -1;
+    return (long)got;
+}

@@ -65,6 +65,12 @@ void sec_ed25519_seed(char seed_b64[SEC_ED_PUBLIC_B64]);
 enum outcome sec_ed25519_sign(const char *secret_b64, const char *msg, size_t len,
                               char sig_b64[SEC_ED_SIG_B64]);
 
+/* Unpadded base64url of len bytes into out (size bytes); false when it
+ * does not fit. */
+bool sec_b64url_encode(const void *data, size_t len, char *out, size_t size);
+/* Decodes strict unpadded base64url into out; the length decoded, or -1. */
+long sec_b64url_decode(const char *in, void *out, size_t size);
+
 /* Wipes n bytes at p so that the compiler cannot skip it. */
 void sec_wipe(void *p, size_t n);
 
