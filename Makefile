@@ -41,10 +41,12 @@ deps-test:
 	@bash server/scripts/deps.sh --test
 
 build/cabinet: $(OBJ_REL)
-	$(CC) $(RELEASE) -pie -o $@ $^ $(LIBS)
+	@echo "LINK    $@"
+	@$(CC) $(RELEASE) -pie -o $@ $^ $(LIBS)
 
 build/san/cabinet: $(OBJ_SAN)
-	$(CC) $(SAN) -o $@ $^ $(LIBS)
+	@echo "LINK    $@"
+	@$(CC) $(SAN) -o $@ $^ $(LIBS)
 
 build/rel/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -56,8 +58,10 @@ build/san/%.o: %.c
 	@echo "CC san  $<"
 	@$(CC) $(WARN) $(DEFS) $(SAN) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
-build/unit-tests: $(UNIT_SRC) $(SRC_PURE:%.c=build/san/%.o)
-	$(CC) $(WARN) $(DEFS) $(SAN) -Itests/unit -o $@ $^
+# The unit tests link the pure modules, and sec/ for the crypto vectors.
+build/unit-tests: $(UNIT_SRC) $(SRC_PURE:%.c=build/san/%.o) build/san/server/sec/sec.o
+	@echo "LINK    $@"
+	@$(CC) $(WARN) $(DEFS) $(SAN) -Itests/unit -o $@ $^ -lsodium -ljansson
 
 -include $(OBJ_REL:.o=.d) $(OBJ_SAN:.o=.d)
 

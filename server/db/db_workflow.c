@@ -66,13 +66,15 @@ static const char SQL_ASSESS[] =
     " u AS (UPDATE changes SET policy = $7::jsonb, approvals_needed = $8,"
     "              approvals_have = $9, rev = rev + 1, updated_at = now()"
     "       WHERE id = $1 RETURNING id, win),"
-    " gone AS (DELETE FROM change_impact WHERE change_id = $1),"
     " audit AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"
     "           VALUES ('system', 'change.assessed', 'change', $1::text,"
     "                   jsonb_build_object('version', $2::int, 'score', $3::int,"
     "                                      'level', $4::text, 'needed', $8::int)))"
     " INSERT INTO change_impact (change_id, service, win)"
     " SELECT u.id, x, u.win FROM u, jsonb_array_elements_text($6::jsonb) x";
+/* Its own statement: a DELETE and an INSERT of the same keys in one
+ * statement would see the same snapshot and collide. */
+static const char SQL_IMPACT_CLEAR[] = "DELETE FROM change_impact WHERE change_id = $1";
 static const char SQL_TRANSITION[] =
     "WITH c AS (UPDATE changes SET state = $5, rev = rev + 1, updated_at = now(),"
     "   submitted_at = CASE WHEN $4 = 'submit' THEN now() ELSE submitted_at END,"
@@ -157,12 +159,15 @@ db_workflow_assess(struct db *db, int64_t id, int version, int score, const char
 {
     char sid[24], v[24], sc[24], n[24], h[24];
     const char *params[9] = {sid, v, sc, level, reasons, impact_set, policy, n, h};
+    enum outcome rc;
 
     db_workflow_num(id, sid);
     db_workflow_num(version, v);
     db_workflow_num(score, sc);
     db_workflow_num(needed, n);
     db_workflow_num(have, h);
+    if ((rc = db_exec(db, SQL_IMPACT_CLEAR, 1, params, NULL)) != OK)
+        return rc;
     return db_exec(db, SQL_ASSESS, 9, params, NULL);
 }
 

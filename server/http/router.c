@@ -33,6 +33,19 @@ router_path(const char *pattern, const char *path, struct router_match *m)
     return *p == '\0' && *s == '\0';
 }
 
+/* Adds method to the Allow list unless it is there. */
+static void
+router_allow(struct router_match *m, const char *method)
+{
+    size_t len = strlen(m->allow), n = strlen(method);
+    const char *p;
+
+    for (p = m->allow; (p = strstr(p, method)) != NULL; p += n)
+        if ((p == m->allow || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+            return;
+    snprintf(m->allow + len, sizeof m->allow - len, "%s%s", len ? ", " : "", method);
+}
+
 enum router_result
 router_match(const void *table, size_t n, size_t stride, const char *method,
              const char *path, struct router_match *m)
@@ -52,15 +65,15 @@ router_match(const void *table, size_t n, size_t stride, const char *method,
         if (!router_path(r->pattern, path, &probe))
             continue;
         if (strcmp(r->method, want) == 0) {
-            *m = probe;
+            memcpy(m->params, probe.params, sizeof m->params);
+            m->nparams = probe.nparams;
+            m->allow[0] = '\0';
             m->index = (int)i;
             return ROUTER_FOUND;
         }
-        if (strstr(m->allow, r->method) == NULL) {
-            size_t len = strlen(m->allow);
-            snprintf(m->allow + len, sizeof m->allow - len, "%s%s", len ? ", " : "",
-                     r->method);
-        }
+        router_allow(m, r->method);
+        if (strcmp(r->method, "GET") == 0)
+            router_allow(m, "HEAD");
         path_seen = 1;
     }
     return path_seen ? ROUTER_NO_METHOD : ROUTER_NO_PATH;

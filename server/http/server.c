@@ -401,6 +401,10 @@ http_server_start(struct db_pool *pool, const struct http_route *routes, size_t 
         "cgi_pattern", "",
         "ssi_pattern", "",
         "decode_url", "no",
+        /* same-origin only: CivetWeb would answer CORS preflights with "*" */
+        "access_control_allow_origin", "",
+        "access_control_allow_methods", "",
+        "access_control_allow_headers", "",
         NULL,
     };
 

@@ -1,0 +1,404 @@
+"""Sessions, CSRF, lockout, /me, /config and API tokens."""
+
+import hashlib
+import time
+
+import pytest
+
+from conftest import PASSWORD, ok, page_items, problem, unique, walk
+
+
+def set_cookie(r):
+    return r.headers.get("Set-Cookie", "")
+
+
+def cookie_attrs(header):
+    parts = [p.strip() for p in header.split(";")]
+    name, _, value = parts[0].partition("=")
+    attrs = {}
+    for p in parts[1:]:
+        k, _, v = p.partition("=")
+        attrs[k.strip().lower()] = v.strip()
+    return name, value, attrs
+
+
+def count_changes(server, title):
+    return int(server.psql(f"SELECT count(*) FROM changes WHERE title = '{title}'"))
+
+
+# --- log in, log out, /me ------------------------------------------------------------
+
+
+def test_login_sets_a_strict_http_only_cookie(server):
+    c = server.anon()
+    r = c.post("/session", json={"email": server.users["alice"]["email"], "password": PASSWORD})
+    body = ok(r)
+    name, value, attrs = cookie_attrs(set_cookie(r))
+    assert name == "cabinet_session" and len(value) >= 32, set_cookie(r)
+    assert "httponly" in attrs, set_cookie(r)
+    assert attrs.get("samesite", "").lower() == "strict", set_cookie(r)
+    assert attrs.get("path") == "/", set_cookie(r)
+    user = body["user"]
+    assert user["email"] == server.users["alice"]["email"]
+    assert user["id"] == server.users["alice"]["id"]
+    assert "requester" in user["roles"]
+    for k in ("id", "email", "name", "roles", "disabled", "created_at", "updated_at"):
+        assert k in user, user
+    assert "password" not in r.text and "password_hash" not in r.text
+    assert isinstance(body["csrf_token"], str) and len(body["csrf_token"]) >= 16
+
+
+def test_login_roles_are_reported(server):
+    c = server.login("cab1")
+    assert sorted(c.user["roles"]) == ["cab", "requester"]
+    c = server.login("admin")
+    assert "admin" in c.user["roles"] and "requester" in c.user["roles"]
+
+
+def test_login_email_is_case_insensitive(server):
+    c = server.anon()
+    r = c.post("/session", json={"email": server.users["bob"]["email"].upper(),
+                                 "password": PASSWORD})
+    assert ok(r)["user"]["id"] == server.users["bob"]["id"]
+
+
+def test_wrong_password_is_401(server):
+    server.add_user("wrongpw")
+    c = server.anon()
+    r = c.post("/session", json={"email": server.users["wrongpw"]["email"],
+                                 "password": "not-the-password"})
+    problem(r, 401)
+    assert "cabinet_session=" not in set_cookie(r) or "max-age=0" in set_cookie(r).lower()
+    assert problem(c.get("/me"), 401)
+
+
+def test_unknown_email_is_401(server):
+    problem(server.anon().post("/session", json={"email": "nobody@cabinet.test",
+                                                 "password": PASSWORD}), 401)
+
+
+def test_login_body_must_be_json(server):
+    c = server.anon()
+    problem(c.post("/session", data=b"email=a&password=b",
+                   headers={"Content-Type": "application/x-www-form-urlencoded"}), 415)
+    problem(c.post("/session", data=b"{not json", headers={"Content-Type": "application/json"}),
+            400)
+
+
+def test_me_without_session_is_401(server):
+    r = server.anon().get("/me")
+    problem(r, 401)
+    # RFC 9110 §15.5.2: a 401 names the scheme to use.
+    assert "bearer" in r.headers.get("WWW-Authenticate", "").lower(), r.headers
+
+
+def test_wrong_email_and_wrong_password_look_the_same(server):
+    unknown = problem(server.anon().post("/session", json={"email": "ghost@cabinet.test",
+                                                           "password": PASSWORD}), 401)
+    server.add_user("samey")
+    wrong = problem(server.anon().post("/session", json={"email": server.users["samey"]["email"],
+                                                         "password": "not-it-at-all"}), 401)
+    assert unknown == wrong
+
+
+def test_session_secret_is_not_stored_in_clear(server):
+    c = server.login("alice")
+    value = c.session_cookie
+    uid = server.users["alice"]["id"]
+    n = server.psql(f"SELECT count(*) FROM sessions s WHERE s.user_id = {uid} "
+                    f"AND (s::text LIKE '%{value}%' OR encode(s.token_hash, 'escape') "
+                    f"LIKE '%{value}%')")
+    assert n == "0"
+
+
+def test_secrets_never_reach_the_log(server):
+    c = server.login("alice")
+    t = ok(c.post("/tokens", json={"name": "log check"}), 201)
+    server.anon().post("/session", json={"email": server.users["bob"]["email"],
+                                         "password": "typo-in-the-password"})
+    ok(server.bearer(t["token"]).get("/me"))
+    log = server.stderr_text()
+    assert PASSWORD not in log
+    assert "typo-in-the-password" not in log
+    assert t["token"] not in log and t["token"][4:] not in log
+    assert c.session_cookie not in log and c.csrf not in log
+
+
+def test_me_with_session(server):
+    c = server.login("alice")
+    body = ok(c.get("/me"))
+    assert body["user"]["id"] == server.users["alice"]["id"]
+    assert body["csrf_token"] == c.csrf
+
+
+def test_garbage_cookie_is_401(server):
+    c = server.anon()
+    c.http.cookies.set("cabinet_session", "x" * 43, domain="127.0.0.1", path="/")
+    problem(c.get("/me"), 401)
+
+
+def test_logout_ends_the_session_on_the_server(server):
+    c = server.login("alice")
+    value = c.session_cookie
+    assert value
+    r = c.delete("/session")
+    assert r.status_code == 204, r.text
+    cleared = set_cookie(r).lower()
+    assert "cabinet_session=" in cleared and ("max-age=0" in cleared or "expires=" in cleared)
+    # The old cookie value, replayed, no longer works.
+    replay = server.anon()
+    r = replay.get("/me", headers={"Cookie": f"cabinet_session={value}"})
+    problem(r, 401)
+
+
+def test_expired_session_is_401(server):
+    c = server.login("bob")
+    assert ok(c.get("/me"))
+    uid = server.users["bob"]["id"]
+    server.psql(f"UPDATE sessions SET created_at = now() - interval '2 days', "
+                f"expires_at = now() - interval '1 day' WHERE user_id = {uid}")
+    problem(c.get("/me"), 401)
+
+
+# --- CSRF --------------------------------------------------------------------------
+
+
+def test_cookie_write_without_csrf_is_403(server):
+    c = server.login("alice")
+    title = unique("csrf-none")
+    problem(c.post("/changes", json={"title": title}, csrf=False), 403)
+    assert count_changes(server, title) == 0
+
+
+def test_cookie_write_with_wrong_csrf_is_403(server):
+    c = server.login("alice")
+    title = unique("csrf-wrong")
+    problem(c.post("/changes", json={"title": title}, csrf="0" * len(c.csrf)), 403)
+    problem(c.post("/changes", json={"title": title}, csrf=c.csrf + "x"), 403)
+    assert count_changes(server, title) == 0
+
+
+def test_csrf_token_is_bound_to_its_session(server):
+    one = server.login("alice")
+    two = server.login("alice")
+    assert one.csrf != two.csrf
+    title = unique("csrf-other")
+    problem(one.post("/changes", json={"title": title}, csrf=two.csrf), 403)
+    assert count_changes(server, title) == 0
+
+
+def test_cookie_write_with_csrf_is_accepted(server):
+    c = server.login("alice")
+    title = unique("csrf-ok")
+    ok(c.post("/changes", json={"title": title}), 201)
+    assert count_changes(server, title) == 1
+
+
+def test_csrf_on_patch_and_delete(server):
+    c = server.login("alice")
+    ch = ok(c.post("/changes", json={"title": unique("csrf-patch")}), 201)
+    problem(c.patch(f"/changes/{ch['id']}", json={"title": "changed"}, csrf=False), 403)
+    assert ok(c.get(f"/changes/{ch['id']}"))["title"] == ch["title"]
+    problem(c.delete("/session", csrf=False), 403)
+    assert ok(c.get("/me"))  # still logged in
+
+
+def test_reads_need_no_csrf(server):
+    c = server.login("alice")
+    c.csrf = None
+    assert ok(c.get("/me"))
+
+
+# --- lockout --------------------------------------------------------------------------
+
+
+def attempt(server, email, password):
+    return server.anon().post("/session", json={"email": email, "password": password})
+
+
+def test_lockout_after_five_failures(server):
+    u = server.add_user("locked1")
+    for _ in range(5):
+        problem(attempt(server, u["email"], "wrong-password-!"), 401)
+    t0 = time.time()
+    r = attempt(server, u["email"], PASSWORD)
+    problem(r, 429)
+    ra = r.headers.get("Retry-After", "")
+    assert ra.isdigit(), r.headers
+    # Seconds until the oldest failure is 15 minutes old: nearly 900 now.
+    assert 840 <= int(ra) <= 900, ra
+    assert time.time() - t0 < 60
+    # Still locked with a wrong password too, and for another spelling.
+    problem(attempt(server, u["email"], "wrong-password-!"), 429)
+    problem(attempt(server, u["email"].upper(), PASSWORD), 429)
+
+
+def test_lockout_is_per_account(server):
+    u = server.add_user("locked2")
+    other = server.add_user("notlocked")
+    for _ in range(5):
+        problem(attempt(server, u["email"], "nope-nope-nope"), 401)
+    problem(attempt(server, u["email"], PASSWORD), 429)
+    assert ok(attempt(server, other["email"], PASSWORD))
+
+
+def test_lockout_ends_after_fifteen_minutes(server):
+    u = server.add_user("locked3")
+    for _ in range(5):
+        problem(attempt(server, u["email"], "nope-nope-nope"), 401)
+    problem(attempt(server, u["email"], PASSWORD), 429)
+    server.psql("UPDATE login_failures SET at = at - interval '16 minutes' "
+                f"WHERE lower(email) = lower('{u['email']}')")
+    assert ok(attempt(server, u["email"], PASSWORD))
+
+
+def test_four_failures_do_not_lock(server):
+    u = server.add_user("locked4")
+    for _ in range(4):
+        problem(attempt(server, u["email"], "nope-nope-nope"), 401)
+    assert ok(attempt(server, u["email"], PASSWORD))
+
+
+# --- /config, /me/activity --------------------------------------------------------------
+
+
+def test_config_without_login(server):
+    body = ok(server.anon().get("/config"))
+    assert set(body) >= {"product", "version", "support_contact", "base_url"}
+    assert body["base_url"] == server.base, body
+
+
+def test_me_activity_lists_own_entries_newest_first(server):
+    me = server.add_user("active")
+    c = server.login("active")
+    first = ok(c.post("/changes", json={"title": unique("act-1")}), 201)
+    second = ok(c.post("/changes", json={"title": unique("act-2")}), 201)
+    ok(c.patch(f"/changes/{first['id']}", json={"description": "edited"}))
+    # Someone else's write must not appear.
+    other = ok(server.as_("bob").post("/changes", json={"title": unique("bob")}), 201)
+    body = ok(c.get("/me/activity"))
+    items = page_items(body)
+    assert len(items) >= 3, items
+    actor = f"user:{me['id']}"
+    assert all(e["actor"] == actor for e in items), items
+    ids = [e["id"] for e in items]
+    assert ids == sorted(ids, reverse=True), ids
+    ats = [e["at"] for e in items]
+    assert ats == sorted(ats, reverse=True), ats
+    change_ids = [str(e["entity_id"]) for e in items]
+    assert str(first["id"]) in change_ids and str(second["id"]) in change_ids
+    assert str(other["id"]) not in change_ids
+    # The newest entry is the edit.
+    assert str(items[0]["entity_id"]) == str(first["id"]), items[0]
+    # Paging gives the same entries.
+    paged, pages = walk(c, "/me/activity", limit=1)
+    assert [e["id"] for e in paged] == ids
+    assert pages >= len(ids)
+
+
+def test_me_activity_needs_login(server):
+    problem(server.anon().get("/me/activity"), 401)
+
+
+def test_me_activity_bad_cursor_is_400(server):
+    problem(server.as_("alice").get("/me/activity", params={"cursor": "not a cursor!"}), 400)
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+def test_token_create_list_use_revoke(server):
+    u = server.add_user("tokenuser")
+    c = server.login("tokenuser")
+    r = c.post("/tokens", json={"name": "ci pipeline"})
+    t = ok(r, 201)
+    assert set(t) >= {"id", "name", "scope", "token", "created_at"}, t
+    assert t["name"] == "ci pipeline" and t["scope"] == "full"
+    token = t["token"]
+    assert token.startswith("cab_") and len(token) >= 36, token
+    # Stored as its SHA-256, never in clear.
+    stored = server.psql(f"SELECT encode(token_hash, 'hex') FROM api_tokens WHERE id = {t['id']}")
+    assert stored == hashlib.sha256(token.encode()).hexdigest()
+    # Listed without the token.
+    r = c.get("/tokens")
+    items = page_items(ok(r))
+    mine = [i for i in items if i["id"] == t["id"]]
+    assert len(mine) == 1 and "token" not in mine[0], items
+    assert token not in r.text and token[4:] not in r.text
+    # Used as a bearer token: no CSRF needed, source "api".
+    b = server.bearer(token)
+    me = ok(b.get("/me"))
+    assert me["user"]["id"] == u["id"] and me["csrf_token"] is None
+    ch = ok(b.post("/changes", json={"title": unique("by-token")}), 201)
+    assert ch["source"] == "api" and ch["requester"]["id"] == u["id"]
+    # Revoked: 401 from then on.
+    assert c.delete(f"/tokens/{t['id']}").status_code == 204
+    problem(b.get("/me"), 401)
+    problem(b.post("/changes", json={"title": "after revoke"}), 401)
+
+
+def test_web_session_changes_have_source_web(server):
+    ch = ok(server.as_("alice").post("/changes", json={"title": unique("web")}), 201)
+    assert ch["source"] == "web"
+
+
+def test_tokens_are_listed_only_to_their_owner(server):
+    alice, bob = server.as_("alice"), server.as_("bob")
+    t = ok(alice.post("/tokens", json={"name": unique("mine")}), 201)
+    assert all(i["id"] != t["id"] for i in page_items(ok(bob.get("/tokens"))))
+    r = bob.delete(f"/tokens/{t['id']}")
+    assert r.status_code in (403, 404), r.text
+    assert ok(server.bearer(t["token"]).get("/me"))["user"]["id"] == server.users["alice"]["id"]
+
+
+def test_unknown_bearer_token_is_401(server):
+    problem(server.bearer("cab_" + "A" * 43).get("/me"), 401)
+    problem(server.bearer("not-even-a-token").get("/me"), 401)
+    c = server.anon()
+    problem(c.get("/me", headers={"Authorization": "Basic YWxpY2U6cGFzc3dvcmQ="}), 401)
+
+
+def test_feed_token_is_refused_by_the_api(server):
+    t = ok(server.as_("alice").post("/tokens", json={"name": "calendar", "scope": "feed"}), 201)
+    assert t["scope"] == "feed" and t["token"].startswith("cab_")
+    b = server.bearer(t["token"])
+    problem(b.get("/me"), 403)
+    problem(b.get("/changes"), 403)
+    problem(b.get("/services"), 403)
+    title = unique("feed-write")
+    problem(b.post("/changes", json={"title": title}), 403)
+    assert count_changes(server, title) == 0
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"name": ""}, "name"),
+    ({"name": "x" * 101}, "name"),
+    ({"name": "ok", "scope": "root"}, "scope"),
+    ({"name": "ok", "expires": 3}, "expires"),
+])
+def test_token_validation(server, body, field):
+    problem(server.as_("alice").post("/tokens", json=body), 422, field=field)
+
+
+def test_tokens_need_login(server):
+    problem(server.anon().get("/tokens"), 401)
+    problem(server.anon().post("/tokens", json={"name": "x"}), 401)
+
+
+# --- disabled accounts ------------------------------------------------------------------------
+
+
+def test_disabled_user_cannot_log_in_and_loses_access(server):
+    u = server.add_user("tobedisabled")
+    c = server.login("tobedisabled")
+    t = ok(c.post("/tokens", json={"name": "t"}), 201)
+    admin = server.as_("admin")
+    body = ok(admin.patch(f"/users/{u['id']}", json={"disabled": True}))
+    assert body["disabled"] is True
+    r = attempt(server, u["email"], PASSWORD)
+    assert r.status_code in (401, 403), r.text
+    problem(r, r.status_code)
+    problem(c.get("/me"), 401)
+    problem(server.bearer(t["token"]).get("/me"), 401)
+    ok(admin.patch(f"/users/{u['id']}", json={"disabled": False}))
+    assert ok(attempt(server, u["email"], PASSWORD))

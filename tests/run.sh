@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Runs the test suites and ends with exactly one line: "N passed, M failed".
+#
+#   tests/run.sh [PYTEST_ARGS...]       the C unit tests, then the API tests
+#   tests/run.sh api [PYTEST_ARGS...]   the API tests only
+#   tests/run.sh unit                   the C unit tests only
+#   tests/run.sh fuzz                   a short run of each fuzz target only
+#
+# Exit status 0 only when nothing failed and every suite ran. A suite that
+# crashes, hangs (each has a time limit) or prints no counts is a failure.
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 1
+
+UNIT_BIN=${UNIT_BIN:-build/unit-tests}
+UNIT_TIMEOUT=${UNIT_TIMEOUT:-600}
+API_TIMEOUT=${API_TIMEOUT:-2400}
+
+mode=all
+case ${1:-} in
+api | unit | fuzz) mode=$1; shift ;;
+esac
+
+passed=0
+failed=0
+log=$(mktemp /tmp/cabinet-run.XXXXXX)
+trap 'rm -f "$log"' EXIT
+
+run_unit() {
+    if [ ! -x "$UNIT_BIN" ]; then
+        echo "tests/run.sh: $UNIT_BIN is missing (make build/unit-tests)" >&2
+        failed=$((failed + 1))
+        return
+    fi
+    timeout -k 10 "$UNIT_TIMEOUT" "$UNIT_BIN" 2>&1 | tee "$log"
+    local rc=${PIPESTATUS[0]} last p f
+    last=$(tail -n 1 "$log")
+    if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        p=${BASH_REMATCH[1]}
+        f=${BASH_REMATCH[2]}
+    else
+        echo "tests/run.sh: the unit tests did not finish (status $rc)" >&2
+        p=0
+        f=1
+    fi
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "tests/run.sh: the unit tests exited $rc" >&2
+        f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+
+run_api() {
+    # The whole suite, unless the arguments name test files or directories.
+    local target=tests/api arg
+    for arg in "$@"; do
+        [ -e "${arg%%::*}" ] && target=
+    done
+    timeout -k 30 "$API_TIMEOUT" /usr/bin/python3 -m pytest -q --tb=short -p no:cacheprovider \
+        $target "$@" 2>&1 | tee "$log"
+    local rc=${PIPESTATUS[0]} summary p=0 f=0 n word
+    # pytest's last line: "3 failed, 40 passed, 1 error in 12.3s".
+    summary=$(grep -E '^=* ?[0-9]+ [a-z]+(, [0-9]+ [a-z]+)* in [0-9.]+s' "$log" | tail -n 1)
+    while read -r n word; do
+        case $word in
+        passed* | xpassed*) p=$((p + n)) ;;
+        failed* | error*) f=$((f + n)) ;;
+        esac
+    done < <(grep -oE '[0-9]+ [a-z]+' <<<"$summary")
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "tests/run.sh: the API tests could not run (status $rc)" >&2
+        f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+
+# Each libFuzzer target for FUZZ_SECONDS; a target that finds a crash (or
+# does not build) is a failure.
+run_fuzz() {
+    timeout -k 10 600 bash tests/fuzz/run.sh "${FUZZ_SECONDS:-15}" 2>&1 | tee "$log"
+    local rc=${PIPESTATUS[0]} last
+    last=$(tail -n 1 "$log")
+    if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        passed=$((passed + BASH_REMATCH[1]))
+        failed=$((failed + BASH_REMATCH[2]))
+        [ "$rc" -ne 0 ] && [ "${BASH_REMATCH[2]}" -eq 0 ] && failed=$((failed + 1))
+    else
+        echo "tests/run.sh: the fuzz run did not finish (status $rc)" >&2
+        failed=$((failed + 1))
+    fi
+}
+
+case $mode in
+all) run_unit; run_api "$@"; run_fuzz ;;
+api) run_api "$@" ;;
+unit) run_unit ;;
+fuzz) run_fuzz ;;
+esac
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
