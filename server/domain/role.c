@@ -39,11 +39,15 @@ role_parse_list(const char *list, unsigned *mask, char *bad, size_t size)
         n = strcspn(p, ", ");
         if (n == 0)
             break;
+        if (n >= sizeof word) {
+            snprintf(bad, size, "%.*s", (int)n, p); /* the whole word, as far as bad holds */
+            return false;
+        }
         snprintf(word, sizeof word, "%.*s", (int)n, p);
         p += n;
         if (strcmp(word, "requester") == 0)
             continue;
-        if (n >= sizeof word || role_bit(word) == 0) {
+        if (role_bit(word) == 0) {
             snprintf(bad, size, "%s", word);
             return false;
         }

@@ -53,6 +53,9 @@ static const struct unit_test {
     {"strbuf_failed_sticks", test_strbuf_failed_sticks},
     {"strbuf_free", test_strbuf_free},
 
+    {"ed25519_rfc8032", test_ed25519_rfc8032},
+    {"ed25519_wycheproof", test_ed25519_wycheproof},
+    {"ed25519_encoding", test_ed25519_encoding},
     {"fielderr_add", test_fielderr_add},
     {"fielderr_overflow", test_fielderr_overflow},
     {"fielderr_truncation", test_fielderr_truncation},

@@ -78,6 +78,10 @@ void test_strbuf_failed_sticks(void);
 void test_strbuf_free(void);
 
 void test_fielderr_add(void);
+
+void test_ed25519_rfc8032(void);
+void test_ed25519_wycheproof(void);
+void test_ed25519_encoding(void);
 void test_fielderr_overflow(void);
 void test_fielderr_truncation(void);
 void test_fielderr_has(void);
