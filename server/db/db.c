@@ -436,3 +436,28 @@ db_last_constraint(const struct db *db)
 {
     return db->constraint;
 }
+
+const char *
+db_num(int64_t v, char buf[DB_NUM])
+{
+    snprintf(buf, DB_NUM, "%lld", (long long)v);
+    return buf;
+}
+
+enum outcome
+db_json_id(struct db *db, const char *sql, int64_t id, json_t **out)
+{
+    char buf[DB_NUM];
+    const char *params[1] = {db_num(id, buf)};
+
+    return db_json(db, sql, 1, params, out);
+}
+
+enum outcome
+db_json_list_id(struct db *db, const char *sql, int64_t id, json_t **out)
+{
+    char buf[DB_NUM];
+    const char *params[1] = {db_num(id, buf)};
+
+    return db_json_list(db, sql, 1, params, out);
+}

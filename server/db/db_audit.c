@@ -144,7 +144,7 @@ db_audit_by_actor(struct db *db, const char *actor, int64_t before, int limit, j
     char b[24], lim[16];
     const char *params[3] = {actor, b, lim};
 
-    snprintf(b, sizeof b, "%lld", (long long)before);
+    db_num(before, b);
     snprintf(lim, sizeof lim, "%d", limit);
     return db_json_list(db, SQL_BY_ACTOR, 3, params, out);
 }
@@ -192,18 +192,14 @@ db_audit_checkpoint_add(struct db *db, int64_t seq, const char *hash, const char
     char s[24];
     const char *params[4] = {s, hash, signed_at, signature};
 
-    snprintf(s, sizeof s, "%lld", (long long)seq);
+    db_num(seq, s);
     return db_exec(db, SQL_CP_ADD, 4, params, NULL);
 }
 
 enum outcome
 db_audit_checkpoint_get(struct db *db, int64_t seq, json_t **out)
 {
-    char s[24];
-    const char *params[1] = {s};
-
-    snprintf(s, sizeof s, "%lld", (long long)seq);
-    return db_json(db, SQL_CP_GET, 1, params, out);
+    return db_json_id(db, SQL_CP_GET, seq, out);
 }
 
 enum outcome
@@ -212,7 +208,7 @@ db_audit_list(struct db *db, int64_t after, int limit, json_t **out)
     char a[24], l[16];
     const char *params[2] = {a, l};
 
-    snprintf(a, sizeof a, "%lld", (long long)after);
+    db_num(after, a);
     snprintf(l, sizeof l, "%d", limit);
     return db_json_list(db, SQL_LIST, 2, params, out);
 }

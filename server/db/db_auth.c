@@ -139,7 +139,7 @@ db_auth_login(struct db *db, int64_t user_id, const char *hash_hex, const char *
     char uid[24], h[16];
     const char *params[4] = {hash_hex, uid, csrf, h};
 
-    snprintf(uid, sizeof uid, "%lld", (long long)user_id);
+    db_num(user_id, uid);
     snprintf(h, sizeof h, "%d", hours);
     return db_json(db, SQL_LOGIN, 4, params, out);
 }
@@ -150,7 +150,7 @@ db_auth_logout(struct db *db, int64_t session_id, int64_t user_id)
     char sid[24], uid[24];
     const char *params[2] = {sid, uid};
 
-    snprintf(sid, sizeof sid, "%lld", (long long)session_id);
-    snprintf(uid, sizeof uid, "%lld", (long long)user_id);
+    db_num(session_id, sid);
+    db_num(user_id, uid);
     return db_exec(db, SQL_LOGOUT, 2, params, NULL);
 }

@@ -128,7 +128,7 @@ db_change_insert(struct db *db, int64_t user_id, const char *source,
                               c->canonical};
     enum outcome rc;
 
-    snprintf(uid, sizeof uid, "%lld", (long long)user_id);
+    db_num(user_id, uid);
     if ((rc = db_text(db, SQL_INSERT, 16, params, buf, sizeof buf)) != OK)
         return rc;
     *id = strtoll(buf, NULL, 10);
@@ -138,11 +138,7 @@ db_change_insert(struct db *db, int64_t user_id, const char *source,
 enum outcome
 db_change_get(struct db *db, int64_t id, json_t **out)
 {
-    char sid[24];
-    const char *params[1] = {sid};
-
-    snprintf(sid, sizeof sid, "%lld", (long long)id);
-    return db_json(db, SQL_GET, 1, params, out);
+    return db_json_id(db, SQL_GET, id, out);
 }
 
 enum outcome
@@ -160,8 +156,8 @@ db_change_update(struct db *db, const char *actor, int64_t id, int64_t rev,
                               c->services,    c->canonical,
                               changed};
 
-    snprintf(sid, sizeof sid, "%lld", (long long)id);
-    snprintf(srev, sizeof srev, "%lld", (long long)rev);
+    db_num(id, sid);
+    db_num(rev, srev);
     return db_text(db, SQL_UPDATE, 17, params, buf, sizeof buf);
 }
 
@@ -172,7 +168,7 @@ db_change_list(struct db *db, const struct db_change_filter *f, json_t **out)
     const char *params[9] = {f->states, f->model, f->service, f->from, f->to,
                              f->q,      f->requester, before,  limit};
 
-    snprintf(before, sizeof before, "%lld", (long long)f->before);
+    db_num(f->before, before);
     snprintf(limit, sizeof limit, "%d", f->limit);
     return db_json_list(db, SQL_LIST, 9, params, out);
 }
@@ -195,7 +191,7 @@ db_idem_get(struct db *db, int64_t user_id, const char *key, char hash[65], int 
     enum outcome rc;
 
     *location = *response = NULL;
-    snprintf(uid, sizeof uid, "%lld", (long long)user_id);
+    db_num(user_id, uid);
     if ((rc = db_run(db, SQL_IDEM_GET, 2, params, &res)) != OK)
         return rc;
     if (PQntuples(res) == 0) {
@@ -223,7 +219,7 @@ db_idem_put(struct db *db, int64_t user_id, const char *key, const char *hash, i
     char uid[24], st[8];
     const char *params[6] = {uid, key, hash, st, location, response};
 
-    snprintf(uid, sizeof uid, "%lld", (long long)user_id);
+    db_num(user_id, uid);
     snprintf(st, sizeof st, "%d", status);
     return db_exec(db, SQL_IDEM_PUT, 6, params, NULL);
 }
@@ -234,29 +230,21 @@ db_change_comment(struct db *db, int64_t id, int64_t user_id, const char *body, 
     char cid[24], uid[24];
     const char *params[3] = {cid, uid, body};
 
-    snprintf(cid, sizeof cid, "%lld", (long long)id);
-    snprintf(uid, sizeof uid, "%lld", (long long)user_id);
+    db_num(id, cid);
+    db_num(user_id, uid);
     return db_json(db, SQL_COMMENT, 3, params, out);
 }
 
 enum outcome
 db_change_comments(struct db *db, int64_t id, json_t **out)
 {
-    char cid[24];
-    const char *params[1] = {cid};
-
-    snprintf(cid, sizeof cid, "%lld", (long long)id);
-    return db_json_list(db, SQL_COMMENTS, 1, params, out);
+    return db_json_list_id(db, SQL_COMMENTS, id, out);
 }
 
 enum outcome
 db_change_evidence(struct db *db, int64_t id, json_t **out)
 {
-    char cid[24];
-    const char *params[1] = {cid};
-
-    snprintf(cid, sizeof cid, "%lld", (long long)id);
-    return db_json(db, SQL_EVIDENCE, 1, params, out);
+    return db_json_id(db, SQL_EVIDENCE, id, out);
 }
 
 enum outcome
@@ -265,7 +253,7 @@ db_change_audit_span(struct db *db, int64_t first, int64_t last, json_t **out)
     char f[24], l[24];
     const char *params[2] = {f, l};
 
-    snprintf(f, sizeof f, "%lld", (long long)first);
-    snprintf(l, sizeof l, "%lld", (long long)last);
+    db_num(first, f);
+    db_num(last, l);
     return db_json_list(db, SQL_SPAN, 2, params, out);
 }

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <stdint.h>
 
 #include "db/db.h"
 
@@ -35,5 +36,12 @@ enum outcome db_json_list(struct db *db, const char *sql, int n, const char *con
  * ERR_NOT_FOUND when there is no row (or the value is NULL). */
 enum outcome db_text(struct db *db, const char *sql, int n, const char *const *params,
                      char *buf, size_t size);
+
+/* An integer as a text parameter: writes v into buf and returns buf. */
+#define DB_NUM 24
+const char *db_num(int64_t v, char buf[DB_NUM]);
+/* db_json and db_json_list for a statement whose one parameter is an id. */
+enum outcome db_json_id(struct db *db, const char *sql, int64_t id, json_t **out);
+enum outcome db_json_list_id(struct db *db, const char *sql, int64_t id, json_t **out);
 
 #endif

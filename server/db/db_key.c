@@ -62,12 +62,6 @@ static const char SQL_FREEZE_DELETE[] =
     " SELECT $1, 'freeze.deleted', 'freeze', f.id::text,"
     "        jsonb_build_object('name', f.name) FROM f";
 
-static void
-db_key_id(int64_t v, char buf[24])
-{
-    snprintf(buf, 24, "%lld", (long long)v);
-}
-
 enum outcome
 db_key_add(struct db *db, int64_t user_id, const char *public_key, const char *label,
            json_t **out)
@@ -75,7 +69,7 @@ db_key_add(struct db *db, int64_t user_id, const char *public_key, const char *l
     char uid[24];
     const char *params[3] = {uid, public_key, label};
 
-    db_key_id(user_id, uid);
+    db_num(user_id, uid);
     return db_json(db, SQL_KEY_ADD, 3, params, out);
 }
 
@@ -87,8 +81,8 @@ db_key_revoke(struct db *db, int64_t user_id, int64_t id)
     long n = 0;
     enum outcome rc;
 
-    db_key_id(user_id, uid);
-    db_key_id(id, kid);
+    db_num(user_id, uid);
+    db_num(id, kid);
     if ((rc = db_exec(db, SQL_KEY_REVOKE, 2, params, &n)) != OK)
         return rc;
     return n == 1 ? OK : ERR_NOT_FOUND;
@@ -100,8 +94,8 @@ db_key_list(struct db *db, int64_t after, int limit, json_t **out)
     char a[24], l[24];
     const char *params[2] = {a, l};
 
-    db_key_id(after, a);
-    db_key_id(limit, l);
+    db_num(after, a);
+    db_num(limit, l);
     return db_json_list(db, SQL_KEY_LIST, 2, params, out);
 }
 
@@ -114,7 +108,7 @@ db_key_get(struct db *db, int64_t id, int64_t *owner, char *public_key, size_t s
     PGresult *res;
     enum outcome rc;
 
-    db_key_id(id, kid);
+    db_num(id, kid);
     if ((rc = db_run(db, SQL_KEY_GET, 1, params, &res)) != OK)
         return rc;
     if (PQntuples(res) == 0) {
@@ -137,7 +131,7 @@ db_freeze_create(struct db *db, const char *actor, int64_t user_id, const struct
                              f->hard, f->reason, uid};
     enum outcome rc;
 
-    db_key_id(user_id, uid);
+    db_num(user_id, uid);
     if ((rc = db_begin(db)) != OK)
         return rc;
     if ((rc = db_text(db, SQL_FREEZE_CREATE, 8, params, id, sizeof id)) != OK ||
@@ -153,11 +147,7 @@ db_freeze_create(struct db *db, const char *actor, int64_t user_id, const struct
 enum outcome
 db_freeze_get(struct db *db, int64_t id, json_t **out)
 {
-    char fid[24];
-    const char *params[1] = {fid};
-
-    db_key_id(id, fid);
-    return db_json(db, SQL_FREEZE_GET, 1, params, out);
+    return db_json_id(db, SQL_FREEZE_GET, id, out);
 }
 
 enum outcome
@@ -167,8 +157,8 @@ db_freeze_list(struct db *db, const char *from, const char *to, int64_t after, i
     char a[24], l[24];
     const char *params[4] = {from, to, a, l};
 
-    db_key_id(after, a);
-    db_key_id(limit, l);
+    db_num(after, a);
+    db_num(limit, l);
     return db_json_list(db, SQL_FREEZE_LIST, 4, params, out);
 }
 
@@ -181,7 +171,7 @@ db_freeze_update(struct db *db, const char *actor, int64_t id, const struct db_f
                              f->services, f->hard, f->reason};
     enum outcome rc;
 
-    db_key_id(id, fid);
+    db_num(id, fid);
     if ((rc = db_begin(db)) != OK)
         return rc;
     if ((rc = db_text(db, SQL_FREEZE_UPDATE, 8, params, buf, sizeof buf)) != OK ||
@@ -201,7 +191,7 @@ db_freeze_delete(struct db *db, const char *actor, int64_t id)
     long n = 0;
     enum outcome rc;
 
-    db_key_id(id, fid);
+    db_num(id, fid);
     if ((rc = db_exec(db, SQL_FREEZE_DELETE, 2, params, &n)) != OK)
         return rc;
     return n == 1 ? OK : ERR_NOT_FOUND;

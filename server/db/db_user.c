@@ -61,11 +61,7 @@ db_user_create(struct db *db, const char *actor, const char *email, const char *
 enum outcome
 db_user_get(struct db *db, int64_t id, json_t **out)
 {
-    char sid[24];
-    const char *params[1] = {sid};
-
-    snprintf(sid, sizeof sid, "%lld", (long long)id);
-    return db_json(db, SQL_GET, 1, params, out);
+    return db_json_id(db, SQL_GET, id, out);
 }
 
 enum outcome
@@ -74,7 +70,7 @@ db_user_list(struct db *db, int64_t after, int limit, json_t **out)
     char a[24], l[16];
     const char *params[2] = {a, l};
 
-    snprintf(a, sizeof a, "%lld", (long long)after);
+    db_num(after, a);
     snprintf(l, sizeof l, "%d", limit);
     return db_json_list(db, SQL_LIST, 2, params, out);
 }
@@ -87,7 +83,7 @@ db_user_update(struct db *db, const char *actor, int64_t id, const char *name,
     const char *params[6] = {actor, sid, name, roles, pwhash,
                              disabled < 0 ? NULL : disabled ? "true" : "false"};
 
-    snprintf(sid, sizeof sid, "%lld", (long long)id);
+    db_num(id, sid);
     return db_json(db, SQL_UPDATE, 6, params, out);
 }
 
@@ -98,18 +94,14 @@ db_token_create(struct db *db, int64_t user_id, const char *name, const char *sc
     char uid[24];
     const char *params[4] = {uid, name, scope, hash_hex};
 
-    snprintf(uid, sizeof uid, "%lld", (long long)user_id);
+    db_num(user_id, uid);
     return db_json(db, SQL_TOKEN_CREATE, 4, params, out);
 }
 
 enum outcome
 db_token_list(struct db *db, int64_t user_id, json_t **out)
 {
-    char uid[24];
-    const char *params[1] = {uid};
-
-    snprintf(uid, sizeof uid, "%lld", (long long)user_id);
-    return db_json_list(db, SQL_TOKEN_LIST, 1, params, out);
+    return db_json_list_id(db, SQL_TOKEN_LIST, user_id, out);
 }
 
 enum outcome
@@ -120,8 +112,8 @@ db_token_revoke(struct db *db, int64_t user_id, int64_t id)
     long n = 0;
     enum outcome rc;
 
-    snprintf(uid, sizeof uid, "%lld", (long long)user_id);
-    snprintf(tid, sizeof tid, "%lld", (long long)id);
+    db_num(user_id, uid);
+    db_num(id, tid);
     if ((rc = db_exec(db, SQL_TOKEN_REVOKE, 2, params, &n)) != OK)
         return rc;
     return n == 1 ? OK : ERR_NOT_FOUND;

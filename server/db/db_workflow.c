@@ -126,30 +126,20 @@ static const char SQL_APPROVALS[] =
     "SELECT approval_doc(a, c.version) FROM approvals a JOIN changes c ON c.id = a.change_id"
     " WHERE a.change_id = $1 ORDER BY a.id";
 
-static void
-db_workflow_num(int64_t v, char buf[24])
-{
-    snprintf(buf, 24, "%lld", (long long)v);
-}
-
 enum outcome
 db_workflow_load(struct db *db, int64_t id, bool lock, json_t **out)
 {
     char sid[24];
     const char *params[1] = {sid};
 
-    db_workflow_num(id, sid);
+    db_num(id, sid);
     return db_json(db, lock ? SQL_LOAD_LOCK : SQL_LOAD, 1, params, out);
 }
 
 enum outcome
 db_workflow_facts(struct db *db, int64_t id, json_t **out)
 {
-    char sid[24];
-    const char *params[1] = {sid};
-
-    db_workflow_num(id, sid);
-    return db_json(db, SQL_FACTS, 1, params, out);
+    return db_json_id(db, SQL_FACTS, id, out);
 }
 
 enum outcome
@@ -161,11 +151,11 @@ db_workflow_assess(struct db *db, int64_t id, int version, int score, const char
     const char *params[9] = {sid, v, sc, level, reasons, impact_set, policy, n, h};
     enum outcome rc;
 
-    db_workflow_num(id, sid);
-    db_workflow_num(version, v);
-    db_workflow_num(score, sc);
-    db_workflow_num(needed, n);
-    db_workflow_num(have, h);
+    db_num(id, sid);
+    db_num(version, v);
+    db_num(score, sc);
+    db_num(needed, n);
+    db_num(have, h);
     if ((rc = db_exec(db, SQL_IMPACT_CLEAR, 1, params, NULL)) != OK)
         return rc;
     return db_exec(db, SQL_ASSESS, 9, params, NULL);
@@ -179,8 +169,8 @@ db_workflow_transition(struct db *db, const char *actor, int64_t id, int64_t rev
     const char *params[11] = {actor,    sid,       t->from,   t->action, t->to,  t->outcome,
                               t->notes, t->review, t->reason, t->flags,  srev};
 
-    db_workflow_num(id, sid);
-    db_workflow_num(rev, srev);
+    db_num(id, sid);
+    db_num(rev, srev);
     return db_text(db, SQL_TRANSITION, 11, params, buf, sizeof buf);
 }
 
@@ -195,10 +185,10 @@ db_workflow_decide(struct db *db, int64_t id, int64_t approver, int64_t key_id,
                               hash, signed_at, statement, signature, policy};
     enum outcome rc;
 
-    db_workflow_num(id, sid);
-    db_workflow_num(approver, uid);
-    db_workflow_num(key_id, kid);
-    db_workflow_num(version, v);
+    db_num(id, sid);
+    db_num(approver, uid);
+    db_num(key_id, kid);
+    db_num(version, v);
     if ((rc = db_text(db, SQL_DECIDE, 11, params, buf, sizeof buf)) != OK)
         return rc;
     *approval_id = strtoll(buf, NULL, 10);
@@ -208,11 +198,7 @@ db_workflow_decide(struct db *db, int64_t id, int64_t approver, int64_t key_id,
 enum outcome
 db_workflow_approvers(struct db *db, int64_t id, json_t **out)
 {
-    char sid[24];
-    const char *params[1] = {sid};
-
-    db_workflow_num(id, sid);
-    return db_json(db, SQL_APPROVERS, 1, params, out);
+    return db_json_id(db, SQL_APPROVERS, id, out);
 }
 
 enum outcome
@@ -221,27 +207,19 @@ db_workflow_set_have(struct db *db, int64_t id, int have)
     char sid[24], h[24];
     const char *params[2] = {sid, h};
 
-    db_workflow_num(id, sid);
-    db_workflow_num(have, h);
+    db_num(id, sid);
+    db_num(have, h);
     return db_exec(db, SQL_SET_HAVE, 2, params, NULL);
 }
 
 enum outcome
 db_workflow_approval(struct db *db, int64_t approval_id, json_t **out)
 {
-    char sid[24];
-    const char *params[1] = {sid};
-
-    db_workflow_num(approval_id, sid);
-    return db_json(db, SQL_APPROVAL, 1, params, out);
+    return db_json_id(db, SQL_APPROVAL, approval_id, out);
 }
 
 enum outcome
 db_workflow_approvals(struct db *db, int64_t id, json_t **out)
 {
-    char sid[24];
-    const char *params[1] = {sid};
-
-    db_workflow_num(id, sid);
-    return db_json_list(db, SQL_APPROVALS, 1, params, out);
+    return db_json_list_id(db, SQL_APPROVALS, id, out);
 }
