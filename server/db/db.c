@@ -461,3 +461,12 @@ db_json_list_id(struct db *db, const char *sql, int64_t id, json_t **out)
 
     return db_json_list(db, sql, 1, params, out);
 }
+
+enum outcome
+db_json_page(struct db *db, const char *sql, int64_t after, int limit, json_t **out)
+{
+    char a[DB_NUM], l[DB_NUM];
+    const char *params[2] = {db_num(after, a), db_num(limit, l)};
+
+    return db_json_list(db, sql, 2, params, out);
+}

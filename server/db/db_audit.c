@@ -205,12 +205,7 @@ db_audit_checkpoint_get(struct db *db, int64_t seq, json_t **out)
 enum outcome
 db_audit_list(struct db *db, int64_t after, int limit, json_t **out)
 {
-    char a[24], l[16];
-    const char *params[2] = {a, l};
-
-    db_num(after, a);
-    snprintf(l, sizeof l, "%d", limit);
-    return db_json_list(db, SQL_LIST, 2, params, out);
+    return db_json_page(db, SQL_LIST, after, limit, out);
 }
 
 enum outcome

@@ -43,5 +43,9 @@ const char *db_num(int64_t v, char buf[DB_NUM]);
 /* db_json and db_json_list for a statement whose one parameter is an id. */
 enum outcome db_json_id(struct db *db, const char *sql, int64_t id, json_t **out);
 enum outcome db_json_list_id(struct db *db, const char *sql, int64_t id, json_t **out);
+/* db_json_list for a page: the statement's parameters are $1 after (a
+ * position) and $2 limit. */
+enum outcome db_json_page(struct db *db, const char *sql, int64_t after, int limit,
+                          json_t **out);
 
 #endif

@@ -91,12 +91,7 @@ db_key_revoke(struct db *db, int64_t user_id, int64_t id)
 enum outcome
 db_key_list(struct db *db, int64_t after, int limit, json_t **out)
 {
-    char a[24], l[24];
-    const char *params[2] = {a, l};
-
-    db_num(after, a);
-    db_num(limit, l);
-    return db_json_list(db, SQL_KEY_LIST, 2, params, out);
+    return db_json_page(db, SQL_KEY_LIST, after, limit, out);
 }
 
 enum outcome

@@ -5,30 +5,20 @@
 
 #include "db/db_internal.h"
 
-static const char SQL_LOAD[] =
-    "SELECT json_build_object('id', c.id, 'ref', 'CHG-' || c.id, 'state', c.state,"
-    " 'kind', m.kind, 'model', c.model, 'version', c.version, 'content_hash', c.content_hash,"
-    " 'requester_id', c.requester_id, 'flags', to_json(c.flags),"
-    " 'level', (SELECT a.level FROM assessments a WHERE a.change_id = c.id"
-    "           AND a.version = c.version ORDER BY a.id DESC LIMIT 1),"
-    " 'policy', c.policy, 'model_policy', m.policy, 'approvals_needed', c.approvals_needed,"
-    " 'has_window', c.win IS NOT NULL,"
-    " 'has_services', EXISTS (SELECT 1 FROM change_services cs WHERE cs.change_id = c.id),"
-    " 'test_plan', c.test_plan, 'backout_plan', c.backout_plan,"
-    " 'business_impact', c.business_impact, 'rev', c.rev)"
-    " FROM changes c JOIN models m ON m.name = c.model WHERE c.id = $1";
-static const char SQL_LOAD_LOCK[] =
-    "SELECT json_build_object('id', c.id, 'ref', 'CHG-' || c.id, 'state', c.state,"
-    " 'kind', m.kind, 'model', c.model, 'version', c.version, 'content_hash', c.content_hash,"
-    " 'requester_id', c.requester_id, 'flags', to_json(c.flags),"
-    " 'level', (SELECT a.level FROM assessments a WHERE a.change_id = c.id"
-    "           AND a.version = c.version ORDER BY a.id DESC LIMIT 1),"
-    " 'policy', c.policy, 'model_policy', m.policy, 'approvals_needed', c.approvals_needed,"
-    " 'has_window', c.win IS NOT NULL,"
-    " 'has_services', EXISTS (SELECT 1 FROM change_services cs WHERE cs.change_id = c.id),"
-    " 'test_plan', c.test_plan, 'backout_plan', c.backout_plan,"
-    " 'business_impact', c.business_impact, 'rev', c.rev)"
-    " FROM changes c JOIN models m ON m.name = c.model WHERE c.id = $1 FOR UPDATE OF c";
+#define WORKFLOW_LOAD                                                                        \
+    "SELECT json_build_object('id', c.id, 'ref', 'CHG-' || c.id, 'state', c.state,"            \
+    " 'kind', m.kind, 'model', c.model, 'version', c.version, 'content_hash', c.content_hash," \
+    " 'requester_id', c.requester_id, 'flags', to_json(c.flags),"                             \
+    " 'level', (SELECT a.level FROM assessments a WHERE a.change_id = c.id"                   \
+    "           AND a.version = c.version ORDER BY a.id DESC LIMIT 1),"                        \
+    " 'policy', c.policy, 'model_policy', m.policy, 'approvals_needed', c.approvals_needed,"  \
+    " 'has_window', c.win IS NOT NULL,"                                                       \
+    " 'has_services', EXISTS (SELECT 1 FROM change_services cs WHERE cs.change_id = c.id),"   \
+    " 'test_plan', c.test_plan, 'backout_plan', c.backout_plan,"                              \
+    " 'business_impact', c.business_impact, 'rev', c.rev)"                                    \
+    " FROM changes c JOIN models m ON m.name = c.model WHERE c.id = $1"
+static const char SQL_LOAD[] = WORKFLOW_LOAD;
+static const char SQL_LOAD_LOCK[] = WORKFLOW_LOAD " FOR UPDATE OF c";
 
 /* Conflicts count other active changes whose impact rows (kept for active
  * changes only) overlap this window on a service of this impact set. */
