@@ -279,7 +279,9 @@ CREATE TABLE conflicts (
     kind            text NOT NULL CHECK (kind IN ('change', 'freeze')),
     change_a        bigint NOT NULL REFERENCES changes ON DELETE CASCADE,
     change_b        bigint REFERENCES changes ON DELETE CASCADE,
-    freeze_id       bigint REFERENCES freezes ON DELETE CASCADE,
+    -- a deleted freeze leaves its conflicts, resolved, with its name
+    freeze_id       bigint REFERENCES freezes ON DELETE SET NULL,
+    freeze_name     text,
     state           text NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'acknowledged', 'resolved')),
     services        text[] NOT NULL DEFAULT '{}',
     note            text,
@@ -288,7 +290,8 @@ CREATE TABLE conflicts (
     detected_at     timestamptz NOT NULL DEFAULT now(),
     resolved_at     timestamptz,
     CHECK ((kind = 'change' AND change_b IS NOT NULL AND freeze_id IS NULL AND change_a < change_b)
-        OR (kind = 'freeze' AND freeze_id IS NOT NULL AND change_b IS NULL))
+        OR (kind = 'freeze' AND change_b IS NULL
+            AND (freeze_id IS NOT NULL OR state = 'resolved')))
 );
 CREATE UNIQUE INDEX conflicts_change_pair ON conflicts (change_a, change_b) WHERE kind = 'change';
 CREATE UNIQUE INDEX conflicts_change_freeze ON conflicts (change_a, freeze_id) WHERE kind = 'freeze';

@@ -119,6 +119,41 @@ CREATE FUNCTION freeze_doc(f freezes) RETURNS json
         'updated_at', cab_ts(f.updated_at))
 $$;
 
+-- A conflict as the API returns it, seen from one change (p_change) or from
+-- none (NULL): `with` names the other side.
+CREATE FUNCTION conflict_doc(k conflicts, p_change bigint) RETURNS json
+    LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'id', k.id,
+        'kind', k.kind,
+        'state', k.state,
+        'changes', CASE WHEN k.kind = 'change' THEN json_build_array('CHG-' || k.change_a,
+                                                                   'CHG-' || k.change_b)
+                        ELSE json_build_array('CHG-' || k.change_a) END,
+        'with', CASE WHEN k.kind = 'freeze' THEN
+                    json_build_object('freeze', k.freeze_id, 'name', k.freeze_name,
+                                      'hard', (SELECT f.hard FROM freezes f WHERE f.id = k.freeze_id))
+                WHEN p_change IS NULL THEN NULL
+                ELSE (SELECT json_build_object('ref', 'CHG-' || o.id, 'title', o.title,
+                                               'state', o.state)
+                      FROM changes o
+                      WHERE o.id = CASE WHEN k.change_a = p_change THEN k.change_b
+                                        ELSE k.change_a END) END,
+        'services', to_json(k.services),
+        'note', k.note,
+        'acknowledged_by', user_ref(k.acknowledged_by),
+        'acknowledged_at', cab_ts(k.acknowledged_at),
+        'detected_at', cab_ts(k.detected_at),
+        'resolved_at', cab_ts(k.resolved_at))
+$$;
+
+-- A change's conflicts, newest first.
+CREATE FUNCTION change_conflicts(p_change bigint) RETURNS json
+    LANGUAGE sql STABLE AS $$
+    SELECT COALESCE(json_agg(conflict_doc(k, p_change) ORDER BY k.id DESC), '[]')
+    FROM conflicts k WHERE k.change_a = p_change OR k.change_b = p_change
+$$;
+
 -- A change as the API returns it, less gate_url (made from the configured
 -- base URL by the server). assessment and required_approvals stay null
 -- until the change is assessed at submit.
@@ -158,7 +193,7 @@ CREATE FUNCTION change_doc(c changes) RETURNS json
                                                 'have', c.approvals_have,
                                                 'satisfied', c.approvals_have >= c.approvals_needed,
                                                 'policy', c.policy) END,
-        'conflicts', '[]'::json,
+        'conflicts', change_conflicts(c.id),
         'outcome', c.outcome,
         'flags', to_json(c.flags),
         'created_at', cab_ts(c.created_at),

@@ -82,6 +82,15 @@ enum outcome api_changes_evidence(struct http_ctx *ctx);
 /* reports.c */
 enum outcome api_reports_summary(struct http_ctx *ctx);
 
+/* schedule.c */
+enum outcome api_conflicts_list(struct http_ctx *ctx);
+enum outcome api_conflicts_acknowledge(struct http_ctx *ctx);
+enum outcome api_schedule(struct http_ctx *ctx);
+enum outcome api_agenda(struct http_ctx *ctx);
+enum outcome api_schedule_ics(struct http_ctx *ctx);
+enum outcome api_schedule_slots(struct http_ctx *ctx);
+enum outcome api_changes_recent(struct http_ctx *ctx);
+
 /* keys.c */
 enum outcome api_keys_create(struct http_ctx *ctx);
 enum outcome api_keys_delete(struct http_ctx *ctx);

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "db/db_change.h"
 #include "db/db_service.h"
+#include "db/db_workflow.h"
 #include "domain/change.h"
 #include "domain/role.h"
 #include "domain/validate.h"
@@ -417,7 +418,9 @@ api_changes_update(struct http_ctx *ctx)
         changes_db_content(&in, &dc);
         if ((rc = db_begin(ctx->db)) != OK)
             goto out;
-        rc = db_change_update(ctx->db, http_actor(ctx), id, rev, &dc, changed);
+        rc = db_workflow_lock(ctx->db);
+        if (rc == OK)
+            rc = db_change_update(ctx->db, http_actor(ctx), id, rev, &dc, changed);
         /* an edit after submit voids the approvals and re-assesses */
         if (rc == OK && strcmp(state, "draft") != 0)
             rc = workflow_reassess_after_edit(ctx, id, rev + 1);

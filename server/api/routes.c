@@ -42,6 +42,8 @@ const struct http_route api_routes[] = {
 
     {{"GET", V1 "/changes"}, api_changes_list, 0, 0},
     {{"POST", V1 "/changes"}, api_changes_create, 0, 0},
+    /* before /changes/{id}, which would take "recent" for an id */
+    {{"GET", V1 "/changes/recent"}, api_changes_recent, 0, 0},
     {{"GET", V1 "/changes/{id}"}, api_changes_get, 0, 0},
     {{"PATCH", V1 "/changes/{id}"}, api_changes_update, 0, 0},
     {{"POST", V1 "/changes/{id}/submit"}, api_changes_submit, 0, 0},
@@ -62,6 +64,13 @@ const struct http_route api_routes[] = {
     {{"POST", V1 "/audit/checkpoint"}, api_audit_checkpoint_sign, 0, ROLE_MANAGER | ROLE_ADMIN},
     {{"GET", V1 "/server-key"}, api_server_key, 0, 0},
     {{"GET", V1 "/reports/summary"}, api_reports_summary, 0, 0},
+
+    {{"GET", V1 "/conflicts"}, api_conflicts_list, 0, 0},
+    {{"POST", V1 "/conflicts/{id}/acknowledge"}, api_conflicts_acknowledge, 0, 0},
+    {{"GET", V1 "/schedule"}, api_schedule, 0, 0},
+    {{"GET", V1 "/schedule.ics"}, api_schedule_ics, HTTP_PUBLIC, 0},
+    {{"GET", V1 "/schedule/slots"}, api_schedule_slots, 0, 0},
+    {{"GET", V1 "/cab/agenda"}, api_agenda, 0, 0},
 
     {{"GET", V1 "/freezes"}, api_freezes_list, 0, 0},
     {{"POST", V1 "/freezes"}, api_freezes_create, 0, ROLE_MANAGER},

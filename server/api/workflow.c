@@ -294,7 +294,8 @@ workflow_commit(struct http_ctx *ctx, struct workflow_step *s, struct db_transit
     t->to = lifecycle_state_name(s->out.next);
     if ((rc = db_begin(ctx->db)) != OK)
         return rc;
-    rc = db_workflow_transition(ctx->db, http_actor(ctx), s->id,
+    if ((rc = db_workflow_lock(ctx->db)) == OK)
+        rc = db_workflow_transition(ctx->db, http_actor(ctx), s->id,
                                 json_integer_value(json_object_get(s->w, "rev")), t);
     if (rc == OK)
         rc = db_commit(ctx->db);
@@ -333,7 +334,8 @@ api_changes_submit(struct http_ctx *ctx)
         goto out;
     t.action = "submit";
     t.from = "draft";
-    if ((rc = workflow_assess(ctx, s.w, s.id, &level, &hard)) == OK) {
+    if ((rc = db_workflow_lock(ctx->db)) == OK &&
+        (rc = workflow_assess(ctx, s.w, s.id, &level, &hard)) == OK) {
         s.in.level = level;
         rc = lifecycle_apply(&s.in, &s.out, s.why, sizeof s.why);
     }
@@ -644,7 +646,8 @@ api_approvals_create(struct http_ctx *ctx)
         goto out;
     signed_doc = w;
     w = NULL;
-    if ((rc = db_workflow_load(ctx->db, id, true, &w)) != OK)
+    if ((rc = db_workflow_lock(ctx->db)) != OK ||
+        (rc = db_workflow_load(ctx->db, id, true, &w)) != OK)
         goto rollback;
     /* the locked row must still be what was signed, in a state that decides */
     if (strcmp(workflow_str(w, "content_hash"), workflow_str(signed_doc, "content_hash")) != 0 ||

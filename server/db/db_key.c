@@ -35,6 +35,17 @@ static const char SQL_FREEZE_CREATE[] =
     "              jsonb_build_object('name', f.name, 'start', $3::text, 'end', $4::text,"
     "                                 'services', $5::jsonb, 'hard', f.hard) FROM f)"
     " SELECT f.id FROM f";
+static const char SQL_FREEZE_LOCK[] = "SELECT conflicts_lock()";
+/* The changes a freeze may touch: those overlapping its window now, and
+ * those it conflicted with before. */
+static const char SQL_FREEZE_REFRESH[] =
+    "SELECT count(r.*) FROM (SELECT DISTINCT ci.change_id FROM change_impact ci, freezes f"
+    "   WHERE f.id = $1 AND ci.win && f.win"
+    "   UNION SELECT k.change_a FROM conflicts k WHERE k.freeze_id = $1) x,"
+    " LATERAL conflicts_refresh(x.change_id) r";
+static const char SQL_FREEZE_RESOLVE[] =
+    "UPDATE conflicts SET state = 'resolved', resolved_at = now()"
+    " WHERE freeze_id = $1 AND state <> 'resolved'";
 static const char SQL_FREEZE_GET[] = "SELECT freeze_doc(f) FROM freezes f WHERE f.id = $1";
 static const char SQL_FREEZE_LIST[] =
     "SELECT freeze_doc(f) FROM freezes f"
@@ -129,7 +140,9 @@ db_freeze_create(struct db *db, const char *actor, int64_t user_id, const struct
     db_num(user_id, uid);
     if ((rc = db_begin(db)) != OK)
         return rc;
-    if ((rc = db_text(db, SQL_FREEZE_CREATE, 8, params, id, sizeof id)) != OK ||
+    if ((rc = db_exec(db, SQL_FREEZE_LOCK, 0, NULL, NULL)) != OK ||
+        (rc = db_text(db, SQL_FREEZE_CREATE, 8, params, id, sizeof id)) != OK ||
+        (rc = db_exec(db, SQL_FREEZE_REFRESH, 1, (const char *const[]){id}, NULL)) != OK ||
         (rc = db_freeze_get(db, strtoll(id, NULL, 10), out)) != OK ||
         (rc = db_commit(db)) != OK) {
         db_rollback(db);
@@ -169,7 +182,9 @@ db_freeze_update(struct db *db, const char *actor, int64_t id, const struct db_f
     db_num(id, fid);
     if ((rc = db_begin(db)) != OK)
         return rc;
-    if ((rc = db_text(db, SQL_FREEZE_UPDATE, 8, params, buf, sizeof buf)) != OK ||
+    if ((rc = db_exec(db, SQL_FREEZE_LOCK, 0, NULL, NULL)) != OK ||
+        (rc = db_text(db, SQL_FREEZE_UPDATE, 8, params, buf, sizeof buf)) != OK ||
+        (rc = db_exec(db, SQL_FREEZE_REFRESH, 1, (const char *const[]){fid}, NULL)) != OK ||
         (rc = db_freeze_get(db, id, out)) != OK || (rc = db_commit(db)) != OK) {
         db_rollback(db);
         json_decref(*out);
@@ -187,7 +202,12 @@ db_freeze_delete(struct db *db, const char *actor, int64_t id)
     enum outcome rc;
 
     db_num(id, fid);
-    if ((rc = db_exec(db, SQL_FREEZE_DELETE, 2, params, &n)) != OK)
+    if ((rc = db_begin(db)) != OK)
         return rc;
-    return n == 1 ? OK : ERR_NOT_FOUND;
+    if ((rc = db_exec(db, SQL_FREEZE_LOCK, 0, NULL, NULL)) != OK ||
+        (rc = db_exec(db, SQL_FREEZE_RESOLVE, 1, (const char *const[]){fid}, NULL)) != OK ||
+        (rc = db_exec(db, SQL_FREEZE_DELETE, 2, params, &n)) != OK ||
+        (rc = n == 1 ? db_commit(db) : ERR_NOT_FOUND) != OK)
+        db_rollback(db);
+    return rc;
 }

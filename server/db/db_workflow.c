@@ -64,6 +64,8 @@ static const char SQL_ASSESS[] =
     " SELECT u.id, x, u.win FROM u, jsonb_array_elements_text($6::jsonb) x";
 /* Its own statement: a DELETE and an INSERT of the same keys in one
  * statement would see the same snapshot and collide. */
+static const char SQL_LOCK[] = "SELECT conflicts_lock()";
+static const char SQL_CONFLICTS[] = "SELECT count(*) FROM conflicts_refresh($1)";
 static const char SQL_IMPACT_CLEAR[] = "DELETE FROM change_impact WHERE change_id = $1";
 static const char SQL_TRANSITION[] =
     "WITH c AS (UPDATE changes SET state = $5, rev = rev + 1, updated_at = now(),"
@@ -127,6 +129,21 @@ db_workflow_load(struct db *db, int64_t id, bool lock, json_t **out)
 }
 
 enum outcome
+db_workflow_lock(struct db *db)
+{
+    return db_exec(db, SQL_LOCK, 0, NULL, NULL);
+}
+
+enum outcome
+db_workflow_conflicts(struct db *db, int64_t id)
+{
+    char buf[DB_NUM];
+    const char *params[1] = {db_num(id, buf)};
+
+    return db_exec(db, SQL_CONFLICTS, 1, params, NULL);
+}
+
+enum outcome
 db_workflow_facts(struct db *db, int64_t id, json_t **out)
 {
     return db_json_id(db, SQL_FACTS, id, out);
@@ -146,9 +163,10 @@ db_workflow_assess(struct db *db, int64_t id, int version, int score, const char
     db_num(score, sc);
     db_num(needed, n);
     db_num(have, h);
-    if ((rc = db_exec(db, SQL_IMPACT_CLEAR, 1, params, NULL)) != OK)
+    if ((rc = db_exec(db, SQL_IMPACT_CLEAR, 1, params, NULL)) != OK ||
+        (rc = db_exec(db, SQL_ASSESS, 9, params, NULL)) != OK)
         return rc;
-    return db_exec(db, SQL_ASSESS, 9, params, NULL);
+    return db_workflow_conflicts(db, id);
 }
 
 enum outcome
@@ -158,10 +176,13 @@ db_workflow_transition(struct db *db, const char *actor, int64_t id, int64_t rev
     char sid[24], srev[24], buf[24];
     const char *params[11] = {actor,    sid,       t->from,   t->action, t->to,  t->outcome,
                               t->notes, t->review, t->reason, t->flags,  srev};
+    enum outcome rc;
 
     db_num(id, sid);
     db_num(rev, srev);
-    return db_text(db, SQL_TRANSITION, 11, params, buf, sizeof buf);
+    if ((rc = db_text(db, SQL_TRANSITION, 11, params, buf, sizeof buf)) != OK)
+        return rc;
+    return db_workflow_conflicts(db, id);
 }
 
 enum outcome

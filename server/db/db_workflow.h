@@ -20,6 +20,12 @@
  * the caller's transaction). */
 enum outcome db_workflow_load(struct db *db, int64_t id, bool lock, json_t **out);
 
+/* Serialises the writes that decide conflicts (taken first in the
+ * transaction), so that changes submitted at once see each other. */
+enum outcome db_workflow_lock(struct db *db);
+/* Brings the change's conflict records up to date with its impact rows. */
+enum outcome db_workflow_conflicts(struct db *db, int64_t id);
+
 /* {impact_set:[names], min_tier, blast_radius, conflicts, frozen,
  * hard_frozen, recent_finished, recent_failed, now, window_start}. */
 enum outcome db_workflow_facts(struct db *db, int64_t id, json_t **out);

@@ -1,0 +1,410 @@
+/* The forward schedule: conflicts and their acknowledgement, the schedule
+ * and the CAB agenda, the iCalendar feed, free slots, and what changed
+ * recently around a service. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "api/api.h"
+#include "api/decode.h"
+#include "config.h"
+#include "db/db_auth.h"
+#include "db/db_schedule.h"
+#include "db/db_service.h"
+#include "domain/ical.h"
+#include "domain/role.h"
+#include "domain/slots.h"
+#include "domain/validate.h"
+#include "sec/sec.h"
+
+#define SCHEDULE_MAX_DAYS 400
+#define SCHEDULE_SLOT_HORIZON (90 * 86400)
+#define SCHEDULE_MAX_DURATION (30 * 86400)
+
+/* The period of from/to (RFC 3339), defaulting to now - before .. now +
+ * after seconds; a field error for a bad or too long one. */
+static void
+schedule_period(struct http_ctx *ctx, int64_t before, int64_t after, char from[TIMEFMT_LEN],
+                char to[TIMEFMT_LEN])
+{
+    int64_t now = (int64_t)time(NULL), f, t;
+    char buf[64];
+
+    timefmt_format(now - before, from);
+    timefmt_format(now + after, to);
+    if (http_query(ctx, "from", buf, sizeof buf) != 0 && timefmt_normalize(buf, from) != OK)
+        http_field(ctx, "from", "must be an RFC 3339 date-time");
+    if (http_query(ctx, "to", buf, sizeof buf) != 0 && timefmt_normalize(buf, to) != OK)
+        http_field(ctx, "to", "must be an RFC 3339 date-time");
+    if (ctx->fe.n == 0 && timefmt_parse(from, &f) == OK && timefmt_parse(to, &t) == OK) {
+        if (t <= f)
+            http_field(ctx, "to", "must be after from");
+        else if (t - f > (int64_t)SCHEDULE_MAX_DAYS * 86400)
+            http_field(ctx, "to", "the period may span at most %d days", SCHEDULE_MAX_DAYS);
+    }
+}
+
+/* Renders change rows into change documents; steals rows. */
+static json_t *
+schedule_changes(json_t *rows)
+{
+    json_t *items = json_array();
+    size_t i;
+
+    for (i = 0; items != NULL && i < json_array_size(rows); i++)
+        json_array_append_new(items, api_change_render(json_array_get(rows, i)));
+    json_decref(rows);
+    return items;
+}
+
+enum outcome
+api_conflicts_list(struct http_ctx *ctx)
+{
+    char cursor[32], open[16];
+    const char *o = NULL;
+    int64_t after = 0;
+    json_t *items = NULL;
+    enum outcome rc;
+    int limit;
+
+    if ((rc = http_paging(ctx, "conflicts", &limit, cursor, sizeof cursor)) != OK)
+        return rc;
+    if (cursor[0] && !decode_id(cursor, NULL, &after))
+        return http_fail(ctx, ERR_MALFORMED, "the cursor is not one this server made");
+    if (http_query(ctx, "open", open, sizeof open) != 0) {
+        if (strcmp(open, "true") != 0 && strcmp(open, "false") != 0)
+            return http_fail(ctx, ERR_MALFORMED, "open must be true or false");
+        o = open;
+    }
+    if ((rc = db_schedule_conflicts(ctx->db, o, after, limit + 1, &items)) != OK)
+        return rc;
+    http_reply(ctx, 200, http_page(items, limit, "conflicts", "id"));
+    return OK;
+}
+
+enum outcome
+api_conflicts_acknowledge(struct http_ctx *ctx)
+{
+    static const char *const fields[] = {"note", NULL};
+    json_t *k = NULL, *body = NULL;
+    const char *note = NULL, *state;
+    bool owner = false;
+    int64_t id;
+    size_t i;
+    enum outcome rc;
+
+    if (!decode_id(http_param(ctx, 0), NULL, &id) ||
+        (rc = db_schedule_conflict(ctx->db, id, &k)) == ERR_NOT_FOUND) {
+        rc = http_fail(ctx, ERR_NOT_FOUND, "no such conflict");
+        goto out;
+    }
+    if (rc != OK)
+        goto out;
+    for (i = 0; i < json_array_size(json_object_get(k, "owners")); i++)
+        owner |= json_integer_value(json_array_get(json_object_get(k, "owners"), i)) ==
+                 ctx->user.id;
+    if (!owner && !http_has_role(ctx, ROLE_MANAGER)) {
+        rc = http_fail(ctx, ERR_FORBIDDEN,
+                       "only a manager or the owner of a change involved may acknowledge it");
+        goto out;
+    }
+    if ((rc = http_body(ctx, false, &body)) != OK ||
+        (rc = http_known_fields(ctx, body, fields)) != OK)
+        goto out;
+    if (decode_string(ctx, body, "note", &note) != DECODE_BAD &&
+        (note == NULL || !validate_text(note, 1, 10000)))
+        http_field(ctx, "note", "is required: why the conflict is acceptable");
+    if ((rc = http_fields_ok(ctx)) != OK)
+        goto out;
+    state = json_string_value(json_object_get(json_object_get(k, "doc"), "state"));
+    if (strcmp(state, "open") != 0) {
+        rc = http_fail(ctx, ERR_CONFLICT, "the conflict is %s, not open", state);
+        goto out;
+    }
+    rc = db_schedule_acknowledge(ctx->db, http_actor(ctx), id, ctx->user.id, note);
+    if (rc == ERR_CONFLICT)
+        rc = http_fail(ctx, rc, "the conflict changed meanwhile: read it again");
+    if (rc != OK)
+        goto out;
+    json_decref(k);
+    k = NULL;
+    if ((rc = db_schedule_conflict(ctx->db, id, &k)) != OK)
+        goto out;
+    http_reply(ctx, 200, json_incref(json_object_get(k, "doc")));
+out:
+    json_decref(k);
+    json_decref(body);
+    return rc;
+}
+
+enum outcome
+api_schedule(struct http_ctx *ctx)
+{
+    char from[TIMEFMT_LEN], to[TIMEFMT_LEN];
+    json_t *doc = NULL;
+    enum outcome rc;
+
+    schedule_period(ctx, 7 * 86400, 30 * 86400, from, to);
+    if ((rc = http_fields_ok(ctx)) != OK || (rc = db_schedule_get(ctx->db, from, to, &doc)) != OK)
+        return rc;
+    json_object_set_new(doc, "changes", schedule_changes(json_incref(json_object_get(doc, "changes"))));
+    json_object_set_new(doc, "from", json_string(from));
+    json_object_set_new(doc, "to", json_string(to));
+    http_reply(ctx, 200, doc);
+    return OK;
+}
+
+enum outcome
+api_agenda(struct http_ctx *ctx)
+{
+    char from[TIMEFMT_LEN], to[TIMEFMT_LEN];
+    json_t *rows = NULL;
+    enum outcome rc;
+
+    schedule_period(ctx, 7 * 86400, 60 * 86400, from, to);
+    if ((rc = http_fields_ok(ctx)) != OK ||
+        (rc = db_schedule_agenda(ctx->db, from, to, &rows)) != OK)
+        return rc;
+    http_reply(ctx, 200,
+               json_pack("{s:s, s:s, s:o}", "from", from, "to", to, "items",
+                         schedule_changes(rows)));
+    return OK;
+}
+
+static const char *
+schedule_host(void)
+{
+    const char *h = strstr(config->base_url, "://");
+
+    return h ? h + 3 : config->base_url;
+}
+
+static void
+schedule_ics_change(struct strbuf *sb, const json_t *c)
+{
+    const char *state = json_string_value(json_object_get(c, "state"));
+    const char *level = json_string_value(json_object_get(c, "level"));
+    const json_t *services = json_object_get(c, "services"), *flags = json_object_get(c, "flags");
+    long long id = (long long)json_integer_value(json_object_get(c, "id"));
+    struct strbuf text = STRBUF_INIT;
+    char buf[1200];
+    size_t i;
+
+    strbuf_puts(sb, "BEGIN:VEVENT\r\n");
+    snprintf(buf, sizeof buf, "change-%lld@%s", id, schedule_host());
+    ical_text(sb, "UID", buf);
+    ical_time(sb, "DTSTAMP", json_integer_value(json_object_get(c, "stamp")));
+    ical_time(sb, "CREATED", json_integer_value(json_object_get(c, "created")));
+    ical_time(sb, "LAST-MODIFIED", json_integer_value(json_object_get(c, "stamp")));
+    ical_time(sb, "DTSTART", json_integer_value(json_object_get(c, "start")));
+    ical_time(sb, "DTEND", json_integer_value(json_object_get(c, "end")));
+    snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(json_object_get(c, "rev")));
+    ical_line(sb, "SEQUENCE", buf);
+    snprintf(buf, sizeof buf, "CHG-%lld %s", id, json_string_value(json_object_get(c, "title")));
+    ical_text(sb, "SUMMARY", buf);
+    strbuf_printf(&text, "State: %s\nModel: %s\nRisk: %s\nServices: ", state,
+                  json_string_value(json_object_get(c, "model")), level ? level : "not assessed");
+    for (i = 0; i < json_array_size(services); i++)
+        strbuf_printf(&text, "%s%s", i ? ", " : "", json_string_value(json_array_get(services, i)));
+    for (i = 0; i < json_array_size(flags); i++)
+        strbuf_printf(&text, "\nFlag: %s", json_string_value(json_array_get(flags, i)));
+    strbuf_printf(&text, "\n%s/#/changes/CHG-%lld", config->base_url, id);
+    ical_text(sb, "DESCRIPTION", strbuf_str(&text));
+    strbuf_free(&text);
+    snprintf(buf, sizeof buf, "%s/#/changes/CHG-%lld", config->base_url, id);
+    ical_line(sb, "URL", buf);
+    ical_line(sb, "STATUS", strcmp(state, "awaiting_approval") == 0 ? "TENTATIVE"
+                            : strcmp(state, "cancelled") == 0 || strcmp(state, "rejected") == 0
+                                ? "CANCELLED"
+                                : "CONFIRMED");
+    ical_text(sb, "CATEGORIES", "Change");
+    strbuf_puts(sb, "TRANSP:OPAQUE\r\nEND:VEVENT\r\n");
+}
+
+static void
+schedule_ics_freeze(struct strbuf *sb, const json_t *f)
+{
+    const json_t *services = json_object_get(f, "services");
+    long long id = (long long)json_integer_value(json_object_get(f, "id"));
+    struct strbuf text = STRBUF_INIT;
+    char buf[400];
+    size_t i;
+
+    strbuf_puts(sb, "BEGIN:VEVENT\r\n");
+    snprintf(buf, sizeof buf, "freeze-%lld@%s", id, schedule_host());
+    ical_text(sb, "UID", buf);
+    ical_time(sb, "DTSTAMP", json_integer_value(json_object_get(f, "stamp")));
+    ical_time(sb, "CREATED", json_integer_value(json_object_get(f, "created")));
+    ical_time(sb, "DTSTART", json_integer_value(json_object_get(f, "start")));
+    ical_time(sb, "DTEND", json_integer_value(json_object_get(f, "end")));
+    snprintf(buf, sizeof buf, "%s freeze: %s",
+             json_is_true(json_object_get(f, "hard")) ? "Hard" : "Soft",
+             json_string_value(json_object_get(f, "name")));
+    ical_text(sb, "SUMMARY", buf);
+    strbuf_puts(&text, "Services: ");
+    if (json_array_size(services) == 0)
+        strbuf_puts(&text, "all");
+    for (i = 0; i < json_array_size(services); i++)
+        strbuf_printf(&text, "%s%s", i ? ", " : "", json_string_value(json_array_get(services, i)));
+    strbuf_printf(&text, "\n%s", json_string_value(json_object_get(f, "reason")));
+    ical_text(sb, "DESCRIPTION", strbuf_str(&text));
+    strbuf_free(&text);
+    ical_text(sb, "CATEGORIES", "Freeze");
+    strbuf_puts(sb, "STATUS:CONFIRMED\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\n");
+}
+
+enum outcome
+api_schedule_ics(struct http_ctx *ctx)
+{
+    const char *authz = http_header(ctx, "Authorization");
+    char token[256] = "", hash[SEC_HEX256_LEN];
+    struct strbuf sb = STRBUF_INIT;
+    struct db_principal p;
+    json_t *feed = NULL;
+    enum outcome rc;
+    size_t i;
+
+    if (authz != NULL && strncasecmp(authz, "Bearer ", 7) == 0)
+        snprintf(token, sizeof token, "%s", authz + 7);
+    else if (http_query(ctx, "token", token, sizeof token) != 1)
+        token[0] = '\0';
+    if (token[0] == '\0')
+        return http_fail(ctx, ERR_UNAUTHENTICATED,
+                         "give a feed or full API token: /schedule.ics?token=…");
+    sec_sha256_hex(token, strlen(token), hash);
+    sec_wipe(token, sizeof token);
+    rc = db_auth_token(ctx->db, hash, &p);
+    if (rc == ERR_NOT_FOUND)
+        return http_fail(ctx, ERR_UNAUTHENTICATED, "the token is unknown or revoked");
+    if (rc != OK || (rc = db_schedule_feed(ctx->db, &feed)) != OK)
+        return rc;
+    strbuf_puts(&sb, "BEGIN:VCALENDAR\r\n");
+    ical_line(&sb, "VERSION", "2.0");
+    ical_line(&sb, "PRODID", "-//Cabinet//Change schedule//EN");
+    ical_line(&sb, "CALSCALE", "GREGORIAN");
+    ical_line(&sb, "METHOD", "PUBLISH");
+    ical_text(&sb, "X-WR-CALNAME", "Cabinet change schedule");
+    for (i = 0; i < json_array_size(json_object_get(feed, "changes")); i++)
+        schedule_ics_change(&sb, json_array_get(json_object_get(feed, "changes"), i));
+    for (i = 0; i < json_array_size(json_object_get(feed, "freezes")); i++)
+        schedule_ics_freeze(&sb, json_array_get(json_object_get(feed, "freezes"), i));
+    strbuf_puts(&sb, "END:VCALENDAR\r\n");
+    rc = strbuf_failed(&sb) ? ERR_INTERNAL
+                            : http_reply_raw(ctx, 200, "text/calendar; charset=utf-8",
+                                             strbuf_str(&sb), sb.len);
+    strbuf_free(&sb);
+    json_decref(feed);
+    return rc;
+}
+
+enum outcome
+api_schedule_slots(struct http_ctx *ctx)
+{
+    char list[1024], buf[64], after_s[TIMEFMT_LEN], until_s[TIMEFMT_LEN], *services = NULL;
+    struct slots_interval *busy = NULL, found[20];
+    json_t *names = NULL, *b = NULL, *items = NULL, *missing = NULL;
+    int64_t duration = 0, after, now = (int64_t)time(NULL);
+    long limit = 5;
+    size_t i, n, nbusy;
+    enum outcome rc = OK;
+
+    names = json_array();
+    if (http_query(ctx, "services", list, sizeof list) != 1 || list[0] == '\0') {
+        http_field(ctx, "services", "is required: service names separated by commas");
+    } else {
+        char *save = NULL, *tok;
+        for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            if (!validate_slug(tok))
+                http_field(ctx, "services", "%s is not a service name", tok);
+            json_array_append_new(names, json_string(tok));
+        }
+    }
+    if (http_query(ctx, "duration", buf, sizeof buf) != 1 ||
+        slots_duration(buf, &duration) != OK || duration > SCHEDULE_MAX_DURATION)
+        http_field(ctx, "duration", "is required: an ISO 8601 duration up to 30 days (PT2H)");
+    after = now;
+    if (http_query(ctx, "after", buf, sizeof buf) != 0 && timefmt_parse(buf, &after) != OK)
+        http_field(ctx, "after", "must be an RFC 3339 date-time");
+    if (http_query(ctx, "limit", buf, sizeof buf) != 0) {
+        char *end;
+        limit = strtol(buf, &end, 10);
+        if (*buf == '\0' || *end != '\0' || limit < 1 || limit > 20)
+            http_field(ctx, "limit", "a whole number from 1 to 20");
+    }
+    if ((rc = http_fields_ok(ctx)) != OK)
+        goto out;
+    services = json_dumps(names, JSON_COMPACT);
+    if (services == NULL) {
+        rc = ERR_INTERNAL;
+        goto out;
+    }
+    if ((rc = db_service_missing(ctx->db, services, &missing)) != OK)
+        goto out;
+    for (i = 0; i < json_array_size(missing); i++)
+        http_field(ctx, "services", "no service is named %s",
+                   json_string_value(json_array_get(
+                       names, (size_t)json_integer_value(json_array_get(missing, i)))));
+    if ((rc = http_fields_ok(ctx)) != OK)
+        goto out;
+    timefmt_format(after, after_s);
+    timefmt_format(after + SCHEDULE_SLOT_HORIZON, until_s);
+    if ((rc = db_schedule_busy(ctx->db, services, after_s, until_s, &b)) != OK)
+        goto out;
+    nbusy = json_array_size(b);
+    if (nbusy > 0 && (busy = calloc(nbusy, sizeof *busy)) == NULL) {
+        rc = ERR_INTERNAL;
+        goto out;
+    }
+    for (i = 0; i < nbusy; i++) {
+        busy[i].start = json_integer_value(json_array_get(json_array_get(b, i), 0));
+        busy[i].end = json_integer_value(json_array_get(json_array_get(b, i), 1));
+    }
+    n = slots_find(busy, nbusy, after, after + SCHEDULE_SLOT_HORIZON, duration, found,
+                   (size_t)limit);
+    items = json_array();
+    for (i = 0; i < n; i++) {
+        char s[TIMEFMT_LEN], e[TIMEFMT_LEN];
+        timefmt_format(found[i].start, s);
+        timefmt_format(found[i].end, e);
+        json_array_append_new(items, json_pack("{s:s, s:s}", "start", s, "end", e));
+    }
+    http_reply(ctx, 200, json_pack("{s:o, s:s}", "items", items, "searched_until", until_s));
+out:
+    free(busy);
+    free(services);
+    json_decref(names);
+    json_decref(b);
+    json_decref(missing);
+    return rc;
+}
+
+enum outcome
+api_changes_recent(struct http_ctx *ctx)
+{
+    char service[80], buf[16];
+    json_t *rows = NULL;
+    long hours = 72;
+    enum outcome rc;
+
+    if (http_query(ctx, "service", service, sizeof service) != 1 || !validate_slug(service))
+        http_field(ctx, "service", "is required: a service name");
+    if (http_query(ctx, "hours", buf, sizeof buf) != 0) {
+        char *end;
+        hours = strtol(buf, &end, 10);
+        if (*buf == '\0' || *end != '\0' || hours < 1 || hours > 24 * 90)
+            http_field(ctx, "hours", "a whole number from 1 to 2160");
+    }
+    if ((rc = http_fields_ok(ctx)) != OK)
+        return rc;
+    rc = db_schedule_recent(ctx->db, service, (int)hours, &rows);
+    if (rc == ERR_NOT_FOUND) {
+        http_field(ctx, "service", "no service is named %s", service);
+        return http_fields_ok(ctx);
+    }
+    if (rc != OK)
+        return rc;
+    http_reply(ctx, 200, http_page_all(schedule_changes(rows)));
+    return OK;
+}

@@ -1,0 +1,161 @@
+#include "db/db_schedule.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "db/db_internal.h"
+
+#define SCHEDULE_ROW                                                                           \
+    "json_build_object('doc', change_doc(c), 'rev', c.rev, 'gate_token', c.gate_token)"
+
+static const char SQL_CONFLICTS[] =
+    "SELECT conflict_doc(k, NULL) FROM conflicts k"
+    " WHERE ($1::boolean IS NULL OR ($1::boolean AND k.state <> 'resolved')"
+    "        OR (NOT $1::boolean AND k.state = 'resolved'))"
+    " AND k.id > $2 ORDER BY k.id LIMIT $3";
+static const char SQL_CONFLICT[] =
+    "SELECT json_build_object('doc', conflict_doc(k, NULL), 'owners',"
+    " (SELECT json_agg(c.requester_id) FROM changes c WHERE c.id IN (k.change_a, k.change_b)),"
+    " 'changes', json_build_array(k.change_a, k.change_b))"
+    " FROM conflicts k WHERE k.id = $1";
+static const char SQL_ACK[] =
+    "WITH k AS (UPDATE conflicts SET state = 'acknowledged', note = $4,"
+    "             acknowledged_by = $3, acknowledged_at = now()"
+    "           WHERE id = $2 AND state = 'open' RETURNING *),"
+    " c AS (UPDATE changes SET rev = rev + 1"
+    "       WHERE id IN (SELECT change_a FROM k UNION SELECT change_b FROM k)),"
+    " a AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"
+    "       SELECT $1, 'change.conflict_acknowledged', 'change', x.id::text,"
+    "              jsonb_build_object('conflict', k.id, 'note', k.note)"
+    "       FROM k, LATERAL (VALUES (k.change_a), (k.change_b)) x(id) WHERE x.id IS NOT NULL)"
+    " SELECT k.id FROM k";
+static const char SQL_SCHEDULE[] =
+    "SELECT json_build_object("
+    " 'changes', COALESCE((SELECT json_agg(" SCHEDULE_ROW " ORDER BY lower(c.win), c.id)"
+    "   FROM changes c WHERE c.state <> 'draft'"
+    "   AND c.win && tstzrange($1::timestamptz, $2::timestamptz)), '[]'),"
+    " 'freezes', COALESCE((SELECT json_agg(freeze_doc(f) ORDER BY lower(f.win), f.id)"
+    "   FROM freezes f WHERE f.win && tstzrange($1::timestamptz, $2::timestamptz)), '[]'))";
+static const char SQL_AGENDA[] =
+    "SELECT " SCHEDULE_ROW " FROM changes c WHERE c.state = 'awaiting_approval'"
+    " AND c.win && tstzrange($1::timestamptz, $2::timestamptz) ORDER BY lower(c.win), c.id";
+static const char SQL_FEED[] =
+    "SELECT json_build_object("
+    " 'changes', COALESCE((SELECT json_agg(json_build_object('id', c.id, 'title', c.title,"
+    "   'state', c.state, 'rev', c.rev, 'model', c.model,"
+    "   'start', extract(epoch FROM lower(c.win))::bigint,"
+    "   'end', extract(epoch FROM upper(c.win))::bigint,"
+    "   'stamp', extract(epoch FROM date_trunc('second', c.updated_at))::bigint,"
+    "   'created', extract(epoch FROM date_trunc('second', c.created_at))::bigint,"
+    "   'services', (SELECT COALESCE(json_agg(cs.service ORDER BY cs.service), '[]')"
+    "                FROM change_services cs WHERE cs.change_id = c.id),"
+    "   'level', (SELECT a.level FROM assessments a WHERE a.change_id = c.id"
+    "             ORDER BY a.id DESC LIMIT 1),"
+    "   'flags', to_json(c.flags)) ORDER BY lower(c.win), c.id)"
+    "   FROM changes c WHERE c.state <> 'draft' AND c.win IS NOT NULL"
+    "   AND c.win && tstzrange(now() - interval '90 days', now() + interval '400 days')), '[]'),"
+    " 'freezes', COALESCE((SELECT json_agg(json_build_object('id', f.id, 'name', f.name,"
+    "   'reason', f.reason, 'hard', f.hard,"
+    "   'start', extract(epoch FROM lower(f.win))::bigint,"
+    "   'end', extract(epoch FROM upper(f.win))::bigint,"
+    "   'stamp', extract(epoch FROM date_trunc('second', f.updated_at))::bigint,"
+    "   'created', extract(epoch FROM date_trunc('second', f.created_at))::bigint,"
+    "   'services', (SELECT COALESCE(json_agg(fs.service ORDER BY fs.service), '[]')"
+    "                FROM freeze_services fs WHERE fs.freeze_id = f.id)) ORDER BY lower(f.win))"
+    "   FROM freezes f"
+    "   WHERE f.win && tstzrange(now() - interval '90 days', now() + interval '400 days')), '[]'))";
+static const char SQL_BUSY[] =
+    "WITH imp AS (SELECT name FROM impact_set(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))),"
+    " r AS (SELECT tstzrange($2::timestamptz, $3::timestamptz) AS span)"
+    " SELECT COALESCE(json_agg(json_build_array(extract(epoch FROM lower(b.w))::bigint,"
+    "                                           extract(epoch FROM upper(b.w))::bigint)), '[]')"
+    " FROM (SELECT ci.win AS w FROM change_impact ci, r"
+    "       WHERE ci.service IN (SELECT name FROM imp) AND ci.win && r.span"
+    "       UNION ALL"
+    "       SELECT f.win FROM freezes f, r WHERE f.win && r.span"
+    "       AND (NOT EXISTS (SELECT 1 FROM freeze_services fs WHERE fs.freeze_id = f.id)"
+    "            OR EXISTS (SELECT 1 FROM freeze_services fs WHERE fs.freeze_id = f.id"
+    "                       AND fs.service IN (SELECT name FROM imp)))) b";
+static const char SQL_RECENT[] =
+    "WITH RECURSIVE deps(name, depth) AS ("
+    "   SELECT s.name::text, 0 FROM services s WHERE s.name = $1"
+    "   UNION SELECT d.depends_on, deps.depth + 1 FROM deps"
+    "   JOIN service_deps d ON d.service = deps.name WHERE deps.depth < 1000),"
+    " span AS (SELECT tstzrange(now() - make_interval(hours => $2::int), now(), '[]') AS s)"
+    " SELECT " SCHEDULE_ROW " FROM changes c, span"
+    " WHERE EXISTS (SELECT 1 FROM change_services cs WHERE cs.change_id = c.id"
+    "               AND cs.service IN (SELECT name FROM deps))"
+    " AND c.state NOT IN ('draft', 'cancelled', 'rejected')"
+    " AND (c.win && span.s OR c.started_at <@ span.s OR c.completed_at <@ span.s)"
+    " ORDER BY COALESCE(c.started_at, lower(c.win)) DESC, c.id DESC LIMIT 200";
+static const char SQL_SERVICE[] = "SELECT name FROM services WHERE name = $1";
+
+enum outcome
+db_schedule_conflicts(struct db *db, const char *open, int64_t after, int limit, json_t **out)
+{
+    char a[DB_NUM], l[DB_NUM];
+    const char *params[3] = {open, db_num(after, a), db_num(limit, l)};
+
+    return db_json_list(db, SQL_CONFLICTS, 3, params, out);
+}
+
+enum outcome
+db_schedule_conflict(struct db *db, int64_t id, json_t **out)
+{
+    return db_json_id(db, SQL_CONFLICT, id, out);
+}
+
+enum outcome
+db_schedule_acknowledge(struct db *db, const char *actor, int64_t id, int64_t user_id,
+                        const char *note)
+{
+    char sid[DB_NUM], uid[DB_NUM], buf[DB_NUM];
+    const char *params[4] = {actor, db_num(id, sid), db_num(user_id, uid), note};
+    enum outcome rc;
+
+    rc = db_text(db, SQL_ACK, 4, params, buf, sizeof buf);
+    return rc == ERR_NOT_FOUND ? ERR_CONFLICT : rc;
+}
+
+enum outcome
+db_schedule_get(struct db *db, const char *from, const char *to, json_t **out)
+{
+    const char *params[2] = {from, to};
+
+    return db_json(db, SQL_SCHEDULE, 2, params, out);
+}
+
+enum outcome
+db_schedule_agenda(struct db *db, const char *from, const char *to, json_t **out)
+{
+    const char *params[2] = {from, to};
+
+    return db_json_list(db, SQL_AGENDA, 2, params, out);
+}
+
+enum outcome
+db_schedule_feed(struct db *db, json_t **out)
+{
+    return db_json(db, SQL_FEED, 0, NULL, out);
+}
+
+enum outcome
+db_schedule_busy(struct db *db, const char *services, const char *from, const char *to,
+                 json_t **out)
+{
+    const char *params[3] = {services, from, to};
+
+    return db_json(db, SQL_BUSY, 3, params, out);
+}
+
+enum outcome
+db_schedule_recent(struct db *db, const char *service, int hours, json_t **out)
+{
+    char h[DB_NUM], buf[80];
+    const char *params[2] = {service, db_num(hours, h)};
+    enum outcome rc;
+
+    if ((rc = db_text(db, SQL_SERVICE, 1, params, buf, sizeof buf)) != OK)
+        return rc;
+    return db_json_list(db, SQL_RECENT, 2, params, out);
+}

@@ -1,0 +1,42 @@
+/*
+ * The forward schedule: conflicts, the schedule and CAB agenda, the iCalendar
+ * feed's rows, busy time for finding slots, and recent changes around a
+ * service. Thread-safe per connection.
+ */
+#ifndef CABINET_DB_SCHEDULE_H
+#define CABINET_DB_SCHEDULE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "db/db.h"
+
+/* Conflicts by id after `after`: open NULL = all, "true" = not resolved,
+ * "false" = resolved. */
+enum outcome db_schedule_conflicts(struct db *db, const char *open, int64_t after, int limit,
+                                   json_t **out);
+/* {conflict doc, owners:[user ids of the changes involved]}. */
+enum outcome db_schedule_conflict(struct db *db, int64_t id, json_t **out);
+/* open → acknowledged with a note (audit, both changes' rev bumped);
+ * ERR_CONFLICT when it is not open any more. */
+enum outcome db_schedule_acknowledge(struct db *db, const char *actor, int64_t id,
+                                     int64_t user_id, const char *note);
+/* {"changes":[change rows {doc,rev,gate_token}], "freezes":[...]} in [from, to). */
+enum outcome db_schedule_get(struct db *db, const char *from, const char *to, json_t **out);
+/* Changes awaiting approval in [from, to), by window start: change rows. */
+enum outcome db_schedule_agenda(struct db *db, const char *from, const char *to, json_t **out);
+/* Rows for the feed: changes ({id, title, state, rev, start, end, stamp,
+ * services, level, flags}) and freezes ({id, name, start, end, stamp,
+ * hard, services}), times in epoch seconds. */
+enum outcome db_schedule_feed(struct db *db, json_t **out);
+/* [[start, end], …] epoch seconds: active changes' windows on the impact set
+ * of services (a JSON array), and freezes covering it, within [from, to).
+ * *unknown: positions of services that do not exist. */
+enum outcome db_schedule_busy(struct db *db, const char *services, const char *from,
+                              const char *to, json_t **out);
+/* Changes on the service and what it depends on, transitively, active within
+ * the last hours: change rows, most recent first. ERR_NOT_FOUND for an
+ * unknown service. */
+enum outcome db_schedule_recent(struct db *db, const char *service, int hours, json_t **out);
+
+#endif
