@@ -34,6 +34,12 @@ static const struct config_item config_items[] = {
     {"CABINET_DB_POOL", "--db-pool", CONFIG_INT, CONFIG_AT(db_pool), "8", 1, 512},
     {"CABINET_SESSION_HOURS", "--session-hours", CONFIG_INT, CONFIG_AT(session_hours), "12",
      1, 24 * 90},
+    {"CABINET_WEBHOOK_RETRY_BASE", "--webhook-retry-base", CONFIG_INT,
+     CONFIG_AT(webhook_retry_base), "10", 1, 3600},
+    {"CABINET_WEBHOOK_GIVE_UP", "--webhook-give-up", CONFIG_INT, CONFIG_AT(webhook_give_up),
+     "86400", 1, 30 * 86400},
+    {"CABINET_WEBHOOK_TIMEOUT", "--webhook-timeout", CONFIG_INT, CONFIG_AT(webhook_timeout), "10",
+     1, 120},
     {"CABINET_COOKIE_SECURE", "--cookie-secure", CONFIG_BOOL, CONFIG_AT(cookie_secure),
      "false", 0, 0},
 };

@@ -21,6 +21,9 @@ struct config {
     int threads;
     int db_pool;
     int session_hours;
+    int webhook_retry_base; /* seconds before the first retry; doubles each time */
+    int webhook_give_up;    /* seconds after which an undelivered event is dead */
+    int webhook_timeout;    /* seconds one attempt may take */
     bool cookie_secure;
 };
 

@@ -23,6 +23,7 @@
 #include "domain/validate.h"
 #include "http/server.h"
 #include "jobs/chain.h"
+#include "jobs/deliver.h"
 #include "log.h"
 #include "sec/sec.h"
 #include "sec/sec_key.h"
@@ -57,6 +58,7 @@ main_serve(void)
     struct db_pool *pool = NULL;
     struct http_server *srv = NULL;
     struct chain *chain = NULL;
+    struct deliver *deliver = NULL;
     char pub[SEC_ED_PUBLIC_B64], secret[SEC_ED_SECRET_B64];
     struct db *db = NULL;
     sigset_t set;
@@ -89,6 +91,7 @@ main_serve(void)
     }
     if (db_pool_open(config->database_url, config->db_pool, &pool) != OK ||
         chain_start(config->database_url, secret, &chain) != OK ||
+        deliver_start(config->database_url, &deliver) != OK ||
         http_server_start(pool, api_routes, api_nroutes, secret, &srv) != OK)
         goto out;
     log_info("cabinet serving on %s (base URL %s, %d threads, %d database connections)",
@@ -98,6 +101,7 @@ main_serve(void)
     status = 0;
 out:
     http_server_stop(srv);
+    deliver_stop(deliver);
     chain_stop(chain);
     db_pool_close(pool);
     sec_wipe(secret, sizeof secret);

@@ -91,6 +91,13 @@ enum outcome api_schedule_ics(struct http_ctx *ctx);
 enum outcome api_schedule_slots(struct http_ctx *ctx);
 enum outcome api_changes_recent(struct http_ctx *ctx);
 
+/* webhooks.c */
+enum outcome api_webhooks_list(struct http_ctx *ctx);
+enum outcome api_webhooks_create(struct http_ctx *ctx);
+enum outcome api_webhooks_delete(struct http_ctx *ctx);
+enum outcome api_webhooks_deliveries(struct http_ctx *ctx);
+enum outcome api_webhooks_retry(struct http_ctx *ctx);
+
 /* keys.c */
 enum outcome api_keys_create(struct http_ctx *ctx);
 enum outcome api_keys_delete(struct http_ctx *ctx);

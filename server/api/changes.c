@@ -10,6 +10,7 @@
 #include "config.h"
 #include "db/db_change.h"
 #include "db/db_service.h"
+#include "db/db_webhook.h"
 #include "db/db_workflow.h"
 #include "domain/change.h"
 #include "domain/role.h"
@@ -268,6 +269,8 @@ api_changes_create(struct http_ctx *ctx)
             goto out;
         rc = db_change_insert(ctx->db, ctx->user.id, ctx->user.token_id ? "api" : "web", &dc,
                               gate, &id);
+        if (rc == OK)
+            rc = db_webhook_emit_change(ctx->db, "change.created", id, NULL);
         if (rc == OK)
             rc = db_change_get(ctx->db, id, &row);
         if (rc == OK && (doc = api_change_render(row)) == NULL)

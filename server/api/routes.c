@@ -72,6 +72,15 @@ const struct http_route api_routes[] = {
     {{"GET", V1 "/schedule/slots"}, api_schedule_slots, 0, 0},
     {{"GET", V1 "/cab/agenda"}, api_agenda, 0, 0},
 
+    {{"GET", V1 "/webhooks"}, api_webhooks_list, 0, ROLE_MANAGER | ROLE_ADMIN},
+    {{"POST", V1 "/webhooks"}, api_webhooks_create, 0, ROLE_MANAGER | ROLE_ADMIN},
+    {{"DELETE", V1 "/webhooks/{id}"}, api_webhooks_delete, HTTP_DEFER_ROLE,
+     ROLE_MANAGER | ROLE_ADMIN},
+    {{"GET", V1 "/webhooks/{id}/deliveries"}, api_webhooks_deliveries, HTTP_DEFER_ROLE,
+     ROLE_MANAGER | ROLE_ADMIN},
+    {{"POST", V1 "/webhooks/{id}/deliveries/{d}/retry"}, api_webhooks_retry, HTTP_DEFER_ROLE,
+     ROLE_MANAGER | ROLE_ADMIN},
+
     {{"GET", V1 "/freezes"}, api_freezes_list, 0, 0},
     {{"POST", V1 "/freezes"}, api_freezes_create, 0, ROLE_MANAGER},
     {{"GET", V1 "/freezes/{id}"}, api_freezes_get, 0, 0},

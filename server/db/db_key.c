@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "db/db_internal.h"
+#include "db/db_webhook.h"
 
 static const char SQL_KEY_ADD[] =
     "WITH k AS (INSERT INTO user_keys (user_id, public_key, label)"
@@ -143,6 +144,7 @@ db_freeze_create(struct db *db, const char *actor, int64_t user_id, const struct
     if ((rc = db_exec(db, SQL_FREEZE_LOCK, 0, NULL, NULL)) != OK ||
         (rc = db_text(db, SQL_FREEZE_CREATE, 8, params, id, sizeof id)) != OK ||
         (rc = db_exec(db, SQL_FREEZE_REFRESH, 1, (const char *const[]){id}, NULL)) != OK ||
+        (rc = db_webhook_emit_freeze(db, "freeze.created", strtoll(id, NULL, 10))) != OK ||
         (rc = db_freeze_get(db, strtoll(id, NULL, 10), out)) != OK ||
         (rc = db_commit(db)) != OK) {
         db_rollback(db);

@@ -2,8 +2,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "db/db_internal.h"
+#include "db/db_webhook.h"
 
 #define WORKFLOW_LOAD                                                                        \
     "SELECT json_build_object('id', c.id, 'ref', 'CHG-' || c.id, 'state', c.state,"            \
@@ -169,6 +171,26 @@ db_workflow_assess(struct db *db, int64_t id, int version, int score, const char
     return db_workflow_conflicts(db, id);
 }
 
+/* The events a transition makes (DESIGN §6). */
+static enum outcome
+db_workflow_events(struct db *db, int64_t id, const struct db_transition *t)
+{
+    char extra[256];
+    enum outcome rc = OK;
+
+    snprintf(extra, sizeof extra, "{\"action\":\"%s\",\"from\":\"%s\",\"to\":\"%s\"}",
+             t->action, t->from, t->to);
+    if (strcmp(t->action, "submit") == 0)
+        rc = db_webhook_emit_change(db, "change.submitted", id, extra);
+    if (rc == OK && strcmp(t->from, t->to) != 0)
+        rc = db_webhook_emit_change(db, "change.state_changed", id, extra);
+    if (rc == OK && strcmp(t->to, "approved") == 0 && strcmp(t->from, "approved") != 0)
+        rc = db_webhook_emit_change(db, "change.approved", id, extra);
+    if (rc == OK && strcmp(t->to, "rejected") == 0 && strcmp(t->from, "rejected") != 0)
+        rc = db_webhook_emit_change(db, "change.rejected", id, extra);
+    return rc;
+}
+
 enum outcome
 db_workflow_transition(struct db *db, const char *actor, int64_t id, int64_t rev,
                        const struct db_transition *t)
@@ -180,9 +202,10 @@ db_workflow_transition(struct db *db, const char *actor, int64_t id, int64_t rev
 
     db_num(id, sid);
     db_num(rev, srev);
-    if ((rc = db_text(db, SQL_TRANSITION, 11, params, buf, sizeof buf)) != OK)
+    if ((rc = db_text(db, SQL_TRANSITION, 11, params, buf, sizeof buf)) != OK ||
+        (rc = db_workflow_conflicts(db, id)) != OK)
         return rc;
-    return db_workflow_conflicts(db, id);
+    return db_workflow_events(db, id, t);
 }
 
 enum outcome

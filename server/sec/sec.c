@@ -1,6 +1,7 @@
 #include "sec/sec.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 _Static_assert(SEC_PWHASH_LEN == crypto_pwhash_STRBYTES, "pwhash length");
@@ -201,4 +202,47 @@ sec_b64url_decode(const char *in, void *out, size_t size)
         *end != '\0')
         return -1;
     return (long)got;
+}
+
+void
+sec_webhook_secret(char out[SEC_WEBHOOK_SECRET_LEN])
+{
+    unsigned char key[24];
+
+    randombytes_buf(key, sizeof key);
+    memcpy(out, "whsec_", 6);
+    sodium_bin2base64(out + 6, SEC_WEBHOOK_SECRET_LEN - 6, key, sizeof key,
+                      sodium_base64_VARIANT_ORIGINAL);
+    sodium_memzero(key, sizeof key);
+}
+
+enum outcome
+sec_webhook_sign(const char *secret, const char *id, long long timestamp, const char *body,
+                 size_t len, char *out, size_t size)
+{
+    unsigned char key[256], mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state st;
+    char ts[24];
+    size_t klen = 0;
+    const char *end = NULL;
+
+    if (strncmp(secret, "whsec_", 6) != 0 ||
+        sodium_base642bin(key, sizeof key, secret + 6, strlen(secret + 6), NULL, &klen, &end,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        *end != '\0' || klen == 0 || size < 4 + sodium_base64_ENCODED_LEN(sizeof mac,
+                                                     sodium_base64_VARIANT_ORIGINAL))
+        return ERR_INVALID;
+    snprintf(ts, sizeof ts, "%lld", timestamp);
+    crypto_auth_hmacsha256_init(&st, key, klen);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)id, strlen(id));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)ts, strlen(ts));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, len);
+    crypto_auth_hmacsha256_final(&st, mac);
+    memcpy(out, "v1,", 3);
+    sodium_bin2base64(out + 3, size - 3, mac, sizeof mac, sodium_base64_VARIANT_ORIGINAL);
+    sodium_memzero(key, sizeof key);
+    sodium_memzero(&st, sizeof st);
+    return OK;
 }

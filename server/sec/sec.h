@@ -65,6 +65,14 @@ void sec_ed25519_seed(char seed_b64[SEC_ED_PUBLIC_B64]);
 enum outcome sec_ed25519_sign(const char *secret_b64, const char *msg, size_t len,
                               char sig_b64[SEC_ED_SIG_B64]);
 
+/* Standard Webhooks: a new secret "whsec_<base64 of 24 random bytes>". */
+#define SEC_WEBHOOK_SECRET_LEN 48
+void sec_webhook_secret(char out[SEC_WEBHOOK_SECRET_LEN]);
+/* The header value "v1,<base64 HMAC-SHA256 of id.timestamp.body>" under
+ * secret (whsec_…); ERR_INVALID for a secret that is not whsec_ + base64. */
+enum outcome sec_webhook_sign(const char *secret, const char *id, long long timestamp,
+                              const char *body, size_t len, char *out, size_t size);
+
 /* Unpadded base64url of len bytes into out (size bytes); false when it
  * does not fit. */
 bool sec_b64url_encode(const void *data, size_t len, char *out, size_t size);

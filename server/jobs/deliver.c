@@ -1,0 +1,338 @@
+#include "jobs/deliver.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "db/db.h"
+#include "db/db_webhook.h"
+#include "log.h"
+#include "sec/sec.h"
+
+#define DELIVER_BATCH 16
+#define DELIVER_POLL_MS 250
+#define DELIVER_MAX_DELAY 3600
+
+struct deliver {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stopping;
+    char *url;
+};
+
+static const char *
+deliver_str(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+/* One line about a change: "CHG-3 “Title” (window start – end)". */
+static void
+deliver_change_line(struct strbuf *sb, const json_t *c)
+{
+    const json_t *w = json_object_get(c, "window");
+
+    strbuf_printf(sb, "%s “%s”", deliver_str(c, "ref"), deliver_str(c, "title"));
+    if (json_is_object(w))
+        strbuf_printf(sb, " (%s – %s)", deliver_str(w, "start"), deliver_str(w, "end"));
+}
+
+static void
+deliver_chat_text(const json_t *event, struct strbuf *t)
+{
+    const char *type = deliver_str(event, "type");
+    const json_t *p = json_object_get(event, "payload"), *c = json_object_get(p, "change");
+    const json_t *k = json_object_get(p, "conflict"), *f = json_object_get(p, "freeze");
+    const json_t *a = json_object_get(c, "assessment");
+    size_t i;
+
+    if (json_is_object(c)) {
+        deliver_change_line(t, c);
+        if (strcmp(type, "change.created") == 0)
+            strbuf_printf(t, " was raised by %s",
+                          deliver_str(json_object_get(c, "requester"), "name"));
+        else if (strcmp(type, "change.submitted") == 0)
+            strbuf_printf(t, " was submitted for approval (risk %s, score %lld)",
+                          deliver_str(a, "level"),
+                          (long long)json_integer_value(json_object_get(a, "score")));
+        else if (strcmp(type, "change.approved") == 0)
+            strbuf_puts(t, " was approved");
+        else if (strcmp(type, "change.rejected") == 0)
+            strbuf_puts(t, " was rejected");
+        else
+            strbuf_printf(t, " is now %s (was %s)", deliver_str(p, "to"), deliver_str(p, "from"));
+        strbuf_printf(t, ". %s/#/changes/%s", config->base_url, deliver_str(c, "ref"));
+    } else if (json_is_object(k)) {
+        bool detected = strcmp(type, "change.conflict_detected") == 0;
+        const json_t *changes = json_object_get(p, "changes");
+
+        strbuf_printf(t, "%s: ", detected ? "Schedule conflict" : "Conflict resolved");
+        for (i = 0; i < json_array_size(changes); i++) {
+            if (i > 0)
+                strbuf_puts(t, " and ");
+            deliver_change_line(t, json_array_get(changes, i));
+        }
+        if (strcmp(deliver_str(k, "kind"), "freeze") == 0)
+            strbuf_printf(t, " %s freeze “%s”", detected ? "falls in the" : "no longer falls in the",
+                          deliver_str(json_object_get(k, "with"), "name"));
+        strbuf_puts(t, detected ? " on " : " (was on ");
+        for (i = 0; i < json_array_size(json_object_get(k, "services")); i++)
+            strbuf_printf(t, "%s%s", i ? ", " : "",
+                          json_string_value(json_array_get(json_object_get(k, "services"), i)));
+        strbuf_printf(t, "%s. %s/#/conflicts", detected ? "" : ")", config->base_url);
+    } else if (json_is_object(f)) {
+        const json_t *w = json_object_get(f, "window");
+
+        strbuf_printf(t, "%s freeze “%s” from %s to %s", json_is_true(json_object_get(f, "hard"))
+                                                             ? "Hard" : "Soft",
+                      deliver_str(f, "name"), deliver_str(w, "start"), deliver_str(w, "end"));
+        if (deliver_str(f, "reason")[0])
+            strbuf_printf(t, ": %s", deliver_str(f, "reason"));
+    } else {
+        strbuf_puts(t, type);
+    }
+}
+
+void
+deliver_body(const json_t *event, const char *format, struct strbuf *sb)
+{
+    json_t *body;
+    char *text;
+
+    if (strcmp(format, "chat") == 0) {
+        struct strbuf t = STRBUF_INIT;
+        deliver_chat_text(event, &t);
+        body = json_pack("{s:s}", "text", strbuf_str(&t));
+        strbuf_free(&t);
+    } else {
+        body = json_pack("{s:s, s:s, s:O}", "type", deliver_str(event, "type"), "timestamp",
+                         deliver_str(event, "created_at"), "data",
+                         json_object_get(event, "payload"));
+    }
+    text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    if (text)
+        strbuf_puts(sb, text);
+    else
+        sb->failed = true;
+    free(text);
+    json_decref(body);
+}
+
+static size_t
+deliver_discard(char *ptr, size_t size, size_t n, void *arg)
+{
+    (void)ptr;
+    (void)arg;
+    return size * n;
+}
+
+/* One attempt: *status the HTTP status (0 when none came back), error what
+ * went wrong (empty when it went through). */
+static bool
+deliver_send(CURL *curl, const json_t *d, int *status, char *error, size_t esize)
+{
+    struct strbuf body = STRBUF_INIT;
+    struct curl_slist *headers = NULL;
+    char line[512], sig[128], errbuf[CURL_ERROR_SIZE] = "";
+    long now = (long)time(NULL), code = 0;
+    bool standard = strcmp(deliver_str(d, "format"), "standard") == 0, ok = false;
+    CURLcode cc;
+
+    *status = 0;
+    error[0] = '\0';
+    deliver_body(d, deliver_str(d, "format"), &body);
+    if (strbuf_failed(&body)) {
+        snprintf(error, esize, "out of memory");
+        goto out;
+    }
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    headers = curl_slist_append(headers, "User-Agent: Cabinet");
+    headers = curl_slist_append(headers, "Expect:");
+    if (standard) {
+        if (sec_webhook_sign(deliver_str(d, "secret"), deliver_str(d, "event_id"), now, body.buf,
+                             body.len, sig, sizeof sig) != OK) {
+            snprintf(error, esize, "the subscription's secret is not a whsec_ secret");
+            goto out;
+        }
+        snprintf(line, sizeof line, "webhook-id: %s", deliver_str(d, "event_id"));
+        headers = curl_slist_append(headers, line);
+        snprintf(line, sizeof line, "webhook-timestamp: %ld", now);
+        headers = curl_slist_append(headers, line);
+        snprintf(line, sizeof line, "webhook-signature: %s", sig);
+        headers = curl_slist_append(headers, line);
+    }
+    curl_easy_reset(curl);
+    curl_easy_setopt(curl, CURLOPT_URL, deliver_str(d, "url"));
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.buf);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)body.len);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)config->webhook_timeout);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long)config->webhook_timeout);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    /* the defaults, said out loud: a secret must not go to an impostor */
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, deliver_discard);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+    cc = curl_easy_perform(curl);
+    if (cc != CURLE_OK) {
+        snprintf(error, esize, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        goto out;
+    }
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+    *status = (int)code;
+    ok = code >= 200 && code < 300;
+    if (!ok)
+        snprintf(error, esize, "the receiver answered %ld", code);
+out:
+    curl_slist_free_all(headers);
+    strbuf_free(&body);
+    return ok;
+}
+
+/* Seconds before attempt n + 1: base, 2 base, 4 base, … up to an hour. */
+static int
+deliver_delay(int attempts)
+{
+    long d = config->webhook_retry_base;
+    int i;
+
+    for (i = 0; i < attempts && d < DELIVER_MAX_DELAY; i++)
+        d *= 2;
+    return d > DELIVER_MAX_DELAY ? DELIVER_MAX_DELAY : (int)d;
+}
+
+static int
+deliver_batch(struct db *db, CURL *curl)
+{
+    json_t *claims = NULL;
+    size_t i;
+    int n = 0;
+
+    if (db_webhook_claim(db, DELIVER_BATCH, config->webhook_timeout * 2 + 30, &claims) != OK)
+        return -1;
+    for (i = 0; i < json_array_size(claims); i++) {
+        const json_t *d = json_array_get(claims, i);
+        struct timespec t0, t1;
+        char error[300];
+        int status = 0, ms, attempts = (int)json_integer_value(json_object_get(d, "attempts"));
+        bool ok;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (json_is_true(json_object_get(d, "gone"))) {
+            ok = false;
+            snprintf(error, sizeof error, "the subscription was deleted");
+        } else {
+            ok = deliver_send(curl, d, &status, error, sizeof error);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        ms = (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+        if (db_webhook_result(db, json_integer_value(json_object_get(d, "id")), ok, status,
+                              ok ? NULL : error, ms < 0 ? 0 : ms, deliver_delay(attempts),
+                              json_is_true(json_object_get(d, "gone")) ? 0
+                                                                       : config->webhook_give_up) !=
+            OK)
+            log_warn("could not record delivery %lld",
+                     (long long)json_integer_value(json_object_get(d, "id")));
+        n++;
+    }
+    json_decref(claims);
+    return n;
+}
+
+static void *
+deliver_thread(void *arg)
+{
+    struct deliver *d = arg;
+    struct db *db = NULL;
+    CURL *curl = curl_easy_init();
+
+    for (;;) {
+        struct timespec until;
+        int n = 0;
+
+        pthread_mutex_lock(&d->lock);
+        if (d->stopping) {
+            pthread_mutex_unlock(&d->lock);
+            break;
+        }
+        pthread_mutex_unlock(&d->lock);
+        if (db == NULL && db_connect(d->url, &db) != OK)
+            db = NULL;
+        if (db != NULL && curl != NULL && (n = deliver_batch(db, curl)) < 0) {
+            db_disconnect(db);
+            db = NULL;
+        }
+        if (n == DELIVER_BATCH)
+            continue;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += DELIVER_POLL_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&d->lock);
+        while (!d->stopping && pthread_cond_timedwait(&d->wake, &d->lock, &until) != ETIMEDOUT)
+            ;
+        pthread_mutex_unlock(&d->lock);
+    }
+    if (curl)
+        curl_easy_cleanup(curl);
+    db_disconnect(db);
+    return NULL;
+}
+
+enum outcome
+deliver_start(const char *url, struct deliver **out)
+{
+    struct deliver *d;
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return ERR_INTERNAL;
+    d = calloc(1, sizeof *d);
+    if (d == NULL || (d->url = strdup(url)) == NULL) {
+        free(d);
+        curl_global_cleanup();
+        return ERR_INTERNAL;
+    }
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->wake, NULL);
+    if (pthread_create(&d->thread, NULL, deliver_thread, d) != 0) {
+        pthread_mutex_destroy(&d->lock);
+        pthread_cond_destroy(&d->wake);
+        free(d->url);
+        free(d);
+        curl_global_cleanup();
+        return ERR_INTERNAL;
+    }
+    *out = d;
+    return OK;
+}
+
+void
+deliver_stop(struct deliver *d)
+{
+    if (d == NULL)
+        return;
+    pthread_mutex_lock(&d->lock);
+    d->stopping = true;
+    pthread_cond_signal(&d->wake);
+    pthread_mutex_unlock(&d->lock);
+    pthread_join(d->thread, NULL);
+    pthread_mutex_destroy(&d->lock);
+    pthread_cond_destroy(&d->wake);
+    free(d->url);
+    free(d);
+    curl_global_cleanup();
+}
