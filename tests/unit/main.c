@@ -53,6 +53,11 @@ static const struct unit_test {
     {"strbuf_failed_sticks", test_strbuf_failed_sticks},
     {"strbuf_free", test_strbuf_free},
 
+    {"slots_duration", test_slots_duration},
+    {"slots_find", test_slots_find},
+    {"ical_text", test_ical_text},
+    {"ical_fold", test_ical_fold},
+    {"webhook_signature", test_webhook_signature},
     {"ed25519_rfc8032", test_ed25519_rfc8032},
     {"ed25519_wycheproof", test_ed25519_wycheproof},
     {"ed25519_encoding", test_ed25519_encoding},

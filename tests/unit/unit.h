@@ -82,6 +82,12 @@ void test_fielderr_add(void);
 void test_ed25519_rfc8032(void);
 void test_ed25519_wycheproof(void);
 void test_ed25519_encoding(void);
+
+void test_slots_duration(void);
+void test_slots_find(void);
+void test_ical_text(void);
+void test_ical_fold(void);
+void test_webhook_signature(void);
 void test_fielderr_overflow(void);
 void test_fielderr_truncation(void);
 void test_fielderr_has(void);
