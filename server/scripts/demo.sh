@@ -53,6 +53,7 @@ curl -fsS -o /dev/null -X PATCH -b "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-T
     -d '{"depends_on":["postgres-main","catalogue"]}' "$base/api/v1/services/search"
 
 day() { date -u -d "$1" +%Y-%m-%dT%H:%M:%SZ; }
+# CHG-1 … CHG-4 below are the demo's first changes: the database is new
 login dev@cabinet.demo
 post changes "{\"title\":\"Upgrade PostgreSQL 15.8 to 15.10\",\"model\":\"normal\",
   \"description\":\"Minor version upgrade of the main cluster with a switchover.\",
@@ -71,4 +72,18 @@ post changes "{\"title\":\"New search ranking\",\"model\":\"normal\",
   \"window\":{\"start\":\"$(day 'next tuesday 10:00')\",\"end\":\"$(day 'next tuesday 11:00')\"},
   \"implementation_plan\":\"Deploy release 4.2 behind a flag, then turn it on.\"}"
 post changes '{"title":"Tidy up old reporting views","model":"normal","services":["reporting"]}'
-echo "demo seeded: 9 services, 4 draft changes, 7 accounts"
+
+# two of them go to the CAB: the upgrade and the ranking change
+submit() {
+    curl -fsS -o /dev/null -X POST -b "$jar" -H "X-CSRF-Token: $csrf" "$base/api/v1/changes/$1/submit"
+}
+submit CHG-1
+submit CHG-3
+
+login manager@cabinet.demo
+post freezes "{\"name\":\"Month-end payments run\",\"hard\":true,
+  \"reason\":\"Payments settle at month end: no changes to payments or what it depends on.\",
+  \"services\":[\"payments\",\"auth\",\"postgres-main\"],
+  \"window\":{\"start\":\"$(day 'next month' | sed 's/-[0-9][0-9]T.*/-01T00:00:00Z/')\",
+              \"end\":\"$(day 'next month' | sed 's/-[0-9][0-9]T.*/-03T00:00:00Z/')\"}}"
+echo "demo seeded: 9 services, 4 changes (2 awaiting approval), a freeze, 7 accounts"
