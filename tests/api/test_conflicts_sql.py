@@ -1,0 +1,138 @@
+"""The conflict rules at the SQL level: conflicts_refresh() over hand-made
+change_impact rows and freezes, without HTTP. Windows are half-open; a
+freeze without services covers every service."""
+
+import pytest
+
+from conftest import start_server, finish_server
+
+
+@pytest.fixture(scope="module")
+def db(cluster):
+    srv = start_server(cluster, "m_conflicts_sql", users={"admin": "admin"})
+    uid = srv.users["admin"]["id"]
+    srv.psql("INSERT INTO services (name, title, tier) VALUES"
+             " ('s-a', 'A', 3), ('s-b', 'B', 3), ('s-c', 'C', 3), ('s-x', 'X', 3)")
+    yield srv, uid
+    finish_server(srv)
+
+
+def change(srv, uid, start, end, services):
+    """An awaiting change with the given impact rows (hours from a base)."""
+    cid = int(srv.psql(
+        "INSERT INTO changes (title, model, state, win, requester_id, source, content_hash,"
+        " gate_token) VALUES ('t', 'normal', 'awaiting_approval',"
+        f" tstzrange('2030-01-01'::timestamptz + interval '{start} hours',"
+        f"           '2030-01-01'::timestamptz + interval '{end} hours'),"
+        f" {uid}, 'api', repeat('0', 64), md5(random()::text)) RETURNING id").split("\n")[0])
+    for s in services:
+        srv.psql(f"INSERT INTO change_impact (change_id, service, win)"
+                 f" SELECT id, '{s}', win FROM changes WHERE id = {cid}")
+    return cid
+
+
+def refresh(srv, cid):
+    return srv.psql(f"SELECT count(*) FROM conflicts_refresh({cid})")
+
+
+def open_pairs(srv, cid):
+    return srv.psql("SELECT string_agg(kind || ':' || coalesce(change_b::text, freeze_id::text)"
+                    " || ':' || state, ',' ORDER BY id) FROM conflicts"
+                    f" WHERE (change_a = {cid} OR change_b = {cid}) AND state <> 'resolved'")
+
+
+@pytest.mark.parametrize("a,b,expect", [
+    ((0, 2), (2, 4), False),    # touching: [0,2) and [2,4) do not overlap
+    ((0, 2), (3, 4), False),    # apart
+    ((0, 2), (1, 3), True),     # overlapping
+    ((0, 10), (2, 3), True),    # one inside the other
+    ((0, 2), (0, 2), True),     # the same window
+])
+def test_windows(db, a, b, expect):
+    srv, uid = db
+    first = change(srv, uid, *a, ["s-a"])
+    second = change(srv, uid, *b, ["s-a"])
+    refresh(srv, second)
+    got = srv.psql(f"SELECT count(*) FROM conflicts WHERE change_a = {first}"
+                   f" AND change_b = {second} AND state = 'open'")
+    assert got == ("1" if expect else "0"), (a, b)
+
+
+def test_disjoint_impact_sets_do_not_conflict(db):
+    srv, uid = db
+    first = change(srv, uid, 100, 102, ["s-a", "s-b"])
+    second = change(srv, uid, 100, 102, ["s-c"])
+    refresh(srv, second)
+    assert open_pairs(srv, second) == ""
+    third = change(srv, uid, 101, 103, ["s-b", "s-x"])
+    refresh(srv, third)
+    assert open_pairs(srv, third) == f"change:{third}:open"
+    assert srv.psql(f"SELECT services FROM conflicts WHERE change_a = {first}"
+                    f" AND change_b = {third}") == "{s-b}"
+
+
+def test_stored_once_and_resolved_when_no_longer_true(db):
+    srv, uid = db
+    first = change(srv, uid, 200, 202, ["s-a"])
+    second = change(srv, uid, 201, 203, ["s-a"])
+    refresh(srv, second)
+    refresh(srv, first)  # from the other side: still one record
+    assert srv.psql(f"SELECT count(*) FROM conflicts WHERE kind = 'change'"
+                    f" AND {first} IN (change_a, change_b) AND {second} IN (change_a, change_b)") == "1"
+    srv.psql(f"DELETE FROM change_impact WHERE change_id = {second}")
+    refresh(srv, second)
+    assert srv.psql(f"SELECT state FROM conflicts WHERE change_a = {first}"
+                    f" AND change_b = {second}") == "resolved"
+    # true again: the same record reopens
+    srv.psql(f"INSERT INTO change_impact (change_id, service, win)"
+             f" SELECT id, 's-a', win FROM changes WHERE id = {second}")
+    refresh(srv, second)
+    assert srv.psql(f"SELECT count(*) || state FROM conflicts WHERE change_a = {first}"
+                    f" AND change_b = {second} GROUP BY state") == "1open"
+
+
+def test_freezes_global_and_per_service(db):
+    srv, uid = db
+    cid = change(srv, uid, 300, 302, ["s-b"])
+    win = ("tstzrange('2030-01-01'::timestamptz + interval '301 hours',"
+           " '2030-01-01'::timestamptz + interval '310 hours')")
+    glob = srv.psql(f"INSERT INTO freezes (name, win, created_by) VALUES ('all', {win}, {uid})"
+                    " RETURNING id").split("\n")[0]
+    other = srv.psql(f"INSERT INTO freezes (name, win, created_by) VALUES ('x only', {win}, {uid})"
+                     " RETURNING id").split("\n")[0]
+    srv.psql(f"INSERT INTO freeze_services VALUES ({other}, 's-x')")
+    mine = srv.psql(f"INSERT INTO freezes (name, win, hard, created_by)"
+                    f" VALUES ('b only', {win}, false, {uid}) RETURNING id").split("\n")[0]
+    srv.psql(f"INSERT INTO freeze_services VALUES ({mine}, 's-b')")
+    later = srv.psql("INSERT INTO freezes (name, win, created_by) VALUES ('later',"
+                     " tstzrange('2030-01-01'::timestamptz + interval '302 hours',"
+                     " '2030-01-01'::timestamptz + interval '305 hours'), "
+                     f"{uid}) RETURNING id").split("\n")[0]
+    refresh(srv, cid)
+    got = open_pairs(srv, cid)
+    assert f"freeze:{glob}:open" in got
+    assert f"freeze:{mine}:open" in got
+    assert f"freeze:{other}:" not in got      # covers another service only
+    assert f"freeze:{later}:" not in got      # starts when the window ends
+
+
+def test_a_change_never_conflicts_with_itself(db):
+    srv, uid = db
+    cid = change(srv, uid, 400, 402, ["s-a", "s-b", "s-c"])
+    refresh(srv, cid)
+    assert srv.psql(f"SELECT count(*) FROM conflicts WHERE kind = 'change'"
+                    f" AND (change_a = {cid} OR change_b = {cid})") == "0"
+
+
+def test_impact_sets_follow_chains_and_cycles(db):
+    srv, _ = db
+    srv.psql("INSERT INTO services (name, title, tier) VALUES ('c1', 'c1', 4), ('c2', 'c2', 4),"
+             " ('c3', 'c3', 4), ('c4', 'c4', 4)")
+    # c2 depends on c1, c3 on c2, c1 on c3 (a cycle), c4 on c3
+    srv.psql("INSERT INTO service_deps VALUES ('c2', 'c1'), ('c3', 'c2'), ('c1', 'c3'),"
+             " ('c4', 'c3')")
+    got = srv.psql("SELECT string_agg(name || '@' || depth, ',' ORDER BY name)"
+                   " FROM impact_set(ARRAY['c1'])")
+    assert got == "c1@0,c2@1,c3@2,c4@3"
+    assert srv.psql("SELECT string_agg(name, ',' ORDER BY name) FROM impact_set(ARRAY['c4'])") \
+        == "c4"
