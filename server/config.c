@@ -27,21 +27,21 @@ static const struct config_item config_items[] = {
     {"CABINET_SQL_DIR", "--sql-dir", CONFIG_STR, CONFIG_AT(sql_dir), "sql", 0, 0},
     {"CABINET_SERVER_KEY_FILE", "--server-key-file", CONFIG_STR, CONFIG_AT(server_key_file),
      "cabinet-server.key", 0, 0},
-    {"CABINET_SUPPORT_CONTACT", "--support-contact", CONFIG_STR, CONFIG_AT(support_contact),
-     "", 0, 0},
+    {"CABINET_SUPPORT_CONTACT", "--support-contact", CONFIG_STR, CONFIG_AT(support_contact), "", 0,
+     0},
     {"CABINET_LOG_FORMAT", "--log-format", CONFIG_STR, CONFIG_AT(log_format), "text", 0, 0},
     {"CABINET_THREADS", "--threads", CONFIG_INT, CONFIG_AT(threads), "64", 2, 4096},
     {"CABINET_DB_POOL", "--db-pool", CONFIG_INT, CONFIG_AT(db_pool), "8", 1, 512},
-    {"CABINET_SESSION_HOURS", "--session-hours", CONFIG_INT, CONFIG_AT(session_hours), "12",
-     1, 24 * 90},
+    {"CABINET_SESSION_HOURS", "--session-hours", CONFIG_INT, CONFIG_AT(session_hours), "12", 1,
+     24 * 90},
     {"CABINET_WEBHOOK_RETRY_BASE", "--webhook-retry-base", CONFIG_INT,
      CONFIG_AT(webhook_retry_base), "10", 1, 3600},
     {"CABINET_WEBHOOK_GIVE_UP", "--webhook-give-up", CONFIG_INT, CONFIG_AT(webhook_give_up),
      "86400", 1, 30 * 86400},
     {"CABINET_WEBHOOK_TIMEOUT", "--webhook-timeout", CONFIG_INT, CONFIG_AT(webhook_timeout), "10",
      1, 120},
-    {"CABINET_COOKIE_SECURE", "--cookie-secure", CONFIG_BOOL, CONFIG_AT(cookie_secure),
-     "false", 0, 0},
+    {"CABINET_COOKIE_SECURE", "--cookie-secure", CONFIG_BOOL, CONFIG_AT(cookie_secure), "false", 0,
+     0},
 };
 
 #define CONFIG_N (sizeof config_items / sizeof config_items[0])
@@ -68,8 +68,8 @@ config_set(const struct config_item *it, const char *value, const char *from)
     case CONFIG_INT:
         n = strtol(value, &end, 10);
         if (*value == '\0' || *end != '\0' || n < it->min || n > it->max) {
-            fprintf(stderr, "cabinet: %s must be a whole number from %d to %d, not \"%s\"\n",
-                    from, it->min, it->max, value);
+            fprintf(stderr, "cabinet: %s must be a whole number from %d to %d, not \"%s\"\n", from,
+                    it->min, it->max, value);
             return -1;
         }
         *(int *)(void *)base = (int)n;
@@ -97,8 +97,7 @@ config_load(int *argc, char **argv)
 
     for (i = 0; i < CONFIG_N; i++) {
         const char *env = getenv(config_items[i].env);
-        if (config_set(&config_items[i], env ? env : config_items[i].def,
-                       config_items[i].env) != 0)
+        if (config_set(&config_items[i], env ? env : config_items[i].def, config_items[i].env) != 0)
             return -1;
     }
     for (r = w = 1; r < *argc; r++) {

@@ -214,8 +214,7 @@ main_user_add(int argc, char **argv)
         goto out;
     }
     if (!validate_utf8(password, &chars) || chars < MAIN_PASSWORD_MIN) {
-        fprintf(stderr, "cabinet: the password needs at least %d characters\n",
-                MAIN_PASSWORD_MIN);
+        fprintf(stderr, "cabinet: the password needs at least %d characters\n", MAIN_PASSWORD_MIN);
         goto out;
     }
     if (sec_password_hash(password, hash) != OK || db_connect(config->database_url, &db) != OK)
@@ -272,8 +271,9 @@ main_keygen(int argc, char **argv)
         return 1;
     }
     printf("%s\n", pub);
-    fprintf(stderr, "secret key written to %s (mode 0600); register the public key with "
-                    "POST /api/v1/me/keys\n",
+    fprintf(stderr,
+            "secret key written to %s (mode 0600); register the public key with "
+            "POST /api/v1/me/keys\n",
             path);
     return 0;
 }

@@ -56,8 +56,9 @@ verify_entry(struct verify *v, const json_t *e, int64_t *seq, char prev[65])
 
     if (s != *seq + 1) {
         if (s > *seq + 1)
-            verify_bad(v, "audit_log seq %lld is missing (deleted?): seq %lld (id %lld) "
-                          "follows seq %lld",
+            verify_bad(v,
+                       "audit_log seq %lld is missing (deleted?): seq %lld (id %lld) "
+                       "follows seq %lld",
                        (long long)(*seq + 1), (long long)s, (long long)id, (long long)*seq);
         else
             verify_bad(v, "audit_log seq %lld (id %lld) is out of order", (long long)s,
@@ -65,14 +66,16 @@ verify_entry(struct verify *v, const json_t *e, int64_t *seq, char prev[65])
         return false;
     }
     if (strcmp(verify_str(e, "prev_hash"), prev) != 0) {
-        verify_bad(v, "audit_log seq %lld (id %lld): prev_hash does not match the hash of "
-                      "seq %lld (reordered or edited?)",
+        verify_bad(v,
+                   "audit_log seq %lld (id %lld): prev_hash does not match the hash of "
+                   "seq %lld (reordered or edited?)",
                    (long long)s, (long long)id, (long long)*seq);
         return false;
     }
     if (!chain_hash(e, s, prev, hash) || strcmp(hash, verify_str(e, "hash")) != 0) {
-        verify_bad(v, "audit_log seq %lld (id %lld): its hash does not match its content "
-                      "(edited?)",
+        verify_bad(v,
+                   "audit_log seq %lld (id %lld): its hash does not match its content "
+                   "(edited?)",
                    (long long)s, (long long)id);
         return false;
     }
@@ -182,16 +185,17 @@ verify_database(struct db *db, FILE *out)
             break;
     }
     if (chain_ok && next_cp < json_array_size(cps))
-        verify_bad(&v, "checkpoint at seq %lld signs entries the chain no longer has "
-                       "(deleted at the end?); the chain ends at seq %lld",
+        verify_bad(&v,
+                   "checkpoint at seq %lld signs entries the chain no longer has "
+                   "(deleted at the end?); the chain ends at seq %lld",
                    (long long)verify_int(json_array_get(cps, next_cp), "seq"), (long long)seq);
     for (i = 0; i < json_array_size(approvals); i++)
         verify_approval(&v, json_array_get(approvals, i), NULL);
     if (json_array_size(stale) > 0)
-        verify_bad(&v, "%zu audit entries are unchained after a minute, the first id %lld "
-                       "(written at %s): is a server running its chainer?",
-                   json_array_size(stale),
-                   (long long)verify_int(json_array_get(stale, 0), "id"),
+        verify_bad(&v,
+                   "%zu audit entries are unchained after a minute, the first id %lld "
+                   "(written at %s): is a server running its chainer?",
+                   json_array_size(stale), (long long)verify_int(json_array_get(stale, 0), "id"),
                    verify_str(json_array_get(stale, 0), "at"));
 out:
     if (v.problems == 0)
@@ -273,8 +277,9 @@ verify_bundle(const char *path, FILE *out)
         if (verify_entries(&v, entries, &seq, prev)) {
             if (!json_is_object(cp) || verify_int(cp, "seq") != seq ||
                 strcmp(verify_str(cp, "hash"), prev) != 0)
-                verify_bad(&v, "the checkpoint does not sign the last entry of the bundle "
-                               "(seq %lld)",
+                verify_bad(&v,
+                           "the checkpoint does not sign the last entry of the bundle "
+                           "(seq %lld)",
                            (long long)seq);
             else
                 verify_checkpoint_sig(&v, cp, server_key);

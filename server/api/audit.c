@@ -211,9 +211,8 @@ api_changes_evidence(struct http_ctx *ctx)
         } else if (rc != OK) {
             goto out;
         }
-        if ((rc = db_change_audit_span(ctx->db, first,
-                                       json_integer_value(json_object_get(cp, "seq")), &span)) !=
-            OK)
+        if ((rc = db_change_audit_span(
+                 ctx->db, first, json_integer_value(json_object_get(cp, "seq")), &span)) != OK)
             goto out;
     }
     if ((rc = db_audit_server_key_get(ctx->db, &key)) != OK)
@@ -222,8 +221,9 @@ api_changes_evidence(struct http_ctx *ctx)
     json_object_set_new(ev, "format", json_string("cabinet-evidence-v1"));
     json_object_set_new(ev, "generated_at", json_string(at));
     json_object_set(ev, "server_public_key", json_object_get(key, "public_key"));
-    json_object_set_new(ev, "audit", json_pack("{s:o, s:o}", "entries", span ? span : json_array(),
-                                               "checkpoint", cp ? cp : json_null()));
+    json_object_set_new(ev, "audit",
+                        json_pack("{s:o, s:o}", "entries", span ? span : json_array(), "checkpoint",
+                                  cp ? cp : json_null()));
     span = cp = NULL;
     {
         json_t *row = NULL;

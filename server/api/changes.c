@@ -20,10 +20,17 @@
 #define CHANGES_RETRIES 3
 
 /* What a request may write. */
-static const char *const changes_fields[] = {
-    "title",        "description",         "model",        "services",
-    "window",       "business_impact",     "implementation_plan",
-    "backout_plan", "test_plan",           "external_ref", NULL};
+static const char *const changes_fields[] = {"title",
+                                             "description",
+                                             "model",
+                                             "services",
+                                             "window",
+                                             "business_impact",
+                                             "implementation_plan",
+                                             "backout_plan",
+                                             "test_plan",
+                                             "external_ref",
+                                             NULL};
 
 /* A change decoded from JSON: the content (borrowing from the JSON), and the
  * forms the database takes. */
@@ -214,8 +221,7 @@ changes_replay(struct http_ctx *ctx, const char *key, const char *hash)
         return rc;
     if (strcmp(stored, hash) != 0) {
         http_field(ctx, "Idempotency-Key", "was used before with another body");
-        rc = http_fail(ctx, ERR_INVALID,
-                       "this Idempotency-Key was used for a different request");
+        rc = http_fail(ctx, ERR_INVALID, "this Idempotency-Key was used for a different request");
     } else {
         if (location)
             http_add_header(ctx, "Location", "%s", location);
@@ -267,8 +273,8 @@ api_changes_create(struct http_ctx *ctx)
         sec_token("gt_", gate);
         if ((rc = db_begin(ctx->db)) != OK)
             goto out;
-        rc = db_change_insert(ctx->db, ctx->user.id, ctx->user.token_id ? "api" : "web", &dc,
-                              gate, &id);
+        rc = db_change_insert(ctx->db, ctx->user.id, ctx->user.token_id ? "api" : "web", &dc, gate,
+                              &id);
         if (rc == OK)
             rc = db_webhook_emit_change(ctx->db, "change.created", id, NULL);
         if (rc == OK)
@@ -296,7 +302,8 @@ api_changes_create(struct http_ctx *ctx)
             rc = changes_replay(ctx, key, req_hash);
             goto out;
         }
-        if (rc == ERR_CONFLICT && strcmp(db_last_constraint(ctx->db), "changes_external_ref_active") == 0) {
+        if (rc == ERR_CONFLICT &&
+            strcmp(db_last_constraint(ctx->db), "changes_external_ref_active") == 0) {
             http_field(ctx, "external_ref", "an active change already has this reference");
             rc = http_fail(ctx, ERR_CONFLICT, "an active change already has external_ref %s",
                            in.external_ref);
@@ -480,9 +487,9 @@ changes_time_param(struct http_ctx *ctx, const char *name, char *out, const char
 enum outcome
 api_changes_list(struct http_ctx *ctx)
 {
-    static const char *const states[] = {"draft",       "awaiting_approval", "approved",
-                                         "rejected",    "in_progress",       "review",
-                                         "closed",      "cancelled",         NULL};
+    static const char *const states[] = {"draft",    "awaiting_approval", "approved",
+                                         "rejected", "in_progress",       "review",
+                                         "closed",   "cancelled",         NULL};
     struct db_change_filter f = {0};
     int limit;
     char cursor[32], state[256], model[80], service[80], q[256], requester[256];
@@ -517,14 +524,9 @@ api_changes_list(struct http_ctx *ctx)
     changes_time_param(ctx, "from", from, &f.from);
     changes_time_param(ctx, "to", to, &f.to);
     switch (http_query(ctx, "q", q, sizeof q)) {
-    case -1:
-        http_field(ctx, "q", "at most 255 bytes");
-        break;
-    case 1:
-        f.q = q[0] ? q : NULL;
-        break;
-    default:
-        break;
+    case -1: http_field(ctx, "q", "at most 255 bytes"); break;
+    case 1: f.q = q[0] ? q : NULL; break;
+    default: break;
     }
     if (http_query(ctx, "requester", requester, sizeof requester) == 1 && requester[0])
         f.requester = requester;

@@ -81,8 +81,7 @@ decode_strings(struct http_ctx *ctx, const json_t *obj, const char *key, const j
     }
     for (i = 0; i < json_array_size(v); i++) {
         const json_t *item = json_array_get(v, i);
-        if (!json_is_string(item) ||
-            strlen(json_string_value(item)) != json_string_length(item)) {
+        if (!json_is_string(item) || strlen(json_string_value(item)) != json_string_length(item)) {
             char field[96];
             snprintf(field, sizeof field, "%s[%zu]", key, i);
             http_field(ctx, field, "must be a string");
@@ -100,7 +99,8 @@ decode_merge_patch(json_t *target, const json_t *patch)
     const char *key;
     json_t *v;
 
-    json_object_foreach((json_t *)(uintptr_t)patch, key, v) {
+    json_object_foreach((json_t *)(uintptr_t)patch, key, v)
+    {
         json_t *cur = json_object_get(target, key);
 
         if (json_is_null(v)) {
@@ -154,7 +154,8 @@ decode_window(struct http_ctx *ctx, const json_t *obj, bool required, char start
         http_field(ctx, "window", "must be an object {start, end}%s", required ? "" : " or null");
         return;
     }
-    json_object_foreach((json_t *)(uintptr_t)w, key, v) {
+    json_object_foreach((json_t *)(uintptr_t)w, key, v)
+    {
         char field[96];
 
         (void)v;

@@ -30,13 +30,12 @@ enum decode_presence decode_strings(struct http_ctx *ctx, const json_t *obj, con
 
 /* The object `window` {start, end}: both normalised into start and end, or
  * both "" when absent or null (an error when required). */
-void decode_window(struct http_ctx *ctx, const json_t *obj, bool required,
-                   char start[TIMEFMT_LEN], char end[TIMEFMT_LEN]);
+void decode_window(struct http_ctx *ctx, const json_t *obj, bool required, char start[TIMEFMT_LEN],
+                   char end[TIMEFMT_LEN]);
 
 /* A list of distinct service names that all exist (errors name key[i]);
  * *json (malloc'd) is the list as JSON text, "[]" when absent or null. */
-enum outcome decode_services(struct http_ctx *ctx, const json_t *obj, const char *key,
-                             char **json);
+enum outcome decode_services(struct http_ctx *ctx, const json_t *obj, const char *key, char **json);
 
 /* Applies an RFC 7396 JSON merge patch to target (modified in place). */
 void decode_merge_patch(json_t *target, const json_t *patch);

@@ -9,14 +9,13 @@
 #include "db/db_key.h"
 #include "domain/validate.h"
 
-static const char *const freezes_fields[] = {"name", "window", "services", "hard", "reason",
-                                             NULL};
+static const char *const freezes_fields[] = {"name", "window", "services", "hard", "reason", NULL};
 
 /* Validates a whole freeze (a create body, or a stored freeze merged with a
  * patch) into f; the services JSON is malloc'd into *services. */
 static enum outcome
-freezes_decode(struct http_ctx *ctx, const json_t *obj, struct db_freeze *f, char *start,
-               char *end, char **services)
+freezes_decode(struct http_ctx *ctx, const json_t *obj, struct db_freeze *f, char *start, char *end,
+               char **services)
 {
     const char *name = NULL, *reason = "";
     bool hard = true;
@@ -142,15 +141,16 @@ api_freezes_update(struct http_ctx *ctx)
         (rc = http_body(ctx, false, &body)) != OK ||
         (rc = http_known_fields(ctx, body, freezes_fields)) != OK)
         goto out;
-    if (json_is_null(json_object_get(body, "name")) || json_is_null(json_object_get(body, "window")))
+    if (json_is_null(json_object_get(body, "name")) ||
+        json_is_null(json_object_get(body, "window")))
         http_field(ctx, json_is_null(json_object_get(body, "name")) ? "name" : "window",
                    "cannot be cleared");
     if ((rc = http_fields_ok(ctx)) != OK)
         goto out;
-    merged = json_pack("{s:O, s:O, s:O, s:O, s:O}", "name", json_object_get(doc, "name"),
-                       "window", json_object_get(doc, "window"), "services",
-                       json_object_get(doc, "services"), "hard", json_object_get(doc, "hard"),
-                       "reason", json_object_get(doc, "reason"));
+    merged =
+        json_pack("{s:O, s:O, s:O, s:O, s:O}", "name", json_object_get(doc, "name"), "window",
+                  json_object_get(doc, "window"), "services", json_object_get(doc, "services"),
+                  "hard", json_object_get(doc, "hard"), "reason", json_object_get(doc, "reason"));
     if (merged == NULL) {
         rc = ERR_INTERNAL;
         goto out;

@@ -10,8 +10,7 @@
 #include "domain/role.h"
 #include "domain/validate.h"
 
-static const char *const models_fields[] = {"name", "kind", "title", "description", "policy",
-                                            NULL};
+static const char *const models_fields[] = {"name", "kind", "title", "description", "policy", NULL};
 static const char *const models_kinds[] = {"standard", "normal", "emergency", NULL};
 static const char *const models_levels[] = {"low", "medium", "high", "critical", NULL};
 
@@ -28,7 +27,8 @@ models_policy(struct http_ctx *ctx, const json_t *policy)
         http_field(ctx, "policy", "must be null or an object from risk level to quotas");
         return;
     }
-    json_object_foreach((json_t *)(uintptr_t)policy, level, quotas) {
+    json_object_foreach((json_t *)(uintptr_t)policy, level, quotas)
+    {
         char field[96];
         unsigned seen = 0;
         size_t i;
@@ -38,8 +38,7 @@ models_policy(struct http_ctx *ctx, const json_t *policy)
             http_field(ctx, field, "must be one of low, medium, high, critical");
             continue;
         }
-        if (!json_is_array(quotas) || json_array_size(quotas) == 0 ||
-            json_array_size(quotas) > 4) {
+        if (!json_is_array(quotas) || json_array_size(quotas) == 0 || json_array_size(quotas) > 4) {
             http_field(ctx, field, "must be a list of 1 to 4 {role, count} quotas");
             continue;
         }
@@ -49,11 +48,10 @@ models_policy(struct http_ctx *ctx, const json_t *policy)
             unsigned bit = json_is_string(role) ? role_bit(json_string_value(role)) : 0;
 
             snprintf(field, sizeof field, "policy.%s[%zu]", level, i);
-            if (!json_is_object(q) || json_object_size(q) != 2 || bit == 0 ||
-                bit == ROLE_ADMIN || !json_is_integer(count) || json_integer_value(count) < 1 ||
+            if (!json_is_object(q) || json_object_size(q) != 2 || bit == 0 || bit == ROLE_ADMIN ||
+                !json_is_integer(count) || json_integer_value(count) < 1 ||
                 json_integer_value(count) > 20)
-                http_field(ctx, field,
-                           "must be {\"role\": cab|ecab|manager, \"count\": 1 to 20}");
+                http_field(ctx, field, "must be {\"role\": cab|ecab|manager, \"count\": 1 to 20}");
             else if (seen & bit)
                 http_field(ctx, field, "names a role twice");
             seen |= bit;

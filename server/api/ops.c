@@ -51,8 +51,7 @@ enum outcome
 api_config(struct http_ctx *ctx)
 {
     http_reply(ctx, 200,
-               json_pack("{s:s, s:s, s:s, s:s}", "product", "Cabinet", "version",
-                         CABINET_VERSION, "support_contact", config->support_contact,
-                         "base_url", config->base_url));
+               json_pack("{s:s, s:s, s:s, s:s}", "product", "Cabinet", "version", CABINET_VERSION,
+                         "support_contact", config->support_contact, "base_url", config->base_url));
     return OK;
 }

@@ -103,8 +103,8 @@ api_conflicts_acknowledge(struct http_ctx *ctx)
     if (rc != OK)
         goto out;
     for (i = 0; i < json_array_size(json_object_get(k, "owners")); i++)
-        owner |= json_integer_value(json_array_get(json_object_get(k, "owners"), i)) ==
-                 ctx->user.id;
+        owner |=
+            json_integer_value(json_array_get(json_object_get(k, "owners"), i)) == ctx->user.id;
     if (!owner && !http_has_role(ctx, ROLE_MANAGER)) {
         rc = http_fail(ctx, ERR_FORBIDDEN,
                        "only a manager or the owner of a change involved may acknowledge it");
@@ -149,7 +149,8 @@ api_schedule(struct http_ctx *ctx)
     schedule_period(ctx, 7 * 86400, 30 * 86400, from, to);
     if ((rc = http_fields_ok(ctx)) != OK || (rc = db_schedule_get(ctx->db, from, to, &doc)) != OK)
         return rc;
-    json_object_set_new(doc, "changes", schedule_changes(json_incref(json_object_get(doc, "changes"))));
+    json_object_set_new(doc, "changes",
+                        schedule_changes(json_incref(json_object_get(doc, "changes"))));
     json_object_set_new(doc, "from", json_string(from));
     json_object_set_new(doc, "to", json_string(to));
     http_reply(ctx, 200, doc);
@@ -167,9 +168,9 @@ api_agenda(struct http_ctx *ctx)
     if ((rc = http_fields_ok(ctx)) != OK ||
         (rc = db_schedule_agenda(ctx->db, from, to, &rows)) != OK)
         return rc;
-    http_reply(ctx, 200,
-               json_pack("{s:s, s:s, s:o}", "from", from, "to", to, "items",
-                         schedule_changes(rows)));
+    http_reply(
+        ctx, 200,
+        json_pack("{s:s, s:s, s:o}", "from", from, "to", to, "items", schedule_changes(rows)));
     return OK;
 }
 
@@ -215,10 +216,10 @@ schedule_ics_change(struct strbuf *sb, const json_t *c)
     strbuf_free(&text);
     snprintf(buf, sizeof buf, "%s/#/changes/CHG-%lld", config->base_url, id);
     ical_line(sb, "URL", buf);
-    ical_line(sb, "STATUS", strcmp(state, "awaiting_approval") == 0 ? "TENTATIVE"
-                            : strcmp(state, "cancelled") == 0 || strcmp(state, "rejected") == 0
-                                ? "CANCELLED"
-                                : "CONFIRMED");
+    ical_line(sb, "STATUS",
+              strcmp(state, "awaiting_approval") == 0                             ? "TENTATIVE"
+              : strcmp(state, "cancelled") == 0 || strcmp(state, "rejected") == 0 ? "CANCELLED"
+                                                                                  : "CONFIRMED");
     ical_text(sb, "CATEGORIES", "Change");
     strbuf_puts(sb, "TRANSP:OPAQUE\r\nEND:VEVENT\r\n");
 }
@@ -291,9 +292,9 @@ api_schedule_ics(struct http_ctx *ctx)
     for (i = 0; i < json_array_size(json_object_get(feed, "freezes")); i++)
         schedule_ics_freeze(&sb, json_array_get(json_object_get(feed, "freezes"), i));
     strbuf_puts(&sb, "END:VCALENDAR\r\n");
-    rc = strbuf_failed(&sb) ? ERR_INTERNAL
-                            : http_reply_raw(ctx, 200, "text/calendar; charset=utf-8",
-                                             strbuf_str(&sb), sb.len);
+    rc = strbuf_failed(&sb)
+             ? ERR_INTERNAL
+             : http_reply_raw(ctx, 200, "text/calendar; charset=utf-8", strbuf_str(&sb), sb.len);
     strbuf_free(&sb);
     json_decref(feed);
     return rc;
@@ -321,8 +322,8 @@ api_schedule_slots(struct http_ctx *ctx)
             json_array_append_new(names, json_string(tok));
         }
     }
-    if (http_query(ctx, "duration", buf, sizeof buf) != 1 ||
-        slots_duration(buf, &duration) != OK || duration > SCHEDULE_MAX_DURATION)
+    if (http_query(ctx, "duration", buf, sizeof buf) != 1 || slots_duration(buf, &duration) != OK ||
+        duration > SCHEDULE_MAX_DURATION)
         http_field(ctx, "duration", "is required: an ISO 8601 duration up to 30 days (PT2H)");
     after = now;
     if (http_query(ctx, "after", buf, sizeof buf) != 0 && timefmt_parse(buf, &after) != OK)

@@ -8,7 +8,7 @@
 #include "db/db_service.h"
 #include "domain/validate.h"
 
-static const char *const services_fields[] = {"name",  "title",       "tier", "owner",
+static const char *const services_fields[] = {"name",        "title",      "tier", "owner",
                                               "description", "depends_on", NULL};
 
 /* Validates a service body; fills s (strings borrowed from body, tier and
@@ -116,8 +116,9 @@ api_services_create(struct http_ctx *ctx)
         goto out;
     p = decode_string(ctx, body, "name", &s.name);
     if (p != DECODE_BAD && !validate_slug(s.name)) {
-        http_field(ctx, "name", "is required: lowercase letters, digits and -, "
-                                "starting with a letter or digit, at most 63");
+        http_field(ctx, "name",
+                   "is required: lowercase letters, digits and -, "
+                   "starting with a letter or digit, at most 63");
         s.name = NULL;
     }
     services_decode(ctx, body, true, &s, tier, sizeof tier, &deps);

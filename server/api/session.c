@@ -40,8 +40,7 @@ api_session_create(struct http_ctx *ctx)
     if (locked_for > 0) {
         ctx->retry_after = locked_for;
         rc = http_fail(ctx, ERR_TOO_MANY,
-                       "too many failed logins for this account: try again in %d s",
-                       locked_for);
+                       "too many failed logins for this account: try again in %d s", locked_for);
         goto out;
     }
     rc = db_auth_account(ctx->db, email, &user_id, hash, sizeof hash, &disabled);
@@ -57,8 +56,7 @@ api_session_create(struct http_ctx *ctx)
     sec_token("cs_", token);
     sec_token("", csrf);
     sec_sha256_hex(token, strlen(token), token_hash);
-    if ((rc = db_auth_login(ctx->db, user_id, token_hash, csrf, config->session_hours, &doc)) !=
-        OK)
+    if ((rc = db_auth_login(ctx->db, user_id, token_hash, csrf, config->session_hours, &doc)) != OK)
         goto out;
     http_add_header(ctx, "Set-Cookie", "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
                     SESSION_COOKIE, token, config->session_hours * 3600,

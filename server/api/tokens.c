@@ -35,8 +35,7 @@ api_tokens_create(struct http_ctx *ctx)
     if (decode_string(ctx, body, "name", &name) != DECODE_BAD &&
         (name == NULL || !validate_text(name, 1, 100)))
         http_field(ctx, "name", "is required: 1 to 100 characters");
-    if (decode_string(ctx, body, "scope", &scope) == DECODE_SET &&
-        !validate_oneof(scope, scopes))
+    if (decode_string(ctx, body, "scope", &scope) == DECODE_SET && !validate_oneof(scope, scopes))
         http_field(ctx, "scope", "must be full or feed");
     if ((rc = http_fields_ok(ctx)) != OK)
         goto out;

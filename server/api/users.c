@@ -181,21 +181,13 @@ api_users_update(struct http_ctx *ctx)
         if (!validate_text(name, 1, 200))
             http_field(ctx, "name", "must be 1 to 200 characters");
         break;
-    case DECODE_NULL:
-        http_field(ctx, "name", "cannot be cleared");
-        break;
-    default:
-        break;
+    case DECODE_NULL: http_field(ctx, "name", "cannot be cleared"); break;
+    default: break;
     }
     switch (decode_string(ctx, body, "password", &password)) {
-    case DECODE_SET:
-        users_password(ctx, password);
-        break;
-    case DECODE_NULL:
-        http_field(ctx, "password", "cannot be cleared");
-        break;
-    default:
-        break;
+    case DECODE_SET: users_password(ctx, password); break;
+    case DECODE_NULL: http_field(ctx, "password", "cannot be cleared"); break;
+    default: break;
     }
     has_roles = users_roles(ctx, body, &roles);
     has_disabled = decode_bool(ctx, body, "disabled", &disabled);
@@ -210,10 +202,9 @@ api_users_update(struct http_ctx *ctx)
         goto out;
     if (password != NULL && (rc = sec_password_hash(password, hash)) != OK)
         goto out;
-    rc = db_user_update(ctx->db, http_actor(ctx), id, name,
-                        has_roles == DECODE_SET ? strbuf_str(&roles) : NULL,
-                        password != NULL ? hash : NULL,
-                        has_disabled == DECODE_SET ? disabled : -1, &doc);
+    rc = db_user_update(
+        ctx->db, http_actor(ctx), id, name, has_roles == DECODE_SET ? strbuf_str(&roles) : NULL,
+        password != NULL ? hash : NULL, has_disabled == DECODE_SET ? disabled : -1, &doc);
     if (rc != OK)
         goto out;
     http_reply(ctx, 200, doc);

@@ -10,10 +10,16 @@
 #include "domain/validate.h"
 #include "sec/sec.h"
 
-static const char *const webhooks_events[] = {
-    "change.created",  "change.submitted",         "change.state_changed",
-    "change.approved", "change.rejected",          "change.conflict_detected",
-    "change.conflict_resolved", "freeze.created", "*", NULL};
+static const char *const webhooks_events[] = {"change.created",
+                                              "change.submitted",
+                                              "change.state_changed",
+                                              "change.approved",
+                                              "change.rejected",
+                                              "change.conflict_detected",
+                                              "change.conflict_resolved",
+                                              "freeze.created",
+                                              "*",
+                                              NULL};
 
 enum outcome
 api_webhooks_list(struct http_ctx *ctx)

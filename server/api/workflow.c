@@ -92,8 +92,8 @@ workflow_policy_text(const char *level, const struct policy *p, const unsigned *
 
     for (i = 0; i < p->nquotas; i++) {
         json_t *r = workflow_roles_json(p->quotas[i].role);
-        json_array_append_new(quotas, json_pack("{s:O, s:i}", "role", json_array_get(r, 0),
-                                                "count", p->quotas[i].count));
+        json_array_append_new(quotas, json_pack("{s:O, s:i}", "role", json_array_get(r, 0), "count",
+                                                p->quotas[i].count));
         json_decref(r);
     }
     o = json_pack("{s:s, s:o}", "level", level, "quotas", quotas);
@@ -139,9 +139,9 @@ workflow_assess(struct http_ctx *ctx, const json_t *w, int64_t id, const char **
 
     reasons = json_array();
     for (i = 0; i < r.nreasons; i++)
-        json_array_append_new(reasons, json_pack("{s:s, s:i, s:s}", "factor", r.reasons[i].factor,
-                                                 "points", r.reasons[i].points, "detail",
-                                                 r.reasons[i].detail));
+        json_array_append_new(reasons,
+                              json_pack("{s:s, s:i, s:s}", "factor", r.reasons[i].factor, "points",
+                                        r.reasons[i].points, "detail", r.reasons[i].detail));
     workflow_policy(w, r.level, &p);
     reasons_text = json_dumps(reasons, JSON_COMPACT);
     impact_text = json_dumps(json_object_get(facts, "impact_set"), JSON_COMPACT);
@@ -268,7 +268,8 @@ workflow_begin(struct http_ctx *ctx, enum change_action action, const char *cons
     s->state_rc = lifecycle_apply(&s->in, &s->out, s->why, sizeof s->why);
     if (s->state_rc == ERR_FORBIDDEN)
         return http_fail(ctx, ERR_FORBIDDEN, "%s", s->why);
-    snprintf(etag, sizeof etag, "%lld", (long long)json_integer_value(json_object_get(s->w, "rev")));
+    snprintf(etag, sizeof etag, "%lld",
+             (long long)json_integer_value(json_object_get(s->w, "rev")));
     if ((rc = http_if_match(ctx, etag)) != OK)
         return rc;
     if ((rc = http_body(ctx, true, &s->body)) != OK ||
@@ -296,7 +297,7 @@ workflow_commit(struct http_ctx *ctx, struct workflow_step *s, struct db_transit
         return rc;
     if ((rc = db_workflow_lock(ctx->db)) == OK)
         rc = db_workflow_transition(ctx->db, http_actor(ctx), s->id,
-                                json_integer_value(json_object_get(s->w, "rev")), t);
+                                    json_integer_value(json_object_get(s->w, "rev")), t);
     if (rc == OK)
         rc = db_commit(ctx->db);
     if (rc != OK)
@@ -566,10 +567,8 @@ workflow_decision_fields(struct http_ctx *ctx, const json_t *body, const json_t 
         else if (rc == OK && revoked)
             http_field(ctx, "key_id", "is revoked");
         break;
-    case DECODE_BAD:
-        break;
-    default:
-        http_field(ctx, "key_id", "is required: the id of one of your keys");
+    case DECODE_BAD: break;
+    default: http_field(ctx, "key_id", "is required: the id of one of your keys");
     }
     /* a client may say which version it signed, to be told it is stale */
     if (decode_int(ctx, body, "version", &version) == DECODE_SET &&
@@ -584,7 +583,7 @@ workflow_decision_fields(struct http_ctx *ctx, const json_t *body, const json_t 
 enum outcome
 api_approvals_create(struct http_ctx *ctx)
 {
-    static const char *const fields[] = {"decision",  "comment", "key_id",  "signed_at",
+    static const char *const fields[] = {"decision",  "comment", "key_id",       "signed_at",
                                          "signature", "version", "content_hash", NULL};
     const char *decision = NULL, *comment = "", *signed_at = NULL, *signature = NULL;
     struct strbuf statement = STRBUF_INIT;
@@ -715,7 +714,8 @@ api_approvals_create(struct http_ctx *ctx)
                 t.flags = workflow_flag(w, "retrospective") ? flags : "{}";
             }
         }
-        if (t.to != NULL && (rc = db_workflow_transition(ctx->db, http_actor(ctx), id, rev, &t)) != OK)
+        if (t.to != NULL &&
+            (rc = db_workflow_transition(ctx->db, http_actor(ctx), id, rev, &t)) != OK)
             goto rollback;
     }
     if ((rc = db_commit(ctx->db)) != OK)

@@ -66,8 +66,7 @@ db_ensure(struct db *db)
     else
         PQreset(db->conn);
     if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-        log_warn("database unavailable: %s",
-                 db->conn ? PQerrorMessage(db->conn) : "out of memory");
+        log_warn("database unavailable: %s", db->conn ? PQerrorMessage(db->conn) : "out of memory");
         return ERR_UNAVAILABLE;
     }
     return OK;
@@ -221,8 +220,8 @@ db_map_error(struct db *db, const PGresult *res)
     const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
 
     snprintf(db->constraint, sizeof db->constraint, "%s", cons ? cons : "");
-    if (PQstatus(db->conn) != CONNECTION_OK || state == NULL ||
-        strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0) {
+    if (PQstatus(db->conn) != CONNECTION_OK || state == NULL || strncmp(state, "08", 2) == 0 ||
+        strncmp(state, "57P", 3) == 0) {
         log_warn("database connection lost: %s", PQerrorMessage(db->conn));
         /* make the next use reconnect */
         if (PQstatus(db->conn) == CONNECTION_OK && state != NULL)
@@ -231,8 +230,8 @@ db_map_error(struct db *db, const PGresult *res)
     }
     if (strcmp(state, "23505") == 0)
         return ERR_CONFLICT;
-    if (strcmp(state, "23503") == 0 || strcmp(state, "23514") == 0 ||
-        strcmp(state, "23502") == 0 || strncmp(state, "22", 2) == 0) {
+    if (strcmp(state, "23503") == 0 || strcmp(state, "23514") == 0 || strcmp(state, "23502") == 0 ||
+        strncmp(state, "22", 2) == 0) {
         /* validation should have caught it first: worth knowing */
         log_warn("database refused a value (%s): %s", state, PQresultErrorMessage(res));
         return ERR_INVALID;
@@ -370,8 +369,7 @@ db_json_list(struct db *db, const char *sql, int n, const char *const *params, j
 }
 
 enum outcome
-db_text(struct db *db, const char *sql, int n, const char *const *params, char *buf,
-        size_t size)
+db_text(struct db *db, const char *sql, int n, const char *const *params, char *buf, size_t size)
 {
     PGresult *res;
     enum outcome rc;

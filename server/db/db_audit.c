@@ -6,9 +6,8 @@
 
 #include "db/db_internal.h"
 
-static const char SQL_ADD[] =
-    "INSERT INTO audit_log (actor, action, entity, entity_id, data)"
-    " VALUES ($1, $2, $3, $4, $5::jsonb)";
+static const char SQL_ADD[] = "INSERT INTO audit_log (actor, action, entity, entity_id, data)"
+                              " VALUES ($1, $2, $3, $4, $5::jsonb)";
 
 /* "cabc" in ASCII: one chainer per database. */
 static const char SQL_CHAIN_LOCK[] = "SELECT pg_try_advisory_xact_lock(1667326563)";
@@ -22,10 +21,9 @@ static const char SQL_LINK[] =
     "UPDATE audit_log a SET seq = l.seq, prev_hash = l.prev, hash = l.hash"
     " FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS l(id, seq, prev, hash)"
     " WHERE a.id = l.id AND a.seq IS NULL";
-static const char SQL_BY_ACTOR[] =
-    "SELECT audit_doc(a) FROM audit_log a"
-    " WHERE a.actor = $1 AND ($2::bigint = 0 OR a.id < $2::bigint)"
-    " ORDER BY a.id DESC LIMIT $3";
+static const char SQL_BY_ACTOR[] = "SELECT audit_doc(a) FROM audit_log a"
+                                   " WHERE a.actor = $1 AND ($2::bigint = 0 OR a.id < $2::bigint)"
+                                   " ORDER BY a.id DESC LIMIT $3";
 
 static const char SQL_KEY_SET[] =
     "WITH i AS (INSERT INTO server_key (id, public_key) VALUES (1, $1)"
@@ -35,14 +33,13 @@ static const char SQL_KEY_SET[] =
 static const char SQL_KEY_GET[] =
     "SELECT json_build_object('public_key', public_key, 'created_at', cab_ts(created_at))"
     " FROM server_key WHERE id = 1";
-static const char SQL_DUE[] =
-    "WITH head AS (SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL"
-    "              ORDER BY seq DESC LIMIT 1),"
-    " cp AS (SELECT COALESCE(max(seq), 0) AS seq FROM checkpoints)"
-    " SELECT head.seq, head.hash FROM head, cp WHERE head.seq > cp.seq"
-    " AND ($1::boolean OR head.seq - cp.seq >= 1000"
-    "      OR (SELECT a.at FROM audit_log a WHERE a.seq = cp.seq + 1)"
-    "         <= now() - interval '60 seconds')";
+static const char SQL_DUE[] = "WITH head AS (SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL"
+                              "              ORDER BY seq DESC LIMIT 1),"
+                              " cp AS (SELECT COALESCE(max(seq), 0) AS seq FROM checkpoints)"
+                              " SELECT head.seq, head.hash FROM head, cp WHERE head.seq > cp.seq"
+                              " AND ($1::boolean OR head.seq - cp.seq >= 1000"
+                              "      OR (SELECT a.at FROM audit_log a WHERE a.seq = cp.seq + 1)"
+                              "         <= now() - interval '60 seconds')";
 static const char SQL_CP_ADD[] =
     "INSERT INTO checkpoints (seq, hash, signed_at, signature) VALUES ($1, $2, $3, $4)"
     " ON CONFLICT (seq) DO NOTHING";

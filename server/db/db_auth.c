@@ -41,11 +41,10 @@ static const char SQL_LOGIN[] =
     "              json_build_object('session', s.id)::jsonb FROM s)"
     " SELECT json_build_object('user', user_doc(u), 'csrf_token', $3::text)"
     " FROM users u WHERE u.id = $2";
-static const char SQL_LOGOUT[] =
-    "WITH d AS (DELETE FROM sessions WHERE id = $1 RETURNING id)"
-    " INSERT INTO audit_log (actor, action, entity, entity_id, data)"
-    " SELECT 'user:' || $2, 'session.logout', 'user', $2::text,"
-    "        json_build_object('session', d.id)::jsonb FROM d";
+static const char SQL_LOGOUT[] = "WITH d AS (DELETE FROM sessions WHERE id = $1 RETURNING id)"
+                                 " INSERT INTO audit_log (actor, action, entity, entity_id, data)"
+                                 " SELECT 'user:' || $2, 'session.logout', 'user', $2::text,"
+                                 "        json_build_object('session', d.id)::jsonb FROM d";
 
 static enum outcome
 db_auth_principal(struct db *db, const char *sql, const char *hash_hex, bool token,
@@ -113,8 +112,8 @@ db_auth_failed(struct db *db, const char *email)
 }
 
 enum outcome
-db_auth_account(struct db *db, const char *email, int64_t *user_id, char *hash,
-                size_t hash_size, bool *disabled)
+db_auth_account(struct db *db, const char *email, int64_t *user_id, char *hash, size_t hash_size,
+                bool *disabled)
 {
     PGresult *res;
     enum outcome rc;
@@ -133,8 +132,8 @@ db_auth_account(struct db *db, const char *email, int64_t *user_id, char *hash,
 }
 
 enum outcome
-db_auth_login(struct db *db, int64_t user_id, const char *hash_hex, const char *csrf,
-              int hours, json_t **out)
+db_auth_login(struct db *db, int64_t user_id, const char *hash_hex, const char *csrf, int hours,
+              json_t **out)
 {
     char uid[24], h[16];
     const char *params[4] = {hash_hex, uid, csrf, h};

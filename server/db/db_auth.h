@@ -6,8 +6,8 @@
 #ifndef CABINET_DB_AUTH_H
 #define CABINET_DB_AUTH_H
 
-#include <stdbool.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "db/db.h"
@@ -16,7 +16,7 @@ struct db_principal {
     int64_t user_id;
     char email[256];
     char name[256];
-    char roles[128]; /* comma-separated granted roles */
+    char roles[128];    /* comma-separated granted roles */
     int64_t session_id; /* 0 for a token */
     int64_t token_id;   /* 0 for a session */
     char csrf[64];      /* sessions only */
@@ -36,12 +36,12 @@ enum outcome db_auth_lockout(struct db *db, const char *email, int *locked_for);
 enum outcome db_auth_failed(struct db *db, const char *email);
 /* The id, password hash and disabled flag of the account with this e-mail
  * (any case); ERR_NOT_FOUND when none. */
-enum outcome db_auth_account(struct db *db, const char *email, int64_t *user_id,
-                             char *hash, size_t hash_size, bool *disabled);
+enum outcome db_auth_account(struct db *db, const char *email, int64_t *user_id, char *hash,
+                             size_t hash_size, bool *disabled);
 /* Makes a session for user_id and returns {user, csrf_token} in *out (new
  * reference); audit entry "session.login". */
-enum outcome db_auth_login(struct db *db, int64_t user_id, const char *hash_hex,
-                           const char *csrf, int hours, json_t **out);
+enum outcome db_auth_login(struct db *db, int64_t user_id, const char *hash_hex, const char *csrf,
+                           int hours, json_t **out);
 /* Ends the session (audit entry "session.logout"). */
 enum outcome db_auth_logout(struct db *db, int64_t session_id, int64_t user_id);
 

@@ -120,11 +120,21 @@ db_change_insert(struct db *db, int64_t user_id, const char *source,
                  const struct db_change_content *c, const char *gate_token, int64_t *id)
 {
     char uid[24], buf[24];
-    const char *params[16] = {c->title,        c->description,  c->model,
-                              c->win_start,    c->win_end,      c->business_impact,
-                              c->implementation_plan, c->backout_plan, c->test_plan,
-                              c->external_ref, c->content_hash, gate_token,
-                              uid,             source,          c->services,
+    const char *params[16] = {c->title,
+                              c->description,
+                              c->model,
+                              c->win_start,
+                              c->win_end,
+                              c->business_impact,
+                              c->implementation_plan,
+                              c->backout_plan,
+                              c->test_plan,
+                              c->external_ref,
+                              c->content_hash,
+                              gate_token,
+                              uid,
+                              source,
+                              c->services,
                               c->canonical};
     enum outcome rc;
 
@@ -146,14 +156,22 @@ db_change_update(struct db *db, const char *actor, int64_t id, int64_t rev,
                  const struct db_change_content *c, const char *changed)
 {
     char sid[24], srev[24], buf[24];
-    const char *params[17] = {actor,          sid,
-                              srev,           c->title,
-                              c->description, c->model,
-                              c->win_start,   c->win_end,
-                              c->business_impact, c->implementation_plan,
-                              c->backout_plan, c->test_plan,
-                              c->external_ref, c->content_hash,
-                              c->services,    c->canonical,
+    const char *params[17] = {actor,
+                              sid,
+                              srev,
+                              c->title,
+                              c->description,
+                              c->model,
+                              c->win_start,
+                              c->win_end,
+                              c->business_impact,
+                              c->implementation_plan,
+                              c->backout_plan,
+                              c->test_plan,
+                              c->external_ref,
+                              c->content_hash,
+                              c->services,
+                              c->canonical,
                               changed};
 
     db_num(id, sid);
@@ -165,8 +183,8 @@ enum outcome
 db_change_list(struct db *db, const struct db_change_filter *f, json_t **out)
 {
     char before[24], limit[16];
-    const char *params[9] = {f->states, f->model, f->service, f->from, f->to,
-                             f->q,      f->requester, before,  limit};
+    const char *params[9] = {f->states, f->model,     f->service, f->from, f->to,
+                             f->q,      f->requester, before,     limit};
 
     db_num(f->before, before);
     snprintf(limit, sizeof limit, "%d", f->limit);

@@ -76,8 +76,8 @@ enum outcome db_change_model_exists(struct db *db, const char *model);
 
 /* The stored response to (user, key): request hash, status, Location and
  * body (malloc'd, caller frees). ERR_NOT_FOUND when the key is new. */
-enum outcome db_idem_get(struct db *db, int64_t user_id, const char *key,
-                         char hash[65], int *status, char **location, char **response);
+enum outcome db_idem_get(struct db *db, int64_t user_id, const char *key, char hash[65],
+                         int *status, char **location, char **response);
 /* Records the response to (user, key) in the caller's transaction;
  * ERR_CONFLICT when another request took the key first. */
 enum outcome db_idem_put(struct db *db, int64_t user_id, const char *key, const char *hash,

@@ -34,8 +34,8 @@ enum outcome db_json_list(struct db *db, const char *sql, int n, const char *con
                           json_t **out);
 /* Runs sql and copies the first column of the first row into buf;
  * ERR_NOT_FOUND when there is no row (or the value is NULL). */
-enum outcome db_text(struct db *db, const char *sql, int n, const char *const *params,
-                     char *buf, size_t size);
+enum outcome db_text(struct db *db, const char *sql, int n, const char *const *params, char *buf,
+                     size_t size);
 
 /* An integer as a text parameter: writes v into buf and returns buf. */
 #define DB_NUM 24
@@ -45,7 +45,6 @@ enum outcome db_json_id(struct db *db, const char *sql, int64_t id, json_t **out
 enum outcome db_json_list_id(struct db *db, const char *sql, int64_t id, json_t **out);
 /* db_json_list for a page: the statement's parameters are $1 after (a
  * position) and $2 limit. */
-enum outcome db_json_page(struct db *db, const char *sql, int64_t after, int limit,
-                          json_t **out);
+enum outcome db_json_page(struct db *db, const char *sql, int64_t after, int limit, json_t **out);
 
 #endif

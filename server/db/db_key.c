@@ -75,8 +75,7 @@ static const char SQL_FREEZE_DELETE[] =
     "        jsonb_build_object('name', f.name) FROM f";
 
 enum outcome
-db_key_add(struct db *db, int64_t user_id, const char *public_key, const char *label,
-           json_t **out)
+db_key_add(struct db *db, int64_t user_id, const char *public_key, const char *label, json_t **out)
 {
     char uid[24];
     const char *params[3] = {uid, public_key, label};
@@ -107,8 +106,7 @@ db_key_list(struct db *db, int64_t after, int limit, json_t **out)
 }
 
 enum outcome
-db_key_get(struct db *db, int64_t id, int64_t *owner, char *public_key, size_t size,
-           bool *revoked)
+db_key_get(struct db *db, int64_t id, int64_t *owner, char *public_key, size_t size, bool *revoked)
 {
     char kid[24];
     const char *params[1] = {kid};
@@ -134,8 +132,8 @@ db_freeze_create(struct db *db, const char *actor, int64_t user_id, const struct
                  json_t **out)
 {
     char uid[24], id[24];
-    const char *params[8] = {actor, f->name, f->start, f->end, f->services,
-                             f->hard, f->reason, uid};
+    const char *params[8] = {actor,       f->name, f->start,  f->end,
+                             f->services, f->hard, f->reason, uid};
     enum outcome rc;
 
     db_num(user_id, uid);
@@ -145,8 +143,7 @@ db_freeze_create(struct db *db, const char *actor, int64_t user_id, const struct
         (rc = db_text(db, SQL_FREEZE_CREATE, 8, params, id, sizeof id)) != OK ||
         (rc = db_exec(db, SQL_FREEZE_REFRESH, 1, (const char *const[]){id}, NULL)) != OK ||
         (rc = db_webhook_emit_freeze(db, "freeze.created", strtoll(id, NULL, 10))) != OK ||
-        (rc = db_freeze_get(db, strtoll(id, NULL, 10), out)) != OK ||
-        (rc = db_commit(db)) != OK) {
+        (rc = db_freeze_get(db, strtoll(id, NULL, 10), out)) != OK || (rc = db_commit(db)) != OK) {
         db_rollback(db);
         json_decref(*out);
         *out = NULL;
@@ -177,8 +174,8 @@ db_freeze_update(struct db *db, const char *actor, int64_t id, const struct db_f
                  json_t **out)
 {
     char fid[24], buf[24];
-    const char *params[8] = {actor, fid, f->name, f->start, f->end,
-                             f->services, f->hard, f->reason};
+    const char *params[8] = {actor,  fid,         f->name, f->start,
+                             f->end, f->services, f->hard, f->reason};
     enum outcome rc;
 
     db_num(id, fid);

@@ -12,15 +12,15 @@
 #include "db/db.h"
 
 /* ERR_CONFLICT when the key is registered already (by anyone). */
-enum outcome db_key_add(struct db *db, int64_t user_id, const char *public_key,
-                        const char *label, json_t **out);
+enum outcome db_key_add(struct db *db, int64_t user_id, const char *public_key, const char *label,
+                        json_t **out);
 /* ERR_NOT_FOUND unless it is the user's and not yet revoked. */
 enum outcome db_key_revoke(struct db *db, int64_t user_id, int64_t id);
 /* Keys with id > after, by id. */
 enum outcome db_key_list(struct db *db, int64_t after, int limit, json_t **out);
 /* The key's owner, public key and whether it is revoked. */
-enum outcome db_key_get(struct db *db, int64_t id, int64_t *owner, char *public_key,
-                        size_t size, bool *revoked);
+enum outcome db_key_get(struct db *db, int64_t id, int64_t *owner, char *public_key, size_t size,
+                        bool *revoked);
 
 struct db_freeze {
     const char *name;

@@ -12,10 +12,9 @@
  * simpler. "cabm" in ASCII. */
 static const char SQL_LOCK[] = "SELECT pg_advisory_lock(1667326573)";
 static const char SQL_UNLOCK[] = "SELECT pg_advisory_unlock(1667326573)";
-static const char SQL_TABLE[] =
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " version text PRIMARY KEY,"
-    " applied_at timestamptz NOT NULL DEFAULT now())";
+static const char SQL_TABLE[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                " version text PRIMARY KEY,"
+                                " applied_at timestamptz NOT NULL DEFAULT now())";
 static const char SQL_SEEN[] = "SELECT 1 FROM schema_migrations WHERE version = $1";
 static const char SQL_RECORD[] = "INSERT INTO schema_migrations (version) VALUES ($1)";
 
@@ -144,8 +143,7 @@ db_migrate_run(struct db *db, const char *dir, int *applied)
         if ((rc = db_begin(db)) != OK)
             goto out;
         if ((rc = db_migrate_exec(db, path)) != OK ||
-            (rc = db_exec(db, SQL_RECORD, 1, &version, NULL)) != OK ||
-            (rc = db_commit(db)) != OK) {
+            (rc = db_exec(db, SQL_RECORD, 1, &version, NULL)) != OK || (rc = db_commit(db)) != OK) {
             db_rollback(db);
             goto out;
         }

@@ -5,7 +5,7 @@
 
 #include "db/db_internal.h"
 
-#define SCHEDULE_ROW                                                                           \
+#define SCHEDULE_ROW                                                                               \
     "json_build_object('doc', change_doc(c), 'rev', c.rev, 'gate_token', c.gate_token)"
 
 static const char SQL_CONFLICTS[] =

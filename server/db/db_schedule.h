@@ -19,8 +19,8 @@ enum outcome db_schedule_conflicts(struct db *db, const char *open, int64_t afte
 enum outcome db_schedule_conflict(struct db *db, int64_t id, json_t **out);
 /* open → acknowledged with a note (audit, both changes' rev bumped);
  * ERR_CONFLICT when it is not open any more. */
-enum outcome db_schedule_acknowledge(struct db *db, const char *actor, int64_t id,
-                                     int64_t user_id, const char *note);
+enum outcome db_schedule_acknowledge(struct db *db, const char *actor, int64_t id, int64_t user_id,
+                                     const char *note);
 /* {"changes":[change rows {doc,rev,gate_token}], "freezes":[...]} in [from, to). */
 enum outcome db_schedule_get(struct db *db, const char *from, const char *to, json_t **out);
 /* Changes awaiting approval in [from, to), by window start: change rows. */
@@ -32,8 +32,8 @@ enum outcome db_schedule_feed(struct db *db, json_t **out);
 /* [[start, end], …] epoch seconds: active changes' windows on the impact set
  * of services (a JSON array), and freezes covering it, within [from, to).
  * *unknown: positions of services that do not exist. */
-enum outcome db_schedule_busy(struct db *db, const char *services, const char *from,
-                              const char *to, json_t **out);
+enum outcome db_schedule_busy(struct db *db, const char *services, const char *from, const char *to,
+                              json_t **out);
 /* Changes on the service and what it depends on, transitively, active within
  * the last hours: change rows, most recent first. ERR_NOT_FOUND for an
  * unknown service. */

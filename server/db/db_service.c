@@ -72,10 +72,10 @@ db_service_missing(struct db *db, const char *names, json_t **out)
 }
 
 static enum outcome
-db_service_write(struct db *db, const char *sql, const char *actor,
-                 const struct db_service *s, json_t **out)
+db_service_write(struct db *db, const char *sql, const char *actor, const struct db_service *s,
+                 json_t **out)
 {
-    const char *params[7] = {actor, s->name, s->title, s->tier,
+    const char *params[7] = {actor,    s->name,        s->title,     s->tier,
                              s->owner, s->description, s->depends_on};
     char name[128];
     enum outcome rc;

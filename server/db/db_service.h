@@ -34,8 +34,7 @@ enum outcome db_service_update(struct db *db, const char *actor, const struct db
 /* Deletes the service; ERR_CONFLICT when changes, freezes or other services
  * still use it, with *users = {"changes":[refs],"dependents":[names],
  * "freezes":[ids]} (new reference). */
-enum outcome db_service_delete(struct db *db, const char *actor, const char *name,
-                               json_t **users);
+enum outcome db_service_delete(struct db *db, const char *actor, const char *name, json_t **users);
 /* {service, impact_set:[{name,title,tier,depth}], blast_radius, max_tier}. */
 enum outcome db_service_impact(struct db *db, const char *name, json_t **out);
 

@@ -71,12 +71,12 @@ db_user_list(struct db *db, int64_t after, int limit, json_t **out)
 }
 
 enum outcome
-db_user_update(struct db *db, const char *actor, int64_t id, const char *name,
-               const char *roles, const char *pwhash, int disabled, json_t **out)
+db_user_update(struct db *db, const char *actor, int64_t id, const char *name, const char *roles,
+               const char *pwhash, int disabled, json_t **out)
 {
     char sid[24];
-    const char *params[6] = {actor, sid, name, roles, pwhash,
-                             disabled < 0 ? NULL : disabled ? "true" : "false"};
+    const char *params[6] = {actor, sid,    name,
+                             roles, pwhash, disabled < 0 ? NULL : disabled ? "true" : "false"};
 
     db_num(id, sid);
     return db_json(db, SQL_UPDATE, 6, params, out);

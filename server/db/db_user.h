@@ -13,9 +13,8 @@
 
 /* Creates an account; ERR_CONFLICT when the e-mail (in any case) exists.
  * roles is a PostgreSQL array literal ("{cab}"). *out: the user document. */
-enum outcome db_user_create(struct db *db, const char *actor, const char *email,
-                            const char *name, const char *pwhash, const char *roles,
-                            json_t **out);
+enum outcome db_user_create(struct db *db, const char *actor, const char *email, const char *name,
+                            const char *pwhash, const char *roles, json_t **out);
 enum outcome db_user_get(struct db *db, int64_t id, json_t **out);
 /* Users with id > after, by id; *out is an array. */
 enum outcome db_user_list(struct db *db, int64_t after, int limit, json_t **out);
@@ -23,12 +22,11 @@ enum outcome db_user_list(struct db *db, int64_t after, int limit, json_t **out)
  * disabling ends the user's sessions. ERR_NOT_FOUND when there is no such
  * user. */
 enum outcome db_user_update(struct db *db, const char *actor, int64_t id, const char *name,
-                            const char *roles, const char *pwhash, int disabled,
-                            json_t **out);
+                            const char *roles, const char *pwhash, int disabled, json_t **out);
 
 /* A token for user_id whose secret hashes to hash_hex; *out its document. */
-enum outcome db_token_create(struct db *db, int64_t user_id, const char *name,
-                             const char *scope, const char *hash_hex, json_t **out);
+enum outcome db_token_create(struct db *db, int64_t user_id, const char *name, const char *scope,
+                             const char *hash_hex, json_t **out);
 /* The user's tokens that are not revoked, newest first. */
 enum outcome db_token_list(struct db *db, int64_t user_id, json_t **out);
 /* Revokes one of the user's tokens; ERR_NOT_FOUND when it is not theirs or

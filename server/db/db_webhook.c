@@ -159,9 +159,12 @@ db_webhook_result(struct db *db, int64_t id, bool ok, int status, const char *er
                   int duration_ms, int delay, int give_up)
 {
     char sid[DB_NUM], st[DB_NUM], dur[DB_NUM], d[DB_NUM], g[DB_NUM];
-    const char *params[7] = {db_num(id, sid),      ok ? "true" : "false",
-                             status ? db_num(status, st) : NULL, error,
-                             db_num(duration_ms, dur), db_num(delay, d),
+    const char *params[7] = {db_num(id, sid),
+                             ok ? "true" : "false",
+                             status ? db_num(status, st) : NULL,
+                             error,
+                             db_num(duration_ms, dur),
+                             db_num(delay, d),
                              db_num(give_up, g)};
 
     return db_exec(db, SQL_RESULT, 7, params, NULL);

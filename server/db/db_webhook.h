@@ -20,9 +20,9 @@ enum outcome db_webhook_emit_change(struct db *db, const char *type, int64_t cha
 enum outcome db_webhook_emit_freeze(struct db *db, const char *type, int64_t freeze_id);
 
 /* events: PostgreSQL array literal. *out: the subscription (no secret). */
-enum outcome db_webhook_create(struct db *db, const char *actor, int64_t user_id,
-                               const char *url, const char *events, const char *format,
-                               const char *secret, json_t **out);
+enum outcome db_webhook_create(struct db *db, const char *actor, int64_t user_id, const char *url,
+                               const char *events, const char *format, const char *secret,
+                               json_t **out);
 enum outcome db_webhook_list(struct db *db, json_t **out);
 /* ERR_NOT_FOUND for an unknown or deleted subscription. */
 enum outcome db_webhook_get(struct db *db, int64_t id, json_t **out);
@@ -41,7 +41,7 @@ enum outcome db_webhook_retry(struct db *db, const char *actor, int64_t id, int6
 enum outcome db_webhook_claim(struct db *db, int limit, int lease, json_t **out);
 /* Records one attempt: delivered (ok), or due again after delay seconds,
  * or dead when the event is older than give_up seconds by then. */
-enum outcome db_webhook_result(struct db *db, int64_t id, bool ok, int status,
-                               const char *error, int duration_ms, int delay, int give_up);
+enum outcome db_webhook_result(struct db *db, int64_t id, bool ok, int status, const char *error,
+                               int duration_ms, int delay, int give_up);
 
 #endif

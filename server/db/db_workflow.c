@@ -7,17 +7,17 @@
 #include "db/db_internal.h"
 #include "db/db_webhook.h"
 
-#define WORKFLOW_LOAD                                                                        \
-    "SELECT json_build_object('id', c.id, 'ref', 'CHG-' || c.id, 'state', c.state,"            \
-    " 'kind', m.kind, 'model', c.model, 'version', c.version, 'content_hash', c.content_hash," \
-    " 'requester_id', c.requester_id, 'flags', to_json(c.flags),"                             \
-    " 'level', (SELECT a.level FROM assessments a WHERE a.change_id = c.id"                   \
-    "           AND a.version = c.version ORDER BY a.id DESC LIMIT 1),"                        \
-    " 'policy', c.policy, 'model_policy', m.policy, 'approvals_needed', c.approvals_needed,"  \
-    " 'has_window', c.win IS NOT NULL,"                                                       \
-    " 'has_services', EXISTS (SELECT 1 FROM change_services cs WHERE cs.change_id = c.id),"   \
-    " 'test_plan', c.test_plan, 'backout_plan', c.backout_plan,"                              \
-    " 'business_impact', c.business_impact, 'rev', c.rev)"                                    \
+#define WORKFLOW_LOAD                                                                              \
+    "SELECT json_build_object('id', c.id, 'ref', 'CHG-' || c.id, 'state', c.state,"                \
+    " 'kind', m.kind, 'model', c.model, 'version', c.version, 'content_hash', c.content_hash,"     \
+    " 'requester_id', c.requester_id, 'flags', to_json(c.flags),"                                  \
+    " 'level', (SELECT a.level FROM assessments a WHERE a.change_id = c.id"                        \
+    "           AND a.version = c.version ORDER BY a.id DESC LIMIT 1),"                            \
+    " 'policy', c.policy, 'model_policy', m.policy, 'approvals_needed', c.approvals_needed,"       \
+    " 'has_window', c.win IS NOT NULL,"                                                            \
+    " 'has_services', EXISTS (SELECT 1 FROM change_services cs WHERE cs.change_id = c.id),"        \
+    " 'test_plan', c.test_plan, 'backout_plan', c.backout_plan,"                                   \
+    " 'business_impact', c.business_impact, 'rev', c.rev)"                                         \
     " FROM changes c JOIN models m ON m.name = c.model WHERE c.id = $1"
 static const char SQL_LOAD[] = WORKFLOW_LOAD;
 static const char SQL_LOAD_LOCK[] = WORKFLOW_LOAD " FOR UPDATE OF c";
@@ -178,8 +178,8 @@ db_workflow_events(struct db *db, int64_t id, const struct db_transition *t)
     char extra[256];
     enum outcome rc = OK;
 
-    snprintf(extra, sizeof extra, "{\"action\":\"%s\",\"from\":\"%s\",\"to\":\"%s\"}",
-             t->action, t->from, t->to);
+    snprintf(extra, sizeof extra, "{\"action\":\"%s\",\"from\":\"%s\",\"to\":\"%s\"}", t->action,
+             t->from, t->to);
     if (strcmp(t->action, "submit") == 0)
         rc = db_webhook_emit_change(db, "change.submitted", id, extra);
     if (rc == OK && strcmp(t->from, t->to) != 0)
@@ -196,7 +196,7 @@ db_workflow_transition(struct db *db, const char *actor, int64_t id, int64_t rev
                        const struct db_transition *t)
 {
     char sid[24], srev[24], buf[24];
-    const char *params[11] = {actor,    sid,       t->from,   t->action, t->to,  t->outcome,
+    const char *params[11] = {actor,    sid,       t->from,   t->action, t->to, t->outcome,
                               t->notes, t->review, t->reason, t->flags,  srev};
     enum outcome rc;
 

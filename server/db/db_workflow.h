@@ -33,12 +33,11 @@ enum outcome db_workflow_facts(struct db *db, int64_t id, json_t **out);
 /* Stores an assessment of the current version and the policy that follows
  * from it; replaces the change's impact rows (for conflict detection). */
 enum outcome db_workflow_assess(struct db *db, int64_t id, int version, int score,
-                                const char *level, const char *reasons,
-                                const char *impact_set, const char *policy, int needed,
-                                int have);
+                                const char *level, const char *reasons, const char *impact_set,
+                                const char *policy, int needed, int have);
 
 struct db_transition {
-    const char *action;  /* submit, start, complete, close, cancel, decide */
+    const char *action; /* submit, start, complete, close, cancel, decide */
     const char *from;
     const char *to;
     const char *outcome; /* complete */

@@ -13,8 +13,7 @@ static void
 change_check_text(const char *field, const char *s, struct fielderr *fe)
 {
     if (s != NULL && !validate_text(s, 0, CHANGE_TEXT_MAX))
-        fielderr_add(fe, field, "must be valid UTF-8 of at most %d characters",
-                     CHANGE_TEXT_MAX);
+        fielderr_add(fe, field, "must be valid UTF-8 of at most %d characters", CHANGE_TEXT_MAX);
 }
 
 bool
@@ -49,8 +48,7 @@ change_validate(const struct change_content *c, struct fielderr *fe)
     if (c->window_start[0] != '\0' && c->window_end[0] != '\0' &&
         strcmp(c->window_end, c->window_start) <= 0)
         fielderr_add(fe, "window.end", "must be after window.start");
-    if (c->business_impact != NULL &&
-        !validate_oneof(c->business_impact, change_business_impacts))
+    if (c->business_impact != NULL && !validate_oneof(c->business_impact, change_business_impacts))
         fielderr_add(fe, "business_impact", "must be low, medium or high");
     return fe->n == before;
 }

@@ -4,8 +4,8 @@
 #include <string.h>
 
 static const char *const lifecycle_states[STATE_COUNT] = {
-    "draft", "awaiting_approval", "approved", "rejected",
-    "in_progress", "review", "closed", "cancelled",
+    "draft",  "awaiting_approval", "approved", "rejected", "in_progress", "review",
+    "closed", "cancelled",
 };
 
 static const char *const lifecycle_actions[ACTION_COUNT] = {
@@ -42,8 +42,8 @@ bool
 lifecycle_needs_review(enum model_kind kind, enum change_outcome outcome, const char *level,
                        bool unauthorized)
 {
-    return kind == KIND_EMERGENCY || outcome == OUTCOME_FAILED ||
-           outcome == OUTCOME_ROLLED_BACK || unauthorized ||
+    return kind == KIND_EMERGENCY || outcome == OUTCOME_FAILED || outcome == OUTCOME_ROLLED_BACK ||
+           unauthorized ||
            (level != NULL && (strcmp(level, "high") == 0 || strcmp(level, "critical") == 0));
 }
 
@@ -92,8 +92,8 @@ lifecycle_apply(const struct lifecycle_in *in, struct lifecycle_out *out, char *
     if (row == NULL) {
         snprintf(why, size, "a change in state %s cannot %s", lifecycle_states[in->state],
                  in->action == ACTION_START_RETROSPECTIVE ? "start retrospectively"
-                 : in->action == ACTION_EDIT             ? "be edited"
-                                                         : lifecycle_actions[in->action]);
+                 : in->action == ACTION_EDIT              ? "be edited"
+                                                          : lifecycle_actions[in->action]);
         return ERR_CONFLICT;
     }
     switch (in->action) {
@@ -119,8 +119,7 @@ lifecycle_apply(const struct lifecycle_in *in, struct lifecycle_out *out, char *
                         ? STATE_REVIEW
                         : STATE_CLOSED;
         break;
-    default:
-        out->next = (enum change_state)row->next;
+    default: out->next = (enum change_state)row->next;
     }
     why[0] = '\0';
     return OK;

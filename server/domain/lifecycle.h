@@ -45,9 +45,9 @@ struct lifecycle_in {
     enum model_kind kind;
     bool is_owner;
     bool is_manager;
-    bool unauthorized;             /* the change carries the flag */
-    const char *level;             /* assessed risk level, or NULL */
-    enum change_outcome outcome;   /* for complete */
+    bool unauthorized;           /* the change carries the flag */
+    const char *level;           /* assessed risk level, or NULL */
+    enum change_outcome outcome; /* for complete */
 };
 
 struct lifecycle_out {

@@ -50,8 +50,8 @@ policy_counts(const struct policy *p, unsigned roles)
 
 /* Kuhn's augmenting path: can approver a take a slot, moving others? */
 static bool
-policy_augment(int a, const unsigned *roles, const unsigned *slot_role, int nslots,
-               int *slot_owner, bool *seen)
+policy_augment(int a, const unsigned *roles, const unsigned *slot_role, int nslots, int *slot_owner,
+               bool *seen)
 {
     int s;
 

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static void risk_add(struct risk_result *out, const char *factor, int points, const char *fmt,
-                     ...) __attribute__((format(printf, 4, 5)));
+static void risk_add(struct risk_result *out, const char *factor, int points, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static void
 risk_add(struct risk_result *out, const char *factor, int points, const char *fmt, ...)

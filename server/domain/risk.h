@@ -21,12 +21,12 @@ struct risk_input {
     bool has_test_plan;
     bool has_backout_plan;
     enum model_kind kind;
-    int64_t submitted_at;        /* seconds since the epoch */
+    int64_t submitted_at; /* seconds since the epoch */
     int64_t window_start;
-    int conflicts;               /* other active changes it conflicts with */
-    bool frozen;                 /* its window overlaps a freeze covering its impact set */
-    int recent_finished;         /* of the last 20 finished changes on these services */
-    int recent_failed;           /* of those, failed or rolled back */
+    int conflicts;       /* other active changes it conflicts with */
+    bool frozen;         /* its window overlaps a freeze covering its impact set */
+    int recent_finished; /* of the last 20 finished changes on these services */
+    int recent_failed;   /* of those, failed or rolled back */
 };
 
 struct risk_reason {

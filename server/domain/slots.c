@@ -50,8 +50,7 @@ slots_duration(const char *s, int64_t *seconds)
                 return ERR_INVALID;
             total += n;
             break;
-        default:
-            return ERR_INVALID;
+        default: return ERR_INVALID;
         }
         any = true;
     }

@@ -14,7 +14,6 @@
 void statement_approval(struct strbuf *sb, const char *ref, int64_t version,
                         const char *content_hash, const char *decision, const char *signed_at);
 /* cabinet-checkpoint-v1\n<seq>\n<hash>\n<signed_at> */
-void statement_checkpoint(struct strbuf *sb, int64_t seq, const char *hash,
-                          const char *signed_at);
+void statement_checkpoint(struct strbuf *sb, int64_t seq, const char *hash, const char *signed_at);
 
 #endif

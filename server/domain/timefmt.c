@@ -61,12 +61,10 @@ timefmt_parse(const char *s, int64_t *epoch)
 
     if (s == NULL)
         return ERR_INVALID;
-    if (!timefmt_digits(&p, 4, &y) || !timefmt_expect(&p, "-") ||
-        !timefmt_digits(&p, 2, &mo) || !timefmt_expect(&p, "-") ||
-        !timefmt_digits(&p, 2, &d) || !timefmt_expect(&p, "Tt ") ||
-        !timefmt_digits(&p, 2, &h) || !timefmt_expect(&p, ":") ||
-        !timefmt_digits(&p, 2, &mi) || !timefmt_expect(&p, ":") ||
-        !timefmt_digits(&p, 2, &sec))
+    if (!timefmt_digits(&p, 4, &y) || !timefmt_expect(&p, "-") || !timefmt_digits(&p, 2, &mo) ||
+        !timefmt_expect(&p, "-") || !timefmt_digits(&p, 2, &d) || !timefmt_expect(&p, "Tt ") ||
+        !timefmt_digits(&p, 2, &h) || !timefmt_expect(&p, ":") || !timefmt_digits(&p, 2, &mi) ||
+        !timefmt_expect(&p, ":") || !timefmt_digits(&p, 2, &sec))
         return ERR_INVALID;
     if (*p == '.') {
         p++;
@@ -88,11 +86,11 @@ timefmt_parse(const char *s, int64_t *epoch)
     }
     if (*p != '\0')
         return ERR_INVALID;
-    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > timefmt_month_days(y, mo) ||
-        h > 23 || mi > 59 || sec > 59)
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > timefmt_month_days(y, mo) || h > 23 || mi > 59 ||
+        sec > 59)
         return ERR_INVALID;
-    *epoch = timefmt_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
-             sign * (oh * 3600 + om * 60);
+    *epoch =
+        timefmt_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
     /* an offset may carry a time just past either end of the range */
     if (*epoch < timefmt_days(1, 1, 1) * 86400 ||
         *epoch > timefmt_days(9999, 12, 31) * 86400 + 86399)
@@ -123,8 +121,8 @@ timefmt_format(int64_t epoch, char out[TIMEFMT_LEN])
     y += m <= 2;
     if (y < 0 || y > 9999)
         y = y < 0 ? 0 : 9999; /* out of the representable range; clamp */
-    snprintf(out, TIMEFMT_LEN, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, (int)m,
-             (int)d, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+    snprintf(out, TIMEFMT_LEN, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, (int)m, (int)d,
+             (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
 }
 
 enum outcome

@@ -101,8 +101,8 @@ http_body(struct http_ctx *ctx, bool empty_ok, json_t **out)
                          HTTP_JSON_DEPTH);
     v = json_loadb(ctx->body ? ctx->body : "", ctx->body_len, JSON_REJECT_DUPLICATES, &err);
     if (v == NULL)
-        return http_fail(ctx, ERR_MALFORMED, "the body is not JSON: %s (at byte %d)",
-                         err.text, err.position);
+        return http_fail(ctx, ERR_MALFORMED, "the body is not JSON: %s (at byte %d)", err.text,
+                         err.position);
     if (!json_is_object(v)) {
         json_decref(v);
         return http_fail(ctx, ERR_MALFORMED, "the body must be a JSON object");
@@ -150,7 +150,8 @@ http_known_fields(struct http_ctx *ctx, const json_t *obj, const char *const *al
     const char *key;
     json_t *v;
 
-    json_object_foreach((json_t *)(uintptr_t)obj, key, v) {
+    json_object_foreach((json_t *)(uintptr_t)obj, key, v)
+    {
         const char *const *a;
         bool known = false;
 
@@ -172,8 +173,7 @@ http_reply(struct http_ctx *ctx, int status, json_t *body)
 }
 
 enum outcome
-http_reply_raw(struct http_ctx *ctx, int status, const char *type, const char *body,
-               size_t len)
+http_reply_raw(struct http_ctx *ctx, int status, const char *type, const char *body, size_t len)
 {
     char *copy = malloc(len + 1);
 
@@ -236,17 +236,15 @@ http_if_match(struct http_ctx *ctx, const char *etag)
         end = p + strcspn(p, ",");
         while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
             end--;
-        if ((end - p == 1 && *p == '*') ||
-            ((size_t)(end - p) == n + 2 && p[0] == '"' && end[-1] == '"' &&
-             strncmp(p + 1, etag, n) == 0))
+        if ((end - p == 1 && *p == '*') || ((size_t)(end - p) == n + 2 && p[0] == '"' &&
+                                            end[-1] == '"' && strncmp(p + 1, etag, n) == 0))
             return OK;
         p = end;
         while (*p && *p != ',')
             p++;
     }
     return http_fail(ctx, ERR_PRECONDITION,
-                     "the resource has changed since you read it (its ETag is now \"%s\")",
-                     etag);
+                     "the resource has changed since you read it (its ETag is now \"%s\")", etag);
 }
 
 const char *
@@ -266,32 +264,27 @@ http_paging(struct http_ctx *ctx, const char *kind, int *limit, char *after, siz
     *limit = 50;
     after[0] = '\0';
     switch (http_query(ctx, "limit", buf, sizeof buf)) {
-    case -1:
-        return http_fail(ctx, ERR_MALFORMED, "limit must be a whole number from 1 to 200");
+    case -1: return http_fail(ctx, ERR_MALFORMED, "limit must be a whole number from 1 to 200");
     case 1:
         n = strtol(buf, &end, 10);
         if (*buf == '\0' || *end != '\0' || n < 1 || n > 200)
             return http_fail(ctx, ERR_MALFORMED, "limit must be a whole number from 1 to 200");
         *limit = (int)n;
         break;
-    default:
-        break;
+    default: break;
     }
     switch (http_query(ctx, "cursor", cursor, sizeof cursor)) {
-    case 0:
-        return OK;
+    case 0: return OK;
     case 1:
         got = sec_b64url_decode(cursor, raw, sizeof raw - 1);
-        if (got > (long)klen && (size_t)got - klen - 1 < size &&
-            memcmp(raw, kind, klen) == 0 && raw[klen] == ':' &&
-            memchr(raw, '\0', (size_t)got) == NULL) {
+        if (got > (long)klen && (size_t)got - klen - 1 < size && memcmp(raw, kind, klen) == 0 &&
+            raw[klen] == ':' && memchr(raw, '\0', (size_t)got) == NULL) {
             memcpy(after, raw + klen + 1, (size_t)got - klen - 1);
             after[got - (long)klen - 1] = '\0';
             return OK;
         }
         break;
-    default:
-        break;
+    default: break;
     }
     return http_fail(ctx, ERR_MALFORMED, "the cursor is not one this server made for this list");
 }
@@ -310,7 +303,8 @@ http_page(json_t *items, int limit, const char *kind, const char *key)
         if (json_is_integer(v))
             snprintf(raw, sizeof raw, "%s:%lld", kind, (long long)json_integer_value(v));
         else
-            snprintf(raw, sizeof raw, "%s:%s", kind, json_string_value(v) ? json_string_value(v) : "");
+            snprintf(raw, sizeof raw, "%s:%s", kind,
+                     json_string_value(v) ? json_string_value(v) : "");
         if (sec_b64url_encode(raw, strlen(raw), cursor, sizeof cursor))
             next = json_string(cursor);
     }

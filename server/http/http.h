@@ -30,9 +30,9 @@ struct http_user {
     int64_t id;
     char email[256];
     char name[256];
-    unsigned roles;       /* enum role bits */
-    int64_t session_id;   /* cookie login */
-    int64_t token_id;     /* bearer token */
+    unsigned roles;     /* enum role bits */
+    int64_t session_id; /* cookie login */
+    int64_t token_id;   /* bearer token */
     char csrf[64];
     bool feed_only;
 };
@@ -43,10 +43,10 @@ struct http_ctx {
     struct mg_connection *conn;
     struct http_server *server;
     const char *method;
-    const char *path;     /* percent-decoded */
-    const char *query;    /* as sent: http_query decodes */
+    const char *path;  /* percent-decoded */
+    const char *query; /* as sent: http_query decodes */
     struct router_match match;
-    unsigned route_roles;  /* roles the route admits; 0 = any signed-in user */
+    unsigned route_roles; /* roles the route admits; 0 = any signed-in user */
     struct db *db;
     bool authed;
     struct http_user user;
@@ -110,14 +110,13 @@ void http_field(struct http_ctx *ctx, const char *field, const char *fmt, ...)
 /* ERR_INVALID with a summary detail when fields were recorded, else OK. */
 enum outcome http_fields_ok(struct http_ctx *ctx);
 /* ERR_INVALID naming each key of obj not in the NULL-terminated list. */
-enum outcome http_known_fields(struct http_ctx *ctx, const json_t *obj,
-                               const char *const *allowed);
+enum outcome http_known_fields(struct http_ctx *ctx, const json_t *obj, const char *const *allowed);
 
 /* Sets the reply; takes the reference to body (NULL for no body). */
 void http_reply(struct http_ctx *ctx, int status, json_t *body);
 /* Sets a reply that is not JSON; copies body. */
-enum outcome http_reply_raw(struct http_ctx *ctx, int status, const char *type,
-                            const char *body, size_t len);
+enum outcome http_reply_raw(struct http_ctx *ctx, int status, const char *type, const char *body,
+                            size_t len);
 /* Adds a response header. */
 void http_add_header(struct http_ctx *ctx, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -6,7 +6,7 @@
 #define METRICS_STATUSES 500
 
 static const double metrics_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                        0.25,  0.5,    1,     2.5,  5,    10};
+                                        0.25,  0.5,    1,     2.5,  5,     10};
 #define METRICS_BUCKETS (sizeof metrics_bounds / sizeof metrics_bounds[0])
 
 struct metrics_slot {

@@ -47,8 +47,8 @@ router_allow(struct router_match *m, const char *method)
 }
 
 enum router_result
-router_match(const void *table, size_t n, size_t stride, const char *method,
-             const char *path, struct router_match *m)
+router_match(const void *table, size_t n, size_t stride, const char *method, const char *path,
+             struct router_match *m)
 {
     const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
     struct router_match probe;

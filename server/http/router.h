@@ -30,8 +30,7 @@ enum router_result { ROUTER_FOUND, ROUTER_NO_PATH, ROUTER_NO_METHOD };
 /* Finds the first route of the table (n entries, each `stride` bytes apart so
  * that it can be embedded first in a larger struct) matching method and path.
  * HEAD matches GET routes. */
-enum router_result router_match(const void *table, size_t n, size_t stride,
-                                const char *method, const char *path,
-                                struct router_match *m);
+enum router_result router_match(const void *table, size_t n, size_t stride, const char *method,
+                                const char *path, struct router_match *m);
 
 #endif

@@ -136,8 +136,7 @@ http_authenticate(struct http_ctx *ctx, const struct http_route *route)
     }
     if (authz != NULL)
         return http_fail(ctx, ERR_UNAUTHENTICATED, "only Bearer tokens are accepted");
-    if (cookies == NULL ||
-        mg_get_cookie(cookies, HTTP_SESSION_COOKIE, token, sizeof token) <= 0)
+    if (cookies == NULL || mg_get_cookie(cookies, HTTP_SESSION_COOKIE, token, sizeof token) <= 0)
         return http_fail(ctx, ERR_UNAUTHENTICATED, "log in, or send an API token");
     sec_sha256_hex(token, strlen(token), hash);
     sec_wipe(token, sizeof token);
@@ -183,9 +182,8 @@ http_problem(struct http_ctx *ctx, enum outcome rc, int status)
     json_t *p, *errs;
     int i;
 
-    p = json_pack("{s:s, s:s, s:i, s:s}", "type", "", "title",
-                  http_reason(status), "status", status, "detail",
-                  ctx->detail[0] ? ctx->detail : http_reason(status));
+    p = json_pack("{s:s, s:s, s:i, s:s}", "type", "", "title", http_reason(status), "status",
+                  status, "detail", ctx->detail[0] ? ctx->detail : http_reason(status));
     if (p == NULL)
         return NULL;
     {
@@ -335,8 +333,8 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
                         (int)strlen(ri->local_uri ? ri->local_uri : "/"), path, sizeof path, 0);
     if (len < 0 || memchr(path, '\0', (size_t)len) != NULL) {
         slot = (int)srv->nroutes + METRICS_UNMATCHED;
-        status = http_send(&ctx, http_fail(&ctx, ERR_MALFORMED,
-                                           "the path is too long or holds a NUL byte"));
+        status = http_send(
+            &ctx, http_fail(&ctx, ERR_MALFORMED, "the path is too long or holds a NUL byte"));
         goto done;
     }
     ctx.path = path;
@@ -391,20 +389,33 @@ http_server_start(struct db_pool *pool, const struct http_route *routes, size_t 
     char threads[16];
     size_t i;
     const char *options[] = {
-        "listening_ports", config->listen,
-        "num_threads", threads,
-        "request_timeout_ms", "30000",
-        "keep_alive_timeout_ms", "15000",
-        "enable_keep_alive", "yes",
-        "tcp_nodelay", "1",
-        "enable_directory_listing", "no",
-        "cgi_pattern", "",
-        "ssi_pattern", "",
-        "decode_url", "no",
+        "listening_ports",
+        config->listen,
+        "num_threads",
+        threads,
+        "request_timeout_ms",
+        "30000",
+        "keep_alive_timeout_ms",
+        "15000",
+        "enable_keep_alive",
+        "yes",
+        "tcp_nodelay",
+        "1",
+        "enable_directory_listing",
+        "no",
+        "cgi_pattern",
+        "",
+        "ssi_pattern",
+        "",
+        "decode_url",
+        "no",
         /* same-origin only: CivetWeb would answer CORS preflights with "*" */
-        "access_control_allow_origin", "",
-        "access_control_allow_methods", "",
-        "access_control_allow_headers", "",
+        "access_control_allow_origin",
+        "",
+        "access_control_allow_methods",
+        "",
+        "access_control_allow_headers",
+        "",
         NULL,
     };
 
@@ -465,8 +476,7 @@ http_server_stop(struct http_server *srv)
 void
 http_server_metrics(struct http_ctx *ctx, struct strbuf *sb)
 {
-    metrics_render(sb, ctx->server->metric_methods, ctx->server->metric_routes,
-                   ctx->server->pool);
+    metrics_render(sb, ctx->server->metric_methods, ctx->server->metric_routes, ctx->server->pool);
 }
 
 const char *

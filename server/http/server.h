@@ -16,8 +16,7 @@ struct http_server;
 /* Starts serving config->listen with the given route table; *out is freed
  * by http_server_stop. */
 enum outcome http_server_start(struct db_pool *pool, const struct http_route *routes,
-                               size_t nroutes, const char *server_secret,
-                               struct http_server **out);
+                               size_t nroutes, const char *server_secret, struct http_server **out);
 void http_server_stop(struct http_server *srv);
 
 /* For the /metrics handler: appends the exposition text. */

@@ -41,7 +41,8 @@ chain_canonical(const json_t *v, struct strbuf *sb)
         if (n > 0 && (keys = malloc(n * sizeof *keys)) == NULL)
             return false;
         i = 0;
-        json_object_foreach((json_t *)(uintptr_t)v, key, item) {
+        json_object_foreach((json_t *)(uintptr_t)v, key, item)
+        {
             (void)item;
             keys[i++] = key;
         }
@@ -64,23 +65,12 @@ chain_canonical(const json_t *v, struct strbuf *sb)
         }
         strbuf_putc(sb, ']');
         return ok;
-    case JSON_STRING:
-        canon_string(sb, json_string_value(v), json_string_length(v));
-        return true;
-    case JSON_INTEGER:
-        canon_int(sb, json_integer_value(v));
-        return true;
-    case JSON_TRUE:
-        strbuf_puts(sb, "true");
-        return true;
-    case JSON_FALSE:
-        strbuf_puts(sb, "false");
-        return true;
-    case JSON_NULL:
-        strbuf_puts(sb, "null");
-        return true;
-    case JSON_REAL:
-        return false;
+    case JSON_STRING: canon_string(sb, json_string_value(v), json_string_length(v)); return true;
+    case JSON_INTEGER: canon_int(sb, json_integer_value(v)); return true;
+    case JSON_TRUE: strbuf_puts(sb, "true"); return true;
+    case JSON_FALSE: strbuf_puts(sb, "false"); return true;
+    case JSON_NULL: strbuf_puts(sb, "null"); return true;
+    case JSON_REAL: return false;
     }
     return false;
 }
@@ -112,8 +102,7 @@ chain_hash(const json_t *entry, int64_t seq, const char *prev, char out[65])
 enum outcome
 chain_run_once(struct db *db, int *linked)
 {
-    struct strbuf ids = STRBUF_INIT, seqs = STRBUF_INIT, prevs = STRBUF_INIT,
-                  hashes = STRBUF_INIT;
+    struct strbuf ids = STRBUF_INIT, seqs = STRBUF_INIT, prevs = STRBUF_INIT, hashes = STRBUF_INIT;
     char prev[SEC_HEX256_LEN], hash[SEC_HEX256_LEN];
     json_t *rows = NULL;
     int64_t seq;

@@ -81,7 +81,8 @@ deliver_chat_text(const json_t *event, struct strbuf *t)
             deliver_change_line(t, json_array_get(changes, i));
         }
         if (strcmp(deliver_str(k, "kind"), "freeze") == 0)
-            strbuf_printf(t, " %s freeze “%s”", detected ? "falls in the" : "no longer falls in the",
+            strbuf_printf(t, " %s freeze “%s”",
+                          detected ? "falls in the" : "no longer falls in the",
                           deliver_str(json_object_get(k, "with"), "name"));
         strbuf_puts(t, detected ? " on " : " (was on ");
         for (i = 0; i < json_array_size(json_object_get(k, "services")); i++)
@@ -91,8 +92,8 @@ deliver_chat_text(const json_t *event, struct strbuf *t)
     } else if (json_is_object(f)) {
         const json_t *w = json_object_get(f, "window");
 
-        strbuf_printf(t, "%s freeze “%s” from %s to %s", json_is_true(json_object_get(f, "hard"))
-                                                             ? "Hard" : "Soft",
+        strbuf_printf(t, "%s freeze “%s” from %s to %s",
+                      json_is_true(json_object_get(f, "hard")) ? "Hard" : "Soft",
                       deliver_str(f, "name"), deliver_str(w, "start"), deliver_str(w, "end"));
         if (deliver_str(f, "reason")[0])
             strbuf_printf(t, ": %s", deliver_str(f, "reason"));
@@ -113,9 +114,9 @@ deliver_body(const json_t *event, const char *format, struct strbuf *sb)
         body = json_pack("{s:s}", "text", strbuf_str(&t));
         strbuf_free(&t);
     } else {
-        body = json_pack("{s:s, s:s, s:O}", "type", deliver_str(event, "type"), "timestamp",
-                         deliver_str(event, "created_at"), "data",
-                         json_object_get(event, "payload"));
+        body =
+            json_pack("{s:s, s:s, s:O}", "type", deliver_str(event, "type"), "timestamp",
+                      deliver_str(event, "created_at"), "data", json_object_get(event, "payload"));
     }
     text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     if (text)
@@ -238,11 +239,10 @@ deliver_batch(struct db *db, CURL *curl)
         }
         clock_gettime(CLOCK_MONOTONIC, &t1);
         ms = (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
-        if (db_webhook_result(db, json_integer_value(json_object_get(d, "id")), ok, status,
-                              ok ? NULL : error, ms < 0 ? 0 : ms, deliver_delay(attempts),
-                              json_is_true(json_object_get(d, "gone")) ? 0
-                                                                       : config->webhook_give_up) !=
-            OK)
+        if (db_webhook_result(
+                db, json_integer_value(json_object_get(d, "id")), ok, status, ok ? NULL : error,
+                ms < 0 ? 0 : ms, deliver_delay(attempts),
+                json_is_true(json_object_get(d, "gone")) ? 0 : config->webhook_give_up) != OK)
             log_warn("could not record delivery %lld",
                      (long long)json_integer_value(json_object_get(d, "id")));
         n++;

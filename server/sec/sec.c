@@ -16,8 +16,7 @@ sec_init(void)
 enum outcome
 sec_password_hash(const char *password, char out[SEC_PWHASH_LEN])
 {
-    if (crypto_pwhash_str_alg(out, password, strlen(password),
-                              crypto_pwhash_OPSLIMIT_INTERACTIVE,
+    if (crypto_pwhash_str_alg(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                               crypto_pwhash_MEMLIMIT_INTERACTIVE,
                               crypto_pwhash_ALG_ARGON2ID13) != 0)
         return ERR_INTERNAL; /* out of memory */
@@ -98,7 +97,8 @@ sec_b64_exact(const char *b64, unsigned char *out, size_t n)
     size_t got = 0;
     const char *end = NULL;
 
-    if (b64 == NULL || strlen(b64) != sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL) - 1)
+    if (b64 == NULL ||
+        strlen(b64) != sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL) - 1)
         return false;
     if (sodium_base642bin(out, n, b64, strlen(b64), NULL, &got, &end,
                           sodium_base64_VARIANT_ORIGINAL) != 0)
@@ -169,8 +169,7 @@ sec_ed25519_from_seed(const char *seed_b64, char public_b64[SEC_ED_PUBLIC_B64],
 }
 
 enum outcome
-sec_ed25519_sign(const char *secret_b64, const char *msg, size_t len,
-                 char sig_b64[SEC_ED_SIG_B64])
+sec_ed25519_sign(const char *secret_b64, const char *msg, size_t len, char sig_b64[SEC_ED_SIG_B64])
 {
     unsigned char sk[crypto_sign_SECRETKEYBYTES], sig[crypto_sign_BYTES];
 
@@ -229,8 +228,8 @@ sec_webhook_sign(const char *secret, const char *id, long long timestamp, const 
     if (strncmp(secret, "whsec_", 6) != 0 ||
         sodium_base642bin(key, sizeof key, secret + 6, strlen(secret + 6), NULL, &klen, &end,
                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        *end != '\0' || klen == 0 || size < 4 + sodium_base64_ENCODED_LEN(sizeof mac,
-                                                     sodium_base64_VARIANT_ORIGINAL))
+        *end != '\0' || klen == 0 ||
+        size < 4 + sodium_base64_ENCODED_LEN(sizeof mac, sodium_base64_VARIANT_ORIGINAL))
         return ERR_INVALID;
     snprintf(ts, sizeof ts, "%lld", timestamp);
     crypto_auth_hmacsha256_init(&st, key, klen);

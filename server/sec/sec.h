@@ -14,8 +14,8 @@
 
 #define SEC_PWHASH_LEN 128 /* crypto_pwhash_STRBYTES */
 #define SEC_SHA256_LEN 32
-#define SEC_HEX256_LEN 65  /* 64 hex digits and NUL */
-#define SEC_TOKEN_LEN 96   /* room for a prefix and 43 base64url characters */
+#define SEC_HEX256_LEN 65 /* 64 hex digits and NUL */
+#define SEC_TOKEN_LEN 96  /* room for a prefix and 43 base64url characters */
 
 /* Initialises libsodium; ERR_INTERNAL when it cannot. Call once at start. */
 enum outcome sec_init(void);
@@ -42,17 +42,16 @@ bool sec_equal(const char *a, const char *b);
 
 /* Ed25519 (DESIGN §3 "Signed approvals"). Keys and signatures travel as
  * standard base64 with padding (RFC 4648 §4). */
-#define SEC_ED_PUBLIC_B64 45  /* 32 bytes: 44 characters and NUL */
-#define SEC_ED_SECRET_B64 89  /* 64 bytes: 88 characters and NUL */
-#define SEC_ED_SIG_B64 89     /* 64 bytes */
+#define SEC_ED_PUBLIC_B64 45 /* 32 bytes: 44 characters and NUL */
+#define SEC_ED_SECRET_B64 89 /* 64 bytes: 88 characters and NUL */
+#define SEC_ED_SIG_B64 89    /* 64 bytes */
 
 /* True when b64 is the canonical base64 of exactly 32 bytes. */
 bool sec_ed25519_public_ok(const char *b64);
 /* True when sig_b64 is a valid signature by public_b64 of msg (len bytes):
  * crypto_sign_verify_detached, which also refuses non-canonical encodings
  * and small-order keys. */
-bool sec_ed25519_verify(const char *public_b64, const char *msg, size_t len,
-                        const char *sig_b64);
+bool sec_ed25519_verify(const char *public_b64, const char *msg, size_t len, const char *sig_b64);
 /* A new key pair: the public key and the 64-byte secret key, in base64. */
 void sec_ed25519_keygen(char public_b64[SEC_ED_PUBLIC_B64], char secret_b64[SEC_ED_SECRET_B64]);
 /* A key pair from a 32-byte seed given in base64; ERR_INVALID when it is not
