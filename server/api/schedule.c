@@ -315,12 +315,16 @@ api_schedule_slots(struct http_ctx *ctx)
     if (http_query(ctx, "services", list, sizeof list) != 1 || list[0] == '\0') {
         http_field(ctx, "services", "is required: service names separated by commas");
     } else {
-        char *save = NULL, *tok;
-        for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        /* Every name between commas counts, so "a,,b" and "," are errors. */
+        char *tok = list, *comma;
+        do {
+            if ((comma = strchr(tok, ',')) != NULL)
+                *comma = '\0';
             if (!validate_slug(tok))
-                http_field(ctx, "services", "%s is not a service name", tok);
+                http_field(ctx, "services", "\"%s\" is not a service name", tok);
             json_array_append_new(names, json_string(tok));
-        }
+            tok = comma + 1;
+        } while (comma != NULL);
     }
     if (http_query(ctx, "duration", buf, sizeof buf) != 1 || slots_duration(buf, &duration) != OK ||
         duration > SCHEDULE_MAX_DURATION)

@@ -37,16 +37,10 @@ static const char SQL_FREEZE_CREATE[] =
     "                                 'services', $5::jsonb, 'hard', f.hard) FROM f)"
     " SELECT f.id FROM f";
 static const char SQL_FREEZE_LOCK[] = "SELECT conflicts_lock()";
-/* The changes a freeze may touch: those overlapping its window now, and
- * those it conflicted with before. */
-static const char SQL_FREEZE_REFRESH[] =
-    "SELECT count(r.*) FROM (SELECT DISTINCT ci.change_id FROM change_impact ci, freezes f"
-    "   WHERE f.id = $1 AND ci.win && f.win"
-    "   UNION SELECT k.change_a FROM conflicts k WHERE k.freeze_id = $1) x,"
-    " LATERAL conflicts_refresh(x.change_id) r";
-static const char SQL_FREEZE_RESOLVE[] =
-    "UPDATE conflicts SET state = 'resolved', resolved_at = now()"
-    " WHERE freeze_id = $1 AND state <> 'resolved'";
+/* Refreshes the conflicts of the changes a freeze may touch and bumps
+ * the ETag of those whose conflicts changed (sql/0005_freeze_etag.sql). */
+static const char SQL_FREEZE_REFRESH[] = "SELECT freeze_conflicts_refresh($1)";
+static const char SQL_FREEZE_RESOLVE[] = "SELECT freeze_conflicts_resolve($1)";
 static const char SQL_FREEZE_GET[] = "SELECT freeze_doc(f) FROM freezes f WHERE f.id = $1";
 static const char SQL_FREEZE_LIST[] =
     "SELECT freeze_doc(f) FROM freezes f"

@@ -165,10 +165,12 @@ db_workflow_assess(struct db *db, int64_t id, int version, int score, const char
     db_num(score, sc);
     db_num(needed, n);
     db_num(have, h);
-    if ((rc = db_exec(db, SQL_IMPACT_CLEAR, 1, params, NULL)) != OK ||
-        (rc = db_exec(db, SQL_ASSESS, 9, params, NULL)) != OK)
+    /* No conflict refresh here: every assessment is followed by a
+     * transition, which refreshes once the change has its new state, so
+     * that conflict events show the changes as the transaction leaves them. */
+    if ((rc = db_exec(db, SQL_IMPACT_CLEAR, 1, params, NULL)) != OK)
         return rc;
-    return db_workflow_conflicts(db, id);
+    return db_exec(db, SQL_ASSESS, 9, params, NULL);
 }
 
 /* The events a transition makes (DESIGN §6). */

@@ -31,7 +31,8 @@ enum outcome db_workflow_conflicts(struct db *db, int64_t id);
 enum outcome db_workflow_facts(struct db *db, int64_t id, json_t **out);
 
 /* Stores an assessment of the current version and the policy that follows
- * from it; replaces the change's impact rows (for conflict detection). */
+ * from it; replaces the change's impact rows (for conflict detection; the
+ * transition that follows refreshes the conflict records). */
 enum outcome db_workflow_assess(struct db *db, int64_t id, int version, int score,
                                 const char *level, const char *reasons, const char *impact_set,
                                 const char *policy, int needed, int have);

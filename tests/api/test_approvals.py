@@ -8,17 +8,16 @@ import json
 import os
 import stat
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
 from canonjson import content_hash
-from conftest import (BIN, PASSWORD, ok, page_items, problem, run, sanitizer_env,
+from conftest import (BIN, FIXTURES, PASSWORD, ok, page_items, problem, run, sanitizer_env,
                       sanitizer_findings, unique, walk)
 
-VECTORS = Path("/work/shared/fixtures/ed25519/rfc8032_vectors.json")
+VECTORS = FIXTURES / "ed25519" / "rfc8032_vectors.json"
 APPROVAL_KEYS = {"id", "approver", "decision", "comment", "key_id", "public_key", "version",
                  "content_hash", "signed_at", "statement", "signature", "valid", "created_at"}
 KEY_KEYS = {"id", "public_key", "label", "owner", "created_at", "revoked_at"}
