@@ -24,6 +24,7 @@ struct config {
     int webhook_retry_base; /* seconds before the first retry; doubles each time */
     int webhook_give_up;    /* seconds after which an undelivered event is dead */
     int webhook_timeout;    /* seconds one attempt may take */
+    char *webhook_ca_file;  /* PEM bundle to trust instead of the system's ("": the system's) */
     bool cookie_secure;
 };
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "db/db.h"
@@ -184,6 +185,8 @@ deliver_send(CURL *curl, const json_t *d, int *status, char *error, size_t esize
     /* the defaults, said out loud: a secret must not go to an impostor */
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (config->webhook_ca_file[0] != '\0')
+        curl_easy_setopt(curl, CURLOPT_CAINFO, config->webhook_ca_file);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, deliver_discard);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
     cc = curl_easy_perform(curl);
@@ -298,6 +301,10 @@ deliver_start(const char *url, struct deliver **out)
 {
     struct deliver *d;
 
+    if (config->webhook_ca_file[0] != '\0' && access(config->webhook_ca_file, R_OK) != 0) {
+        log_error("%s (CABINET_WEBHOOK_CA_FILE): %s", config->webhook_ca_file, strerror(errno));
+        return ERR_INVALID;
+    }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return ERR_INTERNAL;
     d = calloc(1, sizeof *d);

@@ -253,13 +253,18 @@ class Client:
         if json is not _UNSET:
             data = jsonlib.dumps(json)
             h.setdefault("Content-Type", "application/json")
+        # A session per request, sharing this client's headers and cookie
+        # jar: a connection is never reused (the server may close it after
+        # the response without saying so), and threads sharing a client
+        # never close each other's connections.
+        http = requests.Session()
+        http.headers.update(self.http.headers)
+        http.cookies = self.http.cookies
         try:
-            return self.http.request(method, self.url(path, api), data=data, headers=h,
-                                     timeout=timeout, allow_redirects=False, **kw)
+            return http.request(method, self.url(path, api), data=data, headers=h,
+                                timeout=timeout, allow_redirects=False, **kw)
         finally:
-            # Never reuse a connection: the server may close it after the
-            # response without saying so.
-            self.http.close()
+            http.close()
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
