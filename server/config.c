@@ -40,8 +40,8 @@ static const struct config_item config_items[] = {
      "86400", 1, 30 * 86400},
     {"CABINET_WEBHOOK_TIMEOUT", "--webhook-timeout", CONFIG_INT, CONFIG_AT(webhook_timeout), "10",
      1, 120},
-    {"CABINET_WEBHOOK_CA_FILE", "--webhook-ca-file", CONFIG_STR, CONFIG_AT(webhook_ca_file), "",
-     0, 0},
+    {"CABINET_WEBHOOK_CA_FILE", "--webhook-ca-file", CONFIG_STR, CONFIG_AT(webhook_ca_file), "", 0,
+     0},
     {"CABINET_COOKIE_SECURE", "--cookie-secure", CONFIG_BOOL, CONFIG_AT(cookie_secure), "false", 0,
      0},
 };
