@@ -42,6 +42,8 @@ static const struct config_item config_items[] = {
      1, 120},
     {"CABINET_WEBHOOK_CA_FILE", "--webhook-ca-file", CONFIG_STR, CONFIG_AT(webhook_ca_file), "", 0,
      0},
+    {"CABINET_WEBHOOK_ALLOW_LOOPBACK", "--webhook-allow-loopback", CONFIG_BOOL,
+     CONFIG_AT(webhook_allow_loopback), "false", 0, 0},
     {"CABINET_COOKIE_SECURE", "--cookie-secure", CONFIG_BOOL, CONFIG_AT(cookie_secure), "false", 0,
      0},
 };

@@ -21,10 +21,11 @@ struct config {
     int threads;
     int db_pool;
     int session_hours;
-    int webhook_retry_base; /* seconds before the first retry; doubles each time */
-    int webhook_give_up;    /* seconds after which an undelivered event is dead */
-    int webhook_timeout;    /* seconds one attempt may take */
-    char *webhook_ca_file;  /* PEM bundle to trust instead of the system's ("": the system's) */
+    int webhook_retry_base;      /* seconds before the first retry; doubles each time */
+    int webhook_give_up;         /* seconds after which an undelivered event is dead */
+    int webhook_timeout;         /* seconds one attempt may take */
+    bool webhook_allow_loopback; /* receivers on 127.0.0.0/8 and ::1 allowed */
+    char *webhook_ca_file; /* PEM bundle to trust instead of the system's ("": the system's) */
     bool cookie_secure;
 };
 

@@ -8,6 +8,7 @@
 #include "api/decode.h"
 #include "db/db_webhook.h"
 #include "domain/validate.h"
+#include "jobs/deliver.h"
 #include "sec/sec.h"
 
 static const char *const webhooks_events[] = {"change.created",
@@ -40,7 +41,8 @@ api_webhooks_create(struct http_ctx *ctx)
     static const char *const formats[] = {"standard", "chat", NULL};
     const char *url = NULL, *format = "standard";
     const json_t *events = NULL;
-    char secret[SEC_WEBHOOK_SECRET_LEN], field[48];
+    char secret[SEC_WEBHOOK_SECRET_LEN], field[48], whybuf[128];
+    const char *why;
     struct strbuf pg = STRBUF_INIT;
     json_t *body = NULL, *doc = NULL;
     size_t i, j, n = 0;
@@ -49,11 +51,14 @@ api_webhooks_create(struct http_ctx *ctx)
     if ((rc = http_body(ctx, false, &body)) != OK ||
         (rc = http_known_fields(ctx, body, fields)) != OK)
         goto out;
-    if (decode_string(ctx, body, "url", &url) != DECODE_BAD &&
-        (url == NULL || !validate_text(url, 10, 2000) ||
-         (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) ||
-         strpbrk(url, " \t\r\n") != NULL))
-        http_field(ctx, "url", "is required: an http:// or https:// URL");
+    if (decode_string(ctx, body, "url", &url) != DECODE_BAD) {
+        if (url == NULL || !validate_text(url, 10, 2000) ||
+            (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) ||
+            strpbrk(url, " \t\r\n") != NULL)
+            http_field(ctx, "url", "is required: an http:// or https:// URL");
+        else if ((why = deliver_check_url(url, whybuf, sizeof whybuf)) != NULL)
+            http_field(ctx, "url", "%s", why);
+    }
     if (decode_strings(ctx, body, "events", &events, &n) != DECODE_BAD && n == 0)
         http_field(ctx, "events", "is required: a list of event types, or [\"*\"]");
     for (i = 0; i < n; i++) {

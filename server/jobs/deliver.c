@@ -1,18 +1,22 @@
 #include "jobs/deliver.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "db/db.h"
 #include "db/db_webhook.h"
+#include "domain/netaddr.h"
 #include "log.h"
 #include "sec/sec.h"
 
@@ -136,6 +140,59 @@ deliver_discard(char *ptr, size_t size, size_t n, void *arg)
     return size * n;
 }
 
+const char *
+deliver_check_url(const char *url, char *why, size_t size)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL;
+    const char *refused;
+
+    why[0] = '\0';
+    if (u == NULL) {
+        snprintf(why, size, "cannot be checked now (out of memory)");
+    } else if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+               curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+               curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
+        snprintf(why, size, "is not a URL with a host");
+    } else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+        snprintf(why, size, "must be an http:// or https:// URL");
+    } else if ((refused = netaddr_refused_literal(host, config->webhook_allow_loopback)) != NULL) {
+        snprintf(why, size, "names %s, where no receiver may be", refused);
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return why[0] ? why : NULL;
+}
+
+/* Opens the sockets libcurl connects with, after resolution: an address no
+ * receiver may have (netaddr_refused) gets no socket, so a host name that
+ * resolves to a metadata service or to loopback is refused as surely as a
+ * literal one. The refusal is kept for the attempt's error. */
+struct deliver_guard {
+    char refused[INET6_ADDRSTRLEN + 64];
+};
+
+static curl_socket_t
+deliver_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct deliver_guard *g = arg;
+    const char *why = netaddr_refused(&a->addr, config->webhook_allow_loopback);
+    char text[INET6_ADDRSTRLEN] = "?";
+
+    if (purpose == CURLSOCKTYPE_IPCXN && why != NULL) {
+        if (a->family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)&a->addr)->sin_addr, text,
+                      sizeof text);
+        else if (a->family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)&a->addr)->sin6_addr, text,
+                      sizeof text);
+        snprintf(g->refused, sizeof g->refused, "%s is %s", text, why);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype, a->protocol);
+}
+
 /* One attempt: *status the HTTP status (0 when none came back), error what
  * went wrong (empty when it went through). */
 static bool
@@ -144,6 +201,7 @@ deliver_send(CURL *curl, const json_t *d, int *status, char *error, size_t esize
     struct strbuf body = STRBUF_INIT;
     struct curl_slist *headers = NULL;
     char line[512], sig[128], errbuf[CURL_ERROR_SIZE] = "";
+    struct deliver_guard guard = {""};
     long now = (long)time(NULL), code = 0;
     bool standard = strcmp(deliver_str(d, "format"), "standard") == 0, ok = false;
     CURLcode cc;
@@ -187,9 +245,15 @@ deliver_send(CURL *curl, const json_t *d, int *status, char *error, size_t esize
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
     if (config->webhook_ca_file[0] != '\0')
         curl_easy_setopt(curl, CURLOPT_CAINFO, config->webhook_ca_file);
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, deliver_open_socket);
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &guard);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, deliver_discard);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
     cc = curl_easy_perform(curl);
+    if (cc != CURLE_OK && guard.refused[0] != '\0') {
+        snprintf(error, esize, "refused: %s, where no receiver may be", guard.refused);
+        goto out;
+    }
     if (cc != CURLE_OK) {
         snprintf(error, esize, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
         goto out;

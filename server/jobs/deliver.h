@@ -22,6 +22,12 @@ enum outcome deliver_start(const char *url, struct deliver **out);
 /* Stops it after the attempt under way; NULL-safe. */
 void deliver_stop(struct deliver *d);
 
+/* NULL when url may be subscribed to, else why not (a phrase for the `url`
+ * field, in why): an http(s) URL with a host that is not an address where
+ * no receiver may be (domain/netaddr.h). Host names are judged again at
+ * every delivery, once resolved. */
+const char *deliver_check_url(const char *url, char *why, size_t size);
+
 /* The body sent for an event: standard {type, timestamp, data} or chat
  * {text}; appended to sb. */
 void deliver_body(const json_t *event, const char *format, struct strbuf *sb);

@@ -409,6 +409,8 @@ class Server:
             "CABINET_SERVER_KEY_FILE": str(self.key_path),
             "CABINET_THREADS": "16",
             "CABINET_DB_POOL": "4",
+            # the test receivers listen on 127.0.0.1
+            "CABINET_WEBHOOK_ALLOW_LOOPBACK": "true",
         })
         env.update(sanitizer_env())
         env.update(self.extra_env)

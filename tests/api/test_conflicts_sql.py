@@ -136,3 +136,37 @@ def test_impact_sets_follow_chains_and_cycles(db):
     assert got == "c1@0,c2@1,c3@2,c4@3"
     assert srv.psql("SELECT string_agg(name, ',' ORDER BY name) FROM impact_set(ARRAY['c4'])") \
         == "c4"
+
+
+def test_the_lookups_use_the_gist_indexes(db):
+    """With a realistic amount of data the planner answers the two lookups
+    conflicts_refresh makes (same service, overlapping window; freezes
+    overlapping a window) from the GiST indexes, not by reading every row."""
+    srv, uid = db
+    srv.psql("INSERT INTO services (name, title, tier)"
+             " SELECT 'bulk-' || i, 'Bulk ' || i, 4 FROM generate_series(1, 200) i")
+    srv.psql(
+        "WITH c AS (INSERT INTO changes (title, model, state, win, requester_id, source,"
+        "   content_hash, gate_token)"
+        " SELECT 'bulk', 'normal', 'approved',"
+        "   tstzrange('2040-01-01'::timestamptz + i * interval '3 hours',"
+        "             '2040-01-01'::timestamptz + i * interval '3 hours' + interval '2 hours'),"
+        f"  {uid}, 'api', repeat('0', 64), md5(i::text || random()::text)"
+        " FROM generate_series(1, 4000) i RETURNING id, win)"
+        " INSERT INTO change_impact (change_id, service, win)"
+        " SELECT c.id, 'bulk-' || (1 + (c.id * 7 + k) % 200), c.win"
+        " FROM c, generate_series(0, 4) k")
+    srv.psql("INSERT INTO freezes (name, win, created_by)"
+             " SELECT 'bulk ' || i, tstzrange('2041-01-01'::timestamptz + i * interval '2 days',"
+             "   '2041-01-01'::timestamptz + i * interval '2 days' + interval '1 day'),"
+             f" {uid} FROM generate_series(1, 2000) i")
+    srv.psql("ANALYZE change_impact; ANALYZE freezes")
+    plan = srv.psql(
+        "EXPLAIN SELECT o.change_id FROM change_impact o WHERE o.service = 'bulk-17'"
+        " AND o.win && tstzrange('2040-02-01', '2040-02-02')")
+    assert "change_impact_service_win" in plan, plan
+    assert "Seq Scan" not in plan, plan
+    plan = srv.psql(
+        "EXPLAIN SELECT f.id FROM freezes f WHERE f.win && tstzrange('2041-03-01', '2041-03-02')")
+    assert "freezes_win" in plan, plan
+    assert "Seq Scan" not in plan, plan

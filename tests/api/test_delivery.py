@@ -7,11 +7,7 @@ CABINET_WEBHOOK_RETRY_BASE=1, CABINET_WEBHOOK_TIMEOUT=1 (and, for giving up,
 CABINET_WEBHOOK_GIVE_UP=4). Receivers are ThreadingHTTPServer instances on
 127.0.0.1 in threads of this process; every wait is bounded."""
 
-import base64
 import concurrent.futures
-import hashlib
-import hmac
-import json
 import re
 import socket
 import ssl
@@ -19,150 +15,20 @@ import subprocess
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import Server, finish_server, free_port, ok, problem, start_server, tail, unique, \
-    walk
+from conftest import Server, finish_server, free_port, ok, problem, start_server, tail, unique
+from hooks import WAIT, Receiver, deliveries, wait_delivery
 
 FAST = {"CABINET_WEBHOOK_RETRY_BASE": "1", "CABINET_WEBHOOK_TIMEOUT": "1"}
 GIVE_UP = {"CABINET_WEBHOOK_RETRY_BASE": "1", "CABINET_WEBHOOK_GIVE_UP": "4"}
 # A delivery claimed by a process that then dies is leased for
 # 2 x timeout + 30 s before another claim may take it.
 LEASE = 2 * 1 + 30
-WAIT = 40
 
 
-# --- receivers and signatures ----------------------------------------------------------------
-
-
-def hmac_verify(secret, msg_id, timestamp, body, header, now, tolerance=300):
-    """Standard Webhooks v1 (test_webhooks.py proves the same code on the
-    published vectors)."""
-    if not re.fullmatch(r"[0-9]+", timestamp or "") or abs(int(timestamp) - now) > tolerance:
-        return False
-    key = base64.b64decode(secret[len("whsec_"):] if secret.startswith("whsec_") else secret)
-    want = base64.b64encode(hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body,
-                                     hashlib.sha256).digest())
-    return any(v == "v1" and s and hmac.compare_digest(s.encode(), want)
-               for v, _, s in (p.partition(",") for p in (header or "").split(" ")))
-
-
-class Received:
-    def __init__(self, headers, body, at, mono):
-        self.headers, self.body, self.at, self.mono = headers, body, at, mono
-        self.status = None
-
-    @property
-    def id(self):
-        return self.headers.get("webhook-id")
-
-    @property
-    def json(self):
-        return json.loads(self.body)
-
-    @property
-    def ref(self):
-        try:
-            return ((self.json.get("data") or {}).get("change") or {}).get("ref")
-        except ValueError:
-            return None
-
-    def __repr__(self):
-        return f"<{self.id} {self.status} {self.body[:80]!r}>"
-
-
-class Receiver:
-    """answer(rec, seen) -> status or (status, delay_s); seen = earlier
-    requests with the same webhook-id."""
-
-    def __init__(self, name="rx", answer=None, port=0, bind_timeout=10, tls=None,
-                 host="127.0.0.1"):
-        self.name = name
-        self.answer = answer or (lambda rec, seen: 200)
-        self.records = []
-        self.cond = threading.Condition()
-        self.secret = None
-        rx = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else b""
-                rec = Received({k.lower(): v for k, v in self.headers.items()}, body,
-                               time.time(), time.monotonic())
-                with rx.cond:
-                    seen = sum(1 for r in rx.records if rec.id and r.id == rec.id)
-                    out = rx.answer(rec, seen)
-                    status, delay = out if isinstance(out, tuple) else (out, 0)
-                    rec.status = status
-                    rx.records.append(rec)
-                    rx.cond.notify_all()
-                if delay:
-                    time.sleep(delay)
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Length", "2")
-                    self.end_headers()
-                    self.wfile.write(b"ok")
-                except OSError:
-                    pass
-
-        deadline = time.monotonic() + bind_timeout
-        while True:  # a fixed port may still be in TIME_WAIT or briefly taken
-            try:
-                self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-                break
-            except OSError:
-                if port == 0 or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/in/{name}"
-        if tls is not None:  # an ssl.SSLContext; the handshake runs on accept
-            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
-            self.url = f"https://{host}:{self.port}/in/{name}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever,
-                                       kwargs={"poll_interval": 0.1}, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=10)
-
-    def snapshot(self):
-        with self.cond:
-            return list(self.records)
-
-    def wait(self, pred, what, timeout=WAIT):
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                got = pred(list(self.records))
-                if got:
-                    return got
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"receiver {self.name}: {what} within {timeout} s; "
-                                         f"received {len(self.records)}: {self.records[-20:]!r}")
-                self.cond.wait(min(left, 0.5))
-
-    def ids(self):
-        return {r.id for r in self.snapshot()}
-
-    def verify_all(self):
-        assert self.secret
-        for r in self.snapshot():
-            h = r.headers
-            assert hmac_verify(self.secret, h.get("webhook-id"), h.get("webhook-timestamp"),
-                               r.body, h.get("webhook-signature"), now=r.at), (r, h)
-        return True
+# --- receivers ------------------------------------------------------------------------------
 
 
 def closed_port():
@@ -250,23 +116,6 @@ def new_change(srv, who="alice", client=None):
     return ok(c.post("/changes", json={
         "title": unique("delivery"),
         "window": {"start": ts(start), "end": ts(start + timedelta(hours=1))}}), 201)
-
-
-def deliveries(srv, wid):
-    items, _ = walk(srv.as_("manager"), f"/webhooks/{wid}/deliveries", limit=200)
-    return items
-
-
-def wait_delivery(srv, wid, pred, what, timeout=WAIT):
-    deadline = time.monotonic() + timeout
-    while True:
-        items = deliveries(srv, wid)
-        got = [d for d in items if pred(d)]
-        if got:
-            return got[0]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"webhook {wid}: {what} not seen within {timeout} s: {items}")
-        time.sleep(0.2)
 
 
 def wait_all_delivered(srv, wid, n, timeout=WAIT):
@@ -397,7 +246,7 @@ def event_ids(srv, wid):
 
 def test_pending_deliveries_survive_kill_9(fast, made):
     port = closed_port()
-    url = f"http://127.0.0.1:{port}/in/after-crash"
+    url = f"http://127.0.0.1:{port}/hook/after-crash"
     w = ok(fast.as_("manager").post("/webhooks", json={"url": url,
                                                        "events": ["change.created"]}), 201)
     made["hooks"].append((fast, w["id"]))
@@ -560,3 +409,54 @@ def test_an_unreadable_ca_file_stops_the_server_at_start(cluster, tmp_path):
         srv.stop()
     assert error is not None, "a server with an unreadable CA file must not start"
     assert "CABINET_WEBHOOK_CA_FILE" in error, error
+
+
+# --- where receivers may not be ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def guarded(cluster):
+    """A server with the production default: no receivers on loopback."""
+    env = dict(FAST, CABINET_WEBHOOK_ALLOW_LOOPBACK="false")
+    srv = start_server(cluster, "d_delivery_guarded", extra_env=env, name="delivery-guarded")
+    yield srv
+    finish_server(srv)
+
+
+@pytest.mark.parametrize("url,what", [
+    ("http://169.254.169.254/latest/meta-data/", "link-local"),
+    ("http://[fe80::1]/hook", "link-local"),
+    ("http://[::ffff:169.254.169.254]/hook", "link-local"),
+    ("http://0.0.0.0:8080/hook", "unspecified"),
+    ("http://[::]/hook", "unspecified"),
+    ("http://224.0.0.1/hook", "multicast"),
+    ("http://255.255.255.255/hook", "broadcast"),
+    ("http://127.0.0.1:9/hook", "loopback"),
+    ("http://[::1]:9/hook", "loopback"),
+    ("http://[zz::1]/hook", "host"),
+    ("http://:8080/hook", "host"),
+])
+def test_a_url_naming_a_forbidden_address_is_422(guarded, url, what):
+    r = guarded.as_("manager").post("/webhooks", json={"url": url, "events": ["*"]})
+    body = problem(r, 422, field="url")
+    [err] = [e for e in body["errors"] if e["field"] == "url"]
+    assert what in err["message"], err
+
+
+def test_private_addresses_and_host_names_may_be_subscribed(guarded, made):
+    for url in ("http://10.20.30.40/hook", "https://192.168.1.5/hook", "http://[fd00::5]/hook",
+                "https://chat.internal.example/hooks/abc"):
+        subscribe(guarded, made, url)
+
+
+def test_a_host_name_that_resolves_to_loopback_is_refused_at_delivery(guarded, made):
+    # the name passes at subscription (names are judged once resolved);
+    # the worker refuses the address and sends nothing
+    rx = receiver(made, "behind-a-name", host="localhost")
+    w = subscribe(guarded, made, rx)
+    new_change(guarded)
+    d = wait_delivery(guarded, w["id"], lambda d: d["attempts"] >= 1 and d["last_error"],
+                      "a refused attempt")
+    assert d["state"] == "pending" and d["last_status"] is None, d
+    assert "refused" in d["last_error"] and "loopback" in d["last_error"], d["last_error"]
+    assert rx.snapshot() == [], "nothing may reach a receiver on loopback"

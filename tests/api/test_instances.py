@@ -4,7 +4,6 @@ both write at once (each instance runs a chainer; an advisory lock lets one
 work at a time)."""
 
 import concurrent.futures
-import os
 import time
 
 from conftest import BIN, SQL_DIR, Server, ok, run, sanitizer_env, unique

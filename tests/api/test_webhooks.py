@@ -8,20 +8,17 @@ Receivers are http.server.ThreadingHTTPServer instances on 127.0.0.1 in
 threads of this process; every wait is bounded."""
 
 import base64
-import hashlib
-import hmac
 import json
 import re
-import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 from nacl.signing import SigningKey
 
-from conftest import FIXTURES, free_port, ok, page_items, problem, unique, walk
+from conftest import FIXTURES, free_port, ok, page_items, problem, unique
+from hooks import WAIT, Receiver, Verifier, deliveries, wait_delivery
 
 VECTORS = FIXTURES / "standard-webhooks" / "vectors.json"
 EVENTS = ["change.created", "change.submitted", "change.state_changed", "change.approved",
@@ -32,49 +29,6 @@ DELIVERY_KEYS = {"id", "event_id", "type", "state", "attempts", "next_attempt_at
                  "last_status", "last_error", "created_at", "delivered_at", "history"}
 ATTEMPT_KEYS = {"at", "status", "error", "duration_ms"}
 TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-WAIT = 40  # seconds: the longest wait for one delivery
-
-
-# --- Standard Webhooks, our own code ------------------------------------------------------
-
-
-class Verifier:
-    """Standard Webhooks v1 (HMAC-SHA256) signing and verification."""
-
-    PREFIX = "whsec_"
-
-    def __init__(self, secret):
-        if not isinstance(secret, str) or not secret:
-            raise ValueError("empty secret")
-        raw = secret[len(self.PREFIX):] if secret.startswith(self.PREFIX) else secret
-        if not raw:
-            raise ValueError("empty secret")
-        self.key = base64.b64decode(raw, validate=True)
-        if not self.key:
-            raise ValueError("empty secret")
-
-    def signature(self, msg_id, timestamp, payload):
-        if isinstance(payload, str):
-            payload = payload.encode()
-        mac = hmac.new(self.key, f"{msg_id}.{timestamp}.".encode() + payload, hashlib.sha256)
-        return base64.b64encode(mac.digest()).decode()
-
-    def sign(self, msg_id, timestamp, payload):
-        return "v1," + self.signature(msg_id, timestamp, payload)
-
-    def verify(self, msg_id, timestamp, payload, header, now=None, tolerance=300):
-        timestamp = str(timestamp)
-        if not re.fullmatch(r"[0-9]+", timestamp):
-            return False
-        now = time.time() if now is None else now
-        if int(timestamp) < now - tolerance or int(timestamp) > now + tolerance:
-            return False
-        expected = self.signature(msg_id, timestamp, payload).encode()
-        for part in (header or "").split(" "):
-            version, _, sig = part.partition(",")
-            if version == "v1" and sig and hmac.compare_digest(sig.encode(), expected):
-                return True
-        return False
 
 
 def vectors():
@@ -143,136 +97,6 @@ def test_verifier_refuses_the_negative_vectors(i):
 
 
 # --- receivers --------------------------------------------------------------------------------
-
-
-class Received:
-    def __init__(self, path, headers, body, at):
-        self.path = path
-        self.headers = headers
-        self.body = body
-        self.at = at
-        self.status = None
-
-    @property
-    def json(self):
-        return json.loads(self.body)
-
-    @property
-    def id(self):
-        return self.headers.get("webhook-id")
-
-    @property
-    def type(self):
-        try:
-            return self.json.get("type")
-        except ValueError:
-            return None
-
-    def change_ref(self):
-        ch = (self.json.get("data") or {}).get("change") or {}
-        return ch.get("ref")
-
-    def __repr__(self):
-        return f"<{self.type} {self.id} {self.body[:120]!r}>"
-
-
-class Receiver:
-    """A webhook receiver on 127.0.0.1. answer(rec, seen) gives the status
-    (or (status, delay_s)) for a request; `seen` is how many earlier
-    requests carried the same webhook-id."""
-
-    def __init__(self, name="rx", answer=None, port=0):
-        self.name = name
-        self.answer = answer or (lambda rec, seen: 200)
-        self.records = []
-        self.cond = threading.Condition()
-        self.secret = None
-        rx = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else b""
-                rec = Received(self.path, {k.lower(): v for k, v in self.headers.items()},
-                               body, time.time())
-                with rx.cond:
-                    seen = sum(1 for r in rx.records if rec.id and r.id == rec.id)
-                    out = rx.answer(rec, seen)
-                    status, delay = out if isinstance(out, tuple) else (out, 0)
-                    rec.status = status
-                    rx.records.append(rec)
-                    rx.cond.notify_all()
-                if delay:
-                    time.sleep(delay)
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "text/plain")
-                    self.send_header("Content-Length", "2")
-                    self.end_headers()
-                    self.wfile.write(b"ok")
-                except OSError:
-                    pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/hook/{name}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever,
-                                       kwargs={"poll_interval": 0.1}, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=10)
-
-    def snapshot(self):
-        with self.cond:
-            return list(self.records)
-
-    def wait(self, pred, what, timeout=WAIT):
-        """Wait (bounded) until pred(records) is truthy; return its value."""
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                got = pred(list(self.records))
-                if got:
-                    return got
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"receiver {self.name}: {what} did not arrive within "
-                                         f"{timeout} s; received {self.records!r}")
-                self.cond.wait(min(left, 0.5))
-
-    def wait_event(self, type_, ref=None, what=None, timeout=WAIT):
-        def pred(records):
-            for r in records:
-                if r.type == type_ and (ref is None or r.change_ref() == ref):
-                    return r
-            return None
-        return self.wait(pred, what or f"{type_} {ref or ''}", timeout)
-
-    def of(self, type_=None, ref=None):
-        return [r for r in self.snapshot()
-                if (type_ is None or r.type == type_) and (ref is None or r.change_ref() == ref)]
-
-    def verify_all(self):
-        """Every request received carries a valid Standard Webhooks signature."""
-        assert self.secret, "the receiver has no secret"
-        v = Verifier(self.secret)
-        for r in self.snapshot():
-            h = r.headers
-            assert h.get("content-type", "").split(";")[0] == "application/json", h
-            assert h.get("webhook-id") and h.get("webhook-timestamp") and \
-                h.get("webhook-signature"), h
-            assert v.verify(h["webhook-id"], h["webhook-timestamp"], r.body,
-                            h["webhook-signature"], now=r.at), (r, h)
-            assert not v.verify(h["webhook-id"], h["webhook-timestamp"], r.body + b" ",
-                                h["webhook-signature"], now=r.at)
-        return True
 
 
 @pytest.fixture
@@ -370,23 +194,6 @@ def decide(server, keys, name, cid, decision):
     return ok(server.as_(name).post(f"/changes/{cid}/approvals", json={
         "decision": decision, "comment": decision, "key_id": kid, "signed_at": at,
         "signature": sig}), 201)
-
-
-def deliveries(server, wid, who="manager"):
-    items, _ = walk(server.as_(who), f"/webhooks/{wid}/deliveries", limit=200)
-    return items
-
-
-def wait_delivery(server, wid, pred, what, timeout=WAIT):
-    deadline = time.monotonic() + timeout
-    while True:
-        items = deliveries(server, wid)
-        got = [d for d in items if pred(d)]
-        if got:
-            return got[0]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"webhook {wid}: {what} not seen within {timeout} s: {items}")
-        time.sleep(0.2)
 
 
 def check_envelope(rec, type_, t0):
@@ -547,7 +354,7 @@ def test_change_lifecycle_events_are_signed_and_complete(server, svc, keys, hook
     assert data["change"]["assessment"]["level"] == sub["assessment"]["level"], data
     assert (data.get("from"), data.get("to")) == ("draft", "awaiting_approval"), data
     changed = rx.wait(lambda rs: [r for r in rs if r.type == "change.state_changed"
-                                  and r.change_ref() == ref], "state_changed at submit")
+                                  and r.ref == ref], "state_changed at submit")
     data = check_envelope(changed[0], "change.state_changed", t0)
     assert (data["from"], data["to"]) == ("draft", "awaiting_approval"), data
     assert data["change"]["state"] == "awaiting_approval"
@@ -561,7 +368,7 @@ def test_change_lifecycle_events_are_signed_and_complete(server, svc, keys, hook
     assert data["change"]["approvals"][0]["approver"]["id"] == server.users["cab1"]["id"]
     assert (data.get("from"), data.get("to")) == ("awaiting_approval", "approved"), data
     rx.wait(lambda rs: [r for r in rs if r.type == "change.state_changed"
-                        and r.change_ref() == ref and r.json["data"]["to"] == "approved"],
+                        and r.ref == ref and r.json["data"]["to"] == "approved"],
             "state_changed at approval")
 
     # every delivery is signed with this subscription's secret, and only that
@@ -571,7 +378,7 @@ def test_change_lifecycle_events_are_signed_and_complete(server, svc, keys, hook
     assert not other.verify(r.id, r.headers["webhook-timestamp"], r.body,
                             r.headers["webhook-signature"], now=r.at)
     # one webhook-id per event; the deliveries list names the same ids
-    mine = [r for r in rx.snapshot() if r.change_ref() == ref]
+    mine = [r for r in rx.snapshot() if r.ref == ref]
     assert sorted(r.type for r in mine) == sorted([
         "change.created", "change.submitted", "change.state_changed", "change.approved",
         "change.state_changed"]), mine
@@ -845,7 +652,7 @@ def test_a_deleted_subscription_receives_nothing_more(server, svc, hooks):
     control.wait_event("change.created", after["ref"])
     time.sleep(1.5)  # the worker polls every fraction of a second
     assert not gone.of(ref=after["ref"]), gone.snapshot()
-    assert all(r.change_ref() == before["ref"] for r in gone.snapshot()), gone.snapshot()
+    assert all(r.ref == before["ref"] for r in gone.snapshot()), gone.snapshot()
     n = server.psql(f"SELECT count(*) FROM deliveries WHERE webhook_id = {wg['id']} "
                     f"AND created_at > (SELECT deleted_at FROM webhooks WHERE id = {wg['id']})")
     assert n == "0", n

@@ -30,6 +30,10 @@ static const struct unit_test {
     {"timefmt_round_trip", test_timefmt_round_trip},
     {"timefmt_is_normal", test_timefmt_is_normal},
 
+    {"netaddr_sockaddr", test_netaddr_sockaddr},
+    {"netaddr_literal", test_netaddr_literal},
+    {"netaddr_other_families", test_netaddr_other_families},
+
     {"validate_slug", test_validate_slug},
     {"validate_email", test_validate_email},
     {"validate_utf8", test_validate_utf8},

@@ -54,6 +54,9 @@ void test_timefmt_format_out_of_range(void);
 void test_timefmt_round_trip(void);
 void test_timefmt_is_normal(void);
 
+void test_netaddr_sockaddr(void);
+void test_netaddr_literal(void);
+void test_netaddr_other_families(void);
 void test_validate_slug(void);
 void test_validate_email(void);
 void test_validate_utf8(void);
