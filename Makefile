@@ -25,6 +25,8 @@ OBJ_REL   = $(SRC:%.c=build/rel/%.o)
 OBJ_SAN   = $(SRC:%.c=build/san/%.o)
 
 UNIT_SRC  = $(sort $(wildcard tests/unit/*.c))
+# The database tests link the whole server but its main(), and the harness.
+DBT_SRC   = $(sort $(wildcard tests/db/*.c)) tests/unit/harness.c
 
 STATE_DIR = $(if $(filter 0,$(shell id -u)),/var/lib/cabinet,$(CURDIR)/var)
 LISTEN   ?= 127.0.0.1:8080
@@ -63,6 +65,10 @@ build/unit-tests: $(UNIT_SRC) $(SRC_PURE:%.c=build/san/%.o) build/san/server/sec
 	@echo "LINK    $@"
 	@$(CC) $(WARN) $(DEFS) $(SAN) -Itests/unit -o $@ $^ -lsodium -ljansson
 
+build/db-tests: $(DBT_SRC) $(filter-out build/san/server/main.o,$(OBJ_SAN))
+	@echo "LINK    $@"
+	@$(CC) $(WARN) $(DEFS) $(SAN) $(PKG_CFLAGS) -Itests/unit -o $@ $^ $(LIBS)
+
 -include $(OBJ_REL:.o=.d) $(OBJ_SAN:.o=.d)
 
 # The release binary against a persistent cluster in $(STATE_DIR).
@@ -71,13 +77,13 @@ run: deps
 	@bash server/scripts/run.sh "$(STATE_DIR)" "$(LISTEN)"
 
 test: deps-test
-	@$(MAKE) --no-print-directory build/san/cabinet build/unit-tests
+	@$(MAKE) --no-print-directory build/san/cabinet build/unit-tests build/db-tests
 	@bash tests/run.sh
 
 test-unit: build/unit-tests
 	@build/unit-tests
 
-test-api: build/san/cabinet
+test-api: build/san/cabinet build/db-tests
 	@bash tests/run.sh api
 
 # Longer fuzzing: FUZZ_SECONDS per target (make test runs each briefly).
@@ -100,7 +106,8 @@ check-layers:
 	@echo "layers ok"
 
 lint: check-layers
-	clang-format --dry-run --Werror server/*.[ch] server/*/*.[ch] tests/unit/*.[ch]
+	clang-format --dry-run --Werror server/*.[ch] server/*/*.[ch] tests/unit/*.[ch] \
+	  tests/db/*.[ch]
 
 clean:
 	rm -rf build

@@ -3,7 +3,8 @@
  * in the table in main.c; inside it, CHECK, CHECK_INT, CHECK_STR and
  * CHECK_MEM record one check each, and a failing check prints its file:line,
  * the expression and both values. unit_row names the table row under test so
- * that a failure says which row broke. Single-threaded.
+ * that a failure says which row broke. Single-threaded: checks are made
+ * on the main thread.
  */
 #ifndef CABINET_UNIT_H
 #define CABINET_UNIT_H
@@ -33,6 +34,18 @@ int unit_check_mem(const char *got, size_t gotlen, const char *want, size_t want
 /* Names the row the following checks belong to (printed with failures);
  * reset at the start of every test. */
 void unit_row(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A test: a function of checks, and the name arguments select it by. */
+struct unit_test {
+    const char *name;
+    void (*run)(void);
+};
+
+/* Runs the tests of the table (or those whose names contain one of the
+ * arguments), prints a line per failing check and ends with exactly one
+ * line, "N passed, M failed", where N and M count checks (not tests).
+ * Returns the exit status: 1 when any check failed. */
+int unit_main(const struct unit_test *tests, size_t n, int argc, char **argv);
 
 /* A new string: head, then rep repeated n times, then tail (NULL parts are
  * empty). The caller frees it. Exits on allocation failure. */
