@@ -32,6 +32,7 @@ static const struct config_item config_items[] = {
     {"CABINET_LOG_FORMAT", "--log-format", CONFIG_STR, CONFIG_AT(log_format), "text", 0, 0},
     {"CABINET_THREADS", "--threads", CONFIG_INT, CONFIG_AT(threads), "64", 2, 4096},
     {"CABINET_DB_POOL", "--db-pool", CONFIG_INT, CONFIG_AT(db_pool), "8", 1, 512},
+    {"CABINET_DB_WAIT", "--db-wait", CONFIG_INT, CONFIG_AT(db_wait), "30", 0, 3600},
     {"CABINET_SESSION_HOURS", "--session-hours", CONFIG_INT, CONFIG_AT(session_hours), "12", 1,
      24 * 90},
     {"CABINET_WEBHOOK_RETRY_BASE", "--webhook-retry-base", CONFIG_INT,

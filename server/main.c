@@ -52,6 +52,38 @@ main_usage(void)
     config_usage();
 }
 
+/* Records the server key's public half (or finds it there), waiting up to
+ * CABINET_DB_WAIT seconds for the database to come up: a container or a
+ * service manager may start the server first. A signal of set ends the wait
+ * (*sig says which). */
+static enum outcome
+main_server_key(const char *pub, const sigset_t *set, int *sig)
+{
+    struct timespec until, now, pause = {1, 0};
+    enum outcome rc;
+
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += config->db_wait;
+    for (;;) {
+        struct db *db = NULL;
+
+        if ((rc = db_connect(config->database_url, &db)) == OK)
+            rc = db_audit_server_key(db, pub);
+        db_disconnect(db);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (rc != ERR_UNAVAILABLE || now.tv_sec >= until.tv_sec)
+            return rc;
+        log_info("waiting for the database (up to %lld s more)",
+                 (long long)(until.tv_sec - now.tv_sec));
+        if (pause.tv_sec > until.tv_sec - now.tv_sec)
+            pause.tv_sec = until.tv_sec - now.tv_sec;
+        if ((*sig = sigtimedwait(set, NULL, &pause)) > 0)
+            return ERR_UNAVAILABLE;
+        *sig = 0;
+        pause.tv_sec = pause.tv_sec * 2 > 5 ? 5 : pause.tv_sec * 2;
+    }
+}
+
 static int
 main_serve(void)
 {
@@ -60,7 +92,6 @@ main_serve(void)
     struct chain *chain = NULL;
     struct deliver *deliver = NULL;
     char pub[SEC_ED_PUBLIC_B64], secret[SEC_ED_SECRET_B64];
-    struct db *db = NULL;
     sigset_t set;
     int sig = 0, status = 1;
     enum outcome rc;
@@ -76,9 +107,12 @@ main_serve(void)
     /* one server key per installation: refuse to sign with another */
     if (sec_key_load(config->server_key_file, pub, secret) != OK)
         goto out;
-    if ((rc = db_connect(config->database_url, &db)) == OK)
-        rc = db_audit_server_key(db, pub);
-    db_disconnect(db);
+    rc = main_server_key(pub, &set, &sig);
+    if (sig != 0) {
+        log_info("stopping on signal %d before the database could be reached", sig);
+        status = 0;
+        goto out;
+    }
     if (rc == ERR_CONFLICT) {
         log_error("%s does not hold this installation's server key (its public half is in "
                   "the server_key table): refusing to start",

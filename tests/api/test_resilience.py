@@ -2,12 +2,15 @@
 
 This module has a cluster of its own, since it stops it."""
 
+import signal
+import threading
 import time
 
 import pytest
 import requests
 
-from conftest import Cluster, PASSWORD, finish_server, ok, problem, start_server, unique
+from conftest import (Cluster, PASSWORD, Server, finish_server, ok, problem, start_server,
+                      unique)
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +102,85 @@ def test_second_outage(server, own_cluster):
     finally:
         own_cluster.start()
     wait_for(lambda: alice.get("/me").status_code == 200, 30, "the API did not recover")
+
+
+def late_server(own_cluster, server, wait):
+    """A second server for the module's database and server key, not started,
+    that waits `wait` seconds for the database at start."""
+    late = Server(own_cluster, server.db, name=unique("late"),
+                  extra_env={"CABINET_DB_WAIT": str(wait)})
+    late.key_path = server.key_path
+    late.users = dict(server.users)
+    return late
+
+
+def start_in_thread(late, timeout):
+    """Runs late.start() in a thread; returns it and where its error lands."""
+    errors = []
+
+    def go():
+        try:
+            late.start(timeout=timeout)
+        except AssertionError as e:
+            errors.append(e)
+
+    t = threading.Thread(target=go, daemon=True)
+    t.start()
+    return t, errors
+
+
+def wait_for_process(late, timeout=10):
+    wait_for(lambda: late.proc is not None, timeout, "the process did not start")
+
+
+def test_serve_waits_for_the_database_at_start(server, own_cluster):
+    late = late_server(own_cluster, server, 120)
+    own_cluster.stop()
+    try:
+        t, errors = start_in_thread(late, 150)
+        wait_for_process(late)
+        wait_for(lambda: "waiting for the database" in late.stderr_text(), 30,
+                 "serve did not say it waits")
+        time.sleep(2)
+        assert late.alive(), late.stderr_tail()
+    finally:
+        own_cluster.start()
+    t.join(160)
+    assert not t.is_alive() and not errors, errors or late.stderr_tail()
+    wait_for(lambda: late.anon().get("/readyz", api=False).status_code == 200, 30,
+             "the late server did not become ready")
+    assert ok(late.login("alice").get("/me"))["user"]["email"] == server.users["alice"]["email"]
+    finish_server(late)
+
+
+def test_serve_gives_up_when_the_wait_is_over(server, own_cluster):
+    late = late_server(own_cluster, server, 1)
+    own_cluster.stop()
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(AssertionError, match="exited 1 at start"):
+            late.start(timeout=60)
+        assert time.monotonic() - t0 < 30
+    finally:
+        own_cluster.start()
+    assert "is the database migrated and reachable?" in late.stderr_text()
+    late.stop()
+
+
+def test_a_signal_ends_the_wait(server, own_cluster):
+    late = late_server(own_cluster, server, 600)
+    own_cluster.stop()
+    try:
+        t, errors = start_in_thread(late, 120)
+        wait_for_process(late)
+        wait_for(lambda: "waiting for the database" in late.stderr_text(), 30,
+                 "serve did not say it waits")
+        t0 = time.monotonic()
+        late.proc.send_signal(signal.SIGTERM)
+        t.join(60)
+        assert time.monotonic() - t0 < 15
+        assert errors and "exited 0 at start" in str(errors[0]), errors
+    finally:
+        own_cluster.start()
+    assert "before the database could be reached" in late.stderr_text()
+    assert late.stop() == []
