@@ -77,10 +77,7 @@ static const char SQL_BUSY[] =
     "            OR EXISTS (SELECT 1 FROM freeze_services fs WHERE fs.freeze_id = f.id"
     "                       AND fs.service IN (SELECT name FROM imp)))) b";
 static const char SQL_RECENT[] =
-    "WITH RECURSIVE deps(name, depth) AS ("
-    "   SELECT s.name::text, 0 FROM services s WHERE s.name = $1"
-    "   UNION SELECT d.depends_on, deps.depth + 1 FROM deps"
-    "   JOIN service_deps d ON d.service = deps.name WHERE deps.depth < 1000),"
+    "WITH deps AS (SELECT w.name FROM service_walk(ARRAY[$1::text], false) w),"
     " span AS (SELECT tstzrange(now() - make_interval(hours => $2::int), now(), '[]') AS s)"
     " SELECT " SCHEDULE_ROW " FROM changes c, span"
     " WHERE EXISTS (SELECT 1 FROM change_services cs WHERE cs.change_id = c.id"

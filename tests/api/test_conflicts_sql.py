@@ -138,6 +138,33 @@ def test_impact_sets_follow_chains_and_cycles(db):
         == "c4"
 
 
+def test_walks_meet_each_service_once_at_its_shortest_depth(db):
+    """A ladder of 60 services (each depends on the two below it) reaches
+    most services by paths of many lengths; the walk meets every service
+    once, at its shortest depth, in either direction, cycles included."""
+    srv, _ = db
+    srv.psql("INSERT INTO services (name, title, tier)"
+             " SELECT 'l' || i, 'l', 4 FROM generate_series(0, 59) i")
+    srv.psql("INSERT INTO service_deps SELECT 'l' || i, 'l' || (i - 1)"
+             " FROM generate_series(1, 59) i")
+    srv.psql("INSERT INTO service_deps SELECT 'l' || i, 'l' || (i - 2)"
+             " FROM generate_series(2, 59) i")
+    got = srv.psql("SELECT count(*), count(DISTINCT name),"
+                   " bool_and(depth = (substr(name, 2)::int + 1) / 2)"
+                   " FROM impact_set(ARRAY['l0'])")
+    assert got == "60|60|t"
+    got = srv.psql("SELECT count(*), bool_and(depth = (59 - substr(name, 2)::int + 1) / 2)"
+                   " FROM service_walk(ARRAY['l59'], false)")
+    assert got == "60|t"
+    # a cycle from top to bottom: l59 reaches l0 at 1, then l58 at 1 + 29
+    srv.psql("INSERT INTO service_deps VALUES ('l0', 'l59')")
+    assert srv.psql("SELECT count(*), max(depth) FROM impact_set(ARRAY['l59'])") == "60|30"
+    # several roots: each at depth 0, an unknown name ignored
+    assert srv.psql("SELECT string_agg(name || '@' || depth, ',' ORDER BY name)"
+                    " FROM service_walk(ARRAY['l58', 'l59', 'nope'], false)"
+                    " WHERE depth = 0") == "l58@0,l59@0"
+
+
 def test_the_lookups_use_the_gist_indexes(db):
     """With a realistic amount of data the planner answers the two lookups
     conflicts_refresh makes (same service, overlapping window; freezes
