@@ -31,7 +31,7 @@ DBT_SRC   = $(sort $(wildcard tests/db/*.c)) tests/unit/harness.c
 STATE_DIR = $(if $(filter 0,$(shell id -u)),/var/lib/cabinet,$(CURDIR)/var)
 LISTEN   ?= 127.0.0.1:8080
 
-.PHONY: all deps deps-test run test test-unit test-api fuzz lint check-layers clean
+.PHONY: all deps deps-test run test test-unit test-api fuzz bench lint check-layers clean
 .DELETE_ON_ERROR:
 
 all: build/cabinet
@@ -90,6 +90,12 @@ test-api: build/san/cabinet build/db-tests
 FUZZ_SECONDS ?= 120
 fuzz: deps-test
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# Benchmarks against the release build; each prints ratios to a baseline
+# measured in the same run (tests/bench).
+bench: deps-test
+	@$(MAKE) --no-print-directory build/cabinet
+	@for b in tests/bench/*.py; do /usr/bin/python3 "$$b" || exit 1; done
 
 # domain/ stays pure; each library is used only in its own layer.
 check-layers:
