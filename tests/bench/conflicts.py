@@ -18,7 +18,6 @@ ratios are what compare. Run with `make bench` (release build).
 """
 
 import http.client
-import json
 import os
 import re
 import subprocess
