@@ -114,8 +114,9 @@ def late_server(own_cluster, server, wait):
     return late
 
 
-def start_in_thread(late, timeout):
-    """Runs late.start() in a thread; returns it and where its error lands."""
+def start_waiting(late, timeout):
+    """Runs late.start() in a thread and returns once the process says it
+    waits for the database: the thread and the list its error lands in."""
     errors = []
 
     def go():
@@ -126,21 +127,17 @@ def start_in_thread(late, timeout):
 
     t = threading.Thread(target=go, daemon=True)
     t.start()
+    wait_for(lambda: late.proc is not None, 10, "the process did not start")
+    wait_for(lambda: "waiting for the database" in late.stderr_text(), 30,
+             "serve did not say it waits")
     return t, errors
-
-
-def wait_for_process(late, timeout=10):
-    wait_for(lambda: late.proc is not None, timeout, "the process did not start")
 
 
 def test_serve_waits_for_the_database_at_start(server, own_cluster):
     late = late_server(own_cluster, server, 120)
     own_cluster.stop()
     try:
-        t, errors = start_in_thread(late, 150)
-        wait_for_process(late)
-        wait_for(lambda: "waiting for the database" in late.stderr_text(), 30,
-                 "serve did not say it waits")
+        t, errors = start_waiting(late, 150)
         time.sleep(2)
         assert late.alive(), late.stderr_tail()
     finally:
@@ -171,10 +168,7 @@ def test_a_signal_ends_the_wait(server, own_cluster):
     late = late_server(own_cluster, server, 600)
     own_cluster.stop()
     try:
-        t, errors = start_in_thread(late, 120)
-        wait_for_process(late)
-        wait_for(lambda: "waiting for the database" in late.stderr_text(), 30,
-                 "serve did not say it waits")
+        t, errors = start_waiting(late, 120)
         t0 = time.monotonic()
         late.proc.send_signal(signal.SIGTERM)
         t.join(60)
