@@ -408,6 +408,27 @@ db_commit(struct db *db)
     return db_simple(db, "COMMIT");
 }
 
+enum outcome
+db_tx(struct db *db, db_step step, void *arg)
+{
+    enum outcome rc = ERR_RETRY;
+    int attempt;
+
+    for (attempt = 0; attempt < DB_TX_TRIES && rc == ERR_RETRY; attempt++) {
+        if ((rc = db_simple(db, "BEGIN")) != OK)
+            return rc;
+        if ((rc = step(db, arg)) == OK)
+            rc = db_simple(db, "COMMIT");
+        if (rc != OK)
+            db_rollback(db);
+    }
+    if (rc == ERR_RETRY) {
+        log_warn("a transaction failed to serialize %d times", DB_TX_TRIES);
+        return ERR_UNAVAILABLE;
+    }
+    return rc;
+}
+
 void
 db_rollback(struct db *db)
 {

@@ -32,6 +32,19 @@ void db_pool_stats(struct db_pool *pool, int *size, int *in_use);
 enum outcome db_connect(const char *url, struct db **out);
 void db_disconnect(struct db *db);
 
+/* One step of work inside a transaction: it may run statements on db and
+ * fill what arg points to; it must be safe to run again from the start (it
+ * resets whatever it fills). */
+typedef enum outcome (*db_step)(struct db *db, void *arg);
+
+/* Runs step in a transaction of its own: BEGIN, step, COMMIT. Whatever the
+ * step or the commit returns other than OK rolls the transaction back and
+ * is returned; a serialization failure or deadlock (ERR_RETRY) runs the
+ * whole again, up to DB_TX_TRIES times, then gives ERR_UNAVAILABLE. The
+ * one way every write path opens a transaction. */
+#define DB_TX_TRIES 5
+enum outcome db_tx(struct db *db, db_step step, void *arg);
+
 enum outcome db_begin(struct db *db);
 enum outcome db_commit(struct db *db);
 /* Rolls back the open transaction, if any. */

@@ -100,3 +100,33 @@ change_canonical(const struct change_content *c, struct strbuf *sb)
     strbuf_puts(sb, "}}");
     free(sorted);
 }
+
+void
+change_clear(struct change *c)
+{
+    if (c == NULL)
+        return;
+    free(c->text);
+    free(c->content.services);
+    memset(c, 0, sizeof *c);
+}
+
+bool
+change_has_window(const struct change *c)
+{
+    return c->window_start != 0 || c->window_end != 0;
+}
+
+void
+change_policy(const struct change *c, const char *level, struct policy *p)
+{
+    static const char *const levels[CHANGE_LEVELS] = {"low", "medium", "high", "critical"};
+    int i;
+
+    for (i = 0; i < CHANGE_LEVELS; i++)
+        if (level != NULL && strcmp(level, levels[i]) == 0 && c->model_policy[i].nquotas > 0) {
+            *p = c->model_policy[i];
+            return;
+        }
+    policy_default(c->kind, level, p);
+}
