@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "domain/change.h"
 #include "http/http.h"
 
 extern const struct http_route api_routes[];
@@ -55,9 +56,16 @@ enum outcome api_changes_create(struct http_ctx *ctx);
 enum outcome api_changes_get(struct http_ctx *ctx);
 enum outcome api_changes_update(struct http_ctx *ctx);
 
+/* render.c */
 /* The change document of a {"doc","rev","gate_token"} row, with its gate
  * URL (new reference). */
 json_t *api_change_render(const json_t *row);
+/* doc (stolen: change_doc of c) with its gate URL and the `actions` the
+ * caller may take now; NULL when out of memory. */
+json_t *api_change_doc(const struct http_ctx *ctx, const struct change *c, json_t *doc);
+/* Replies with c's document (doc stolen) and its ETag. */
+enum outcome api_change_reply(struct http_ctx *ctx, int status, const struct change *c,
+                              json_t *doc);
 
 /* workflow.c */
 enum outcome api_changes_submit(struct http_ctx *ctx);

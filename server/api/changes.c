@@ -1,42 +1,62 @@
 /* Changes: raised by anyone, edited by their owner or a manager until they
- * start, listed and searched by anyone. */
+ * start (lifecycle.c's table says when), listed and searched by anyone.
+ * Each handler decodes the request, loads the change, asks domain/ what
+ * follows, stores it in one transaction (db_tx) and renders the reply. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "api/assess.h"
 #include "api/decode.h"
-#include "api/workflow.h"
-#include "config.h"
 #include "db/db_change.h"
 #include "db/db_service.h"
 #include "db/db_webhook.h"
 #include "db/db_workflow.h"
-#include "domain/change.h"
-#include "domain/role.h"
+#include "domain/decision.h"
 #include "domain/validate.h"
 #include "sec/sec.h"
 
-#define CHANGES_RETRIES 3
+/* A change's writable fields as a request gives them. */
+struct changes_body {
+    const char *title;
+    const char *description;
+    const char *model;
+    struct decode_names services;
+    struct decode_window window;
+    const char *business_impact;
+    const char *implementation_plan;
+    const char *backout_plan;
+    const char *test_plan;
+    const char *external_ref;
+};
 
-/* What a request may write. */
-static const char *const changes_fields[] = {"title",
-                                             "description",
-                                             "model",
-                                             "services",
-                                             "window",
-                                             "business_impact",
-                                             "implementation_plan",
-                                             "backout_plan",
-                                             "test_plan",
-                                             "external_ref",
-                                             NULL};
+/* Types only: the rules of the content are change_validate's. */
+#define CHANGES_TEXT(name)                                                                         \
+    {                                                                                              \
+#name, DECODE_TEXT, offsetof(struct changes_body, name), false, 0, CHANGE_TEXT_MAX, NULL,  \
+            NULL                                                                                   \
+    }
+static const struct decode_field changes_fields[] = {
+    CHANGES_TEXT(title),
+    CHANGES_TEXT(description),
+    CHANGES_TEXT(model),
+    {"services", DECODE_NAMES, offsetof(struct changes_body, services), false, 0, 0, NULL, NULL},
+    {"window", DECODE_WINDOW, offsetof(struct changes_body, window), false, 0, 0, NULL, NULL},
+    CHANGES_TEXT(business_impact),
+    CHANGES_TEXT(implementation_plan),
+    CHANGES_TEXT(backout_plan),
+    CHANGES_TEXT(test_plan),
+    CHANGES_TEXT(external_ref),
+};
+#define CHANGES_NFIELDS (sizeof changes_fields / sizeof changes_fields[0])
 
 /* A change decoded from JSON: the content (borrowing from the JSON), and the
  * forms the database takes. */
 struct changes_input {
+    struct changes_body body;
     struct change_content content;
-    const char *external_ref;
     const char **services;
     char *services_json;
     struct strbuf canonical;
@@ -49,88 +69,88 @@ changes_input_free(struct changes_input *in)
     free(in->services);
     free(in->services_json);
     strbuf_free(&in->canonical);
+    memset(in, 0, sizeof *in);
 }
 
-/* A text field: absent or null is "". */
-static const char *
-changes_text(struct http_ctx *ctx, const json_t *obj, const char *key)
+/* Names every service of the list that does not exist. */
+static enum outcome
+changes_services_exist(struct http_ctx *ctx, struct changes_input *in)
 {
-    const char *s = "";
+    json_t *missing = NULL;
+    enum outcome rc;
+    size_t i;
 
-    decode_string(ctx, obj, key, &s);
-    return s ? s : "";
+    if (in->content.nservices == 0)
+        return OK;
+    if ((rc = db_service_missing(ctx->db, in->services_json, &missing)) != OK)
+        return rc;
+    for (i = 0; i < json_array_size(missing); i++) {
+        size_t at = (size_t)json_integer_value(json_array_get(missing, i));
+        char field[48];
+
+        snprintf(field, sizeof field, "services[%zu]", at);
+        http_field(ctx, field, "no service is named %s", in->content.services[at]);
+    }
+    json_decref(missing);
+    return OK;
 }
 
-/* Decodes and validates a whole change (a create body, or the result of a
- * merge patch), including that its model and services exist. */
+/* The content of a decoded body (absent text is ""; model defaults to
+ * normal). */
+static enum outcome
+changes_content(struct changes_input *in)
+{
+    const struct changes_body *b = &in->body;
+    struct change_content *c = &in->content;
+    size_t i;
+
+    c->title = b->title;
+    c->description = b->description ? b->description : "";
+    c->model = b->model ? b->model : "normal";
+    c->business_impact = b->business_impact;
+    c->implementation_plan = b->implementation_plan ? b->implementation_plan : "";
+    c->backout_plan = b->backout_plan ? b->backout_plan : "";
+    c->test_plan = b->test_plan ? b->test_plan : "";
+    snprintf(c->window_start, sizeof c->window_start, "%s", b->window.start);
+    snprintf(c->window_end, sizeof c->window_end, "%s", b->window.end);
+    if (b->services.n > 0) {
+        if ((in->services = calloc(b->services.n, sizeof *in->services)) == NULL)
+            return ERR_INTERNAL;
+        for (i = 0; i < b->services.n; i++)
+            in->services[i] = json_string_value(json_array_get(b->services.list, i));
+    }
+    c->services = in->services;
+    c->nservices = b->services.n;
+    in->services_json = b->services.n ? json_dumps(b->services.list, JSON_COMPACT) : strdup("[]");
+    return in->services_json ? OK : ERR_INTERNAL;
+}
+
+/* Decodes and validates a whole change (a create body, or a change with a
+ * merge patch applied), including that its model and services exist; every
+ * field at fault is named in one reply. */
 static enum outcome
 changes_decode(struct http_ctx *ctx, const json_t *obj, struct changes_input *in)
 {
-    struct change_content *c = &in->content;
-    const json_t *list = NULL;
-    json_t *missing = NULL;
-    enum decode_presence p;
     enum outcome rc;
-    size_t i, n = 0;
 
-    c->title = NULL;
-    if (decode_string(ctx, obj, "title", &c->title) != DECODE_SET)
-        c->title = NULL;
-    c->description = changes_text(ctx, obj, "description");
-    c->implementation_plan = changes_text(ctx, obj, "implementation_plan");
-    c->backout_plan = changes_text(ctx, obj, "backout_plan");
-    c->test_plan = changes_text(ctx, obj, "test_plan");
-    c->model = "normal";
-    if (decode_string(ctx, obj, "model", &c->model) == DECODE_NULL)
-        c->model = "normal";
-    p = decode_string(ctx, obj, "business_impact", &c->business_impact);
-    if (p != DECODE_SET)
-        c->business_impact = NULL;
-    in->external_ref = NULL;
-    if (decode_string(ctx, obj, "external_ref", &in->external_ref) == DECODE_SET &&
-        !validate_text(in->external_ref, 1, CHANGE_EXTERNAL_REF_MAX))
-        http_field(ctx, "external_ref", "1 to %d characters", CHANGE_EXTERNAL_REF_MAX);
-    if (in->external_ref != NULL && in->external_ref[0] == '\0')
-        in->external_ref = NULL;
-    decode_window(ctx, obj, false, c->window_start, c->window_end);
-
-    if (decode_strings(ctx, obj, "services", &list, &n) == DECODE_SET && n > 0) {
-        in->services = calloc(n, sizeof *in->services);
-        if (in->services == NULL)
-            return ERR_INTERNAL;
-        for (i = 0; i < n; i++)
-            in->services[i] = json_string_value(json_array_get(list, i));
-    }
-    c->services = in->services;
-    c->nservices = in->services ? n : 0;
-    (void)change_validate(c, &ctx->fe);
-    if (ctx->fe.n > 0)
-        return http_fields_ok(ctx);
-
-    rc = db_change_model_exists(ctx->db, c->model);
-    if (rc == ERR_NOT_FOUND)
-        http_field(ctx, "model", "no change model is named %s", c->model);
-    else if (rc != OK)
+    (void)decode_body(ctx, obj, changes_fields, CHANGES_NFIELDS, &in->body, NULL);
+    if ((rc = changes_content(in)) != OK)
         return rc;
-    in->services_json = list && c->nservices ? json_dumps(list, JSON_COMPACT) : strdup("[]");
-    if (in->services_json == NULL)
-        return ERR_INTERNAL;
-    if (c->nservices > 0) {
-        if ((rc = db_service_missing(ctx->db, in->services_json, &missing)) != OK)
+    if (in->body.external_ref != NULL &&
+        !validate_text(in->body.external_ref, 1, CHANGE_EXTERNAL_REF_MAX))
+        http_field(ctx, "external_ref", "1 to %d characters", CHANGE_EXTERNAL_REF_MAX);
+    (void)change_validate(&in->content, &ctx->fe);
+    if (validate_slug(in->content.model) &&
+        (rc = db_change_model_exists(ctx->db, in->content.model)) != OK) {
+        if (rc != ERR_NOT_FOUND)
             return rc;
-        for (i = 0; i < json_array_size(missing); i++) {
-            size_t at = (size_t)json_integer_value(json_array_get(missing, i));
-            char field[48];
-
-            snprintf(field, sizeof field, "services[%zu]", at);
-            http_field(ctx, field, "no service is named %s", c->services[at]);
-        }
-        json_decref(missing);
+        http_field(ctx, "model", "no change model is named %s", in->content.model);
     }
+    if (!fielderr_has(&ctx->fe, "services") && (rc = changes_services_exist(ctx, in)) != OK)
+        return rc;
     if ((rc = http_fields_ok(ctx)) != OK)
         return rc;
-
-    change_canonical(c, &in->canonical);
+    change_canonical(&in->content, &in->canonical);
     if (strbuf_failed(&in->canonical))
         return ERR_INTERNAL;
     sec_sha256_hex(in->canonical.buf, in->canonical.len, in->hash);
@@ -152,60 +172,52 @@ changes_db_content(const struct changes_input *in, struct db_change_content *out
     out->implementation_plan = c->implementation_plan;
     out->backout_plan = c->backout_plan;
     out->test_plan = c->test_plan;
-    out->external_ref = in->external_ref;
+    out->external_ref =
+        in->body.external_ref && in->body.external_ref[0] ? in->body.external_ref : NULL;
     out->content_hash = in->hash;
     out->canonical = in->canonical.buf;
 }
 
-json_t *
-api_change_render(const json_t *row)
-{
-    json_t *doc = json_deep_copy(json_object_get(row, "doc"));
-    char url[1024];
-
-    if (doc == NULL)
-        return NULL;
-    snprintf(url, sizeof url, "%s/gate/%s", config->base_url,
-             json_string_value(json_object_get(row, "gate_token")));
-    json_object_set_new(doc, "gate_url", json_string(url));
-    return doc;
-}
-
-static void
-changes_etag(struct http_ctx *ctx, const json_t *row)
-{
-    http_add_header(ctx, "ETag", "\"%lld\"",
-                    (long long)json_integer_value(json_object_get(row, "rev")));
-}
-
-/* Loads the change named by the path ("42" or "CHG-42"). */
+/* The id of the change the path names ("42" or "CHG-42"). */
 static enum outcome
-changes_load(struct http_ctx *ctx, int64_t *id, json_t **row)
+changes_path_id(struct http_ctx *ctx, int64_t *id)
 {
-    enum outcome rc;
-
     if (!decode_id(http_param(ctx, 0), "CHG-", id))
         return http_fail(ctx, ERR_NOT_FOUND, "no such change: %s", http_param(ctx, 0));
-    rc = db_change_get(ctx->db, *id, row);
-    if (rc == ERR_NOT_FOUND)
-        return http_fail(ctx, rc, "no such change: %s", http_param(ctx, 0));
-    return rc;
+    return OK;
 }
 
 enum outcome
 api_changes_get(struct http_ctx *ctx)
 {
-    json_t *row = NULL;
+    struct change ch = {0};
+    json_t *doc = NULL;
     int64_t id;
     enum outcome rc;
 
-    if ((rc = changes_load(ctx, &id, &row)) != OK)
+    if ((rc = changes_path_id(ctx, &id)) != OK)
         return rc;
-    changes_etag(ctx, row);
-    http_reply(ctx, 200, api_change_render(row));
-    json_decref(row);
-    return OK;
+    rc = db_change_load(ctx->db, id, ctx->user.id, false, &ch, &doc);
+    if (rc == ERR_NOT_FOUND)
+        rc = http_fail(ctx, rc, "no such change: %s", http_param(ctx, 0));
+    if (rc == OK)
+        rc = api_change_reply(ctx, 200, &ch, doc);
+    change_clear(&ch);
+    return rc;
 }
+
+/* ---- create ---------------------------------------------------------- */
+
+struct changes_create {
+    struct http_ctx *ctx;
+    const char *key; /* Idempotency-Key, or NULL */
+    char req_hash[SEC_HEX256_LEN];
+    struct changes_input in;
+    struct db_change_content dc;
+    struct change ch;
+    json_t *reply;
+    char location[64];
+};
 
 /* Answers a repeated Idempotency-Key: the first response again, or 422 when
  * the body differs. ERR_NOT_FOUND when the key is new. */
@@ -233,241 +245,306 @@ changes_replay(struct http_ctx *ctx, const char *key, const char *hash)
     return rc;
 }
 
-enum outcome
-api_changes_create(struct http_ctx *ctx)
+/* The key's request hash; OK with *replayed when the key was seen. */
+static enum outcome
+changes_idempotency(struct http_ctx *ctx, const json_t *body, struct changes_create *s,
+                    bool *replayed)
 {
-    struct changes_input in = {0};
-    struct db_change_content dc;
-    char gate[SEC_TOKEN_LEN], req_hash[SEC_HEX256_LEN] = "", location[64];
-    const char *key = http_header(ctx, "Idempotency-Key");
-    json_t *body = NULL, *row = NULL, *doc = NULL;
-    char *text = NULL;
+    char *canon;
+    enum outcome rc;
+
+    *replayed = false;
+    if (s->key == NULL)
+        return OK;
+    if (!validate_text(s->key, 1, 255) || strlen(s->key) > 255) {
+        http_field(ctx, "Idempotency-Key", "must be 1 to 255 characters");
+        return http_fields_ok(ctx);
+    }
+    if ((canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+        return ERR_INTERNAL;
+    sec_sha256_hex(canon, strlen(canon), s->req_hash);
+    free(canon);
+    rc = changes_replay(ctx, s->key, s->req_hash);
+    *replayed = rc != ERR_NOT_FOUND;
+    return rc == ERR_NOT_FOUND ? OK : rc;
+}
+
+/* Inserts the draft, its event and (with a key) the response to replay. */
+static enum outcome
+changes_create_step(struct db *db, void *arg)
+{
+    struct changes_create *s = arg;
+    struct http_ctx *ctx = s->ctx;
+    char gate[SEC_TOKEN_LEN], *text = NULL;
+    json_t *doc = NULL;
     int64_t id = 0;
     enum outcome rc;
-    int attempt;
 
-    if ((rc = http_body(ctx, false, &body)) != OK)
-        goto out;
-    if (key != NULL && (!validate_text(key, 1, 255) || strlen(key) > 255)) {
-        http_field(ctx, "Idempotency-Key", "must be 1 to 255 characters");
-        rc = http_fields_ok(ctx);
-        goto out;
-    }
-    if (key != NULL) {
-        char *canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-        if (canon == NULL) {
-            rc = ERR_INTERNAL;
-            goto out;
-        }
-        sec_sha256_hex(canon, strlen(canon), req_hash);
-        free(canon);
-        if ((rc = changes_replay(ctx, key, req_hash)) != ERR_NOT_FOUND)
-            goto out;
-    }
-    if ((rc = http_known_fields(ctx, body, changes_fields)) != OK ||
-        (rc = changes_decode(ctx, body, &in)) != OK)
-        goto out;
-    changes_db_content(&in, &dc);
-
-    for (attempt = 0; attempt < CHANGES_RETRIES; attempt++) {
-        sec_token("gt_", gate);
-        if ((rc = db_begin(ctx->db)) != OK)
-            goto out;
-        rc = db_change_insert(ctx->db, ctx->user.id, ctx->user.token_id ? "api" : "web", &dc, gate,
-                              &id);
-        if (rc == OK)
-            rc = db_webhook_emit_change(ctx->db, "change.created", id, NULL);
-        if (rc == OK)
-            rc = db_change_get(ctx->db, id, &row);
-        if (rc == OK && (doc = api_change_render(row)) == NULL)
-            rc = ERR_INTERNAL;
-        snprintf(location, sizeof location, "/api/v1/changes/%lld", (long long)id);
-        if (rc == OK && key != NULL) {
-            text = json_dumps(doc, JSON_COMPACT);
-            rc = text ? db_idem_put(ctx->db, ctx->user.id, key, req_hash, 201, location, text)
-                      : ERR_INTERNAL;
-        }
-        if (rc == OK)
-            rc = db_commit(ctx->db);
-        if (rc == OK)
-            break;
-        db_rollback(ctx->db);
-        json_decref(row);
-        json_decref(doc);
-        free(text);
-        row = doc = NULL;
-        text = NULL;
-        if (rc == ERR_CONFLICT && key != NULL) {
-            /* the same key committed first in another request */
-            rc = changes_replay(ctx, key, req_hash);
-            goto out;
-        }
-        if (rc == ERR_CONFLICT &&
-            strcmp(db_last_constraint(ctx->db), "changes_external_ref_active") == 0) {
-            http_field(ctx, "external_ref", "an active change already has this reference");
-            rc = http_fail(ctx, ERR_CONFLICT, "an active change already has external_ref %s",
-                           in.external_ref);
-            goto out;
-        }
-        if (rc != ERR_RETRY && rc != ERR_CONFLICT)
-            goto out;
-    }
-    if (rc != OK)
-        goto out;
-    http_add_header(ctx, "Location", "%s", location);
-    changes_etag(ctx, row);
-    http_reply(ctx, 201, doc);
-    doc = NULL;
-out:
-    changes_input_free(&in);
+    change_clear(&s->ch);
+    json_decref(s->reply);
+    s->reply = NULL;
+    sec_token("gt_", gate);
+    if ((rc = db_change_insert(db, ctx->user.id, ctx->user.token_id ? "api" : "web", &s->dc, gate,
+                               &id)) != OK ||
+        (rc = db_webhook_emit_change(db, "change.created", id, NULL)) != OK ||
+        (rc = db_change_load(db, id, ctx->user.id, false, &s->ch, &doc)) != OK)
+        return rc;
+    if ((s->reply = api_change_doc(ctx, &s->ch, doc)) == NULL)
+        return ERR_INTERNAL;
+    snprintf(s->location, sizeof s->location, "/api/v1/changes/%lld", (long long)id);
+    if (s->key == NULL)
+        return OK;
+    if ((text = json_dumps(s->reply, JSON_COMPACT)) == NULL)
+        return ERR_INTERNAL;
+    rc = db_idem_put(db, ctx->user.id, s->key, s->req_hash, 201, s->location, text);
     free(text);
-    json_decref(body);
-    json_decref(row);
-    json_decref(doc);
     return rc;
 }
 
-/* The writable fields of a stored change, as a request would give them. */
-static json_t *
-changes_as_input(const json_t *doc)
+/* A unique violation: the external_ref is taken, or the key committed
+ * first in another request. */
+static enum outcome
+changes_create_conflict(struct http_ctx *ctx, struct changes_create *s)
 {
-    json_t *in = json_object();
-    const char *const *f;
-
-    if (in == NULL)
-        return NULL;
-    for (f = changes_fields; *f; f++) {
-        json_t *v = json_object_get(doc, *f);
-        if (v != NULL && !json_is_null(v))
-            json_object_set(in, *f, v);
+    if (strcmp(db_last_constraint(ctx->db), "changes_external_ref_active") == 0) {
+        http_field(ctx, "external_ref", "an active change already has this reference");
+        return http_fail(ctx, ERR_CONFLICT, "an active change already has external_ref %s",
+                         s->dc.external_ref ? s->dc.external_ref : "");
     }
+    if (s->key != NULL)
+        return changes_replay(ctx, s->key, s->req_hash);
+    return http_fail(ctx, ERR_CONFLICT, "the change could not be stored; try again");
+}
+
+enum outcome
+api_changes_create(struct http_ctx *ctx)
+{
+    struct changes_create s = {.ctx = ctx, .key = http_header(ctx, "Idempotency-Key")};
+    json_t *body = NULL;
+    bool replayed = false;
+    enum outcome rc;
+
+    if ((rc = http_body(ctx, false, &body)) != OK ||
+        (rc = changes_idempotency(ctx, body, &s, &replayed)) != OK || replayed ||
+        (rc = changes_decode(ctx, body, &s.in)) != OK)
+        goto out;
+    changes_db_content(&s.in, &s.dc);
+    rc = db_tx(ctx->db, changes_create_step, &s);
+    if (rc == ERR_CONFLICT)
+        rc = changes_create_conflict(ctx, &s);
+    else if (rc == OK) {
+        http_add_header(ctx, "Location", "%s", s.location);
+        http_add_header(ctx, "ETag", "\"%lld\"", (long long)s.ch.rev);
+        http_reply(ctx, 201, s.reply);
+        s.reply = NULL;
+    }
+out:
+    changes_input_free(&s.in);
+    change_clear(&s.ch);
+    json_decref(s.reply);
+    json_decref(body);
+    return rc;
+}
+
+/* ---- edit ------------------------------------------------------------ */
+
+struct changes_edit {
+    struct http_ctx *ctx;
+    int64_t id;
+    json_t *patch;
+    json_t *after; /* the stored change with the patch applied; in borrows from it */
+    struct changes_input in;
+    struct change ch;
+    json_t *reply;
+};
+
+/* The writable fields of a change as a request would give them. */
+static json_t *
+changes_as_input(const struct change *ch)
+{
+    const struct change_content *c = &ch->content;
+    json_t *in = json_object(), *services = json_array();
+    size_t i;
+
+    if (in == NULL || services == NULL) {
+        json_decref(in);
+        json_decref(services);
+        return NULL;
+    }
+    for (i = 0; i < c->nservices; i++)
+        json_array_append_new(services, json_string(c->services[i]));
+    json_object_set_new(in, "title", json_string(c->title));
+    json_object_set_new(in, "description", json_string(c->description));
+    json_object_set_new(in, "model", json_string(c->model));
+    json_object_set_new(in, "services", services);
+    if (c->window_start[0])
+        json_object_set_new(
+            in, "window", json_pack("{s:s, s:s}", "start", c->window_start, "end", c->window_end));
+    if (c->business_impact)
+        json_object_set_new(in, "business_impact", json_string(c->business_impact));
+    json_object_set_new(in, "implementation_plan", json_string(c->implementation_plan));
+    json_object_set_new(in, "backout_plan", json_string(c->backout_plan));
+    json_object_set_new(in, "test_plan", json_string(c->test_plan));
+    if (ch->external_ref)
+        json_object_set_new(in, "external_ref", json_string(ch->external_ref));
     return in;
 }
 
-/* The names of the fields whose value the patch changes, as a JSON array. */
-static char *
+/* The names of the fields whose value the patch changes (new reference). */
+static json_t *
 changes_changed(const json_t *before, const json_t *after)
 {
     json_t *names = json_array();
-    const char *const *f;
-    char *text;
+    size_t i;
 
-    for (f = changes_fields; *f; f++) {
-        const json_t *a = json_object_get(before, *f), *b = json_object_get(after, *f);
+    for (i = 0; names != NULL && i < CHANGES_NFIELDS; i++) {
+        const char *f = changes_fields[i].name;
+        const json_t *a = json_object_get(before, f), *b = json_object_get(after, f);
+
         if (!(a == NULL && b == NULL) && (a == NULL || b == NULL || !json_equal(a, b)))
-            json_array_append_new(names, json_string(*f));
+            json_array_append_new(names, json_string(f));
     }
-    text = json_dumps(names, JSON_COMPACT);
-    json_decref(names);
-    return text;
+    return names;
+}
+
+/* The patch applied to the stored change, decoded and validated;
+ * *changed names what it changes (new reference). */
+static enum outcome
+changes_patched(struct changes_edit *s, json_t **changed)
+{
+    struct http_ctx *ctx = s->ctx;
+    json_t *before = changes_as_input(&s->ch);
+    enum outcome rc;
+
+    *changed = NULL;
+    if (json_is_null(json_object_get(s->patch, "title")))
+        http_field(ctx, "title", "cannot be cleared");
+    if (json_is_null(json_object_get(s->patch, "model")))
+        http_field(ctx, "model", "cannot be cleared");
+    if (before == NULL || (s->after = json_deep_copy(before)) == NULL) {
+        json_decref(before);
+        return ERR_INTERNAL;
+    }
+    decode_merge_patch(s->after, s->patch);
+    if ((rc = changes_decode(ctx, s->after, &s->in)) == OK &&
+        (*changed = changes_changed(before, s->after)) == NULL)
+        rc = ERR_INTERNAL;
+    json_decref(before);
+    return rc;
+}
+
+/* Stores the edit; after submit it voids the approvals, re-assesses the
+ * change and moves it where the lifecycle says (README "States"). */
+static enum outcome
+changes_store_edit(struct changes_edit *s, const json_t *changed)
+{
+    struct http_ctx *ctx = s->ctx;
+    struct decision_actor who = {ctx->user.id, ctx->user.roles};
+    struct db_transition t = {.action = ACTION_EDIT, .from = s->ch.state};
+    struct db_change_content dc;
+    struct lifecycle_in in;
+    struct lifecycle_out out;
+    char *names = json_dumps(changed, JSON_COMPACT), why[160];
+    bool hard = false;
+    enum outcome rc;
+
+    if (names == NULL)
+        return ERR_INTERNAL;
+    changes_db_content(&s->in, &dc);
+    rc = db_change_update(ctx->db, http_actor(ctx), s->id, s->ch.rev, &dc, names, &s->ch.rev);
+    free(names);
+    if (rc != OK || t.from == STATE_DRAFT)
+        return rc;
+    /* assess what the edit made of it (content, model, version) */
+    change_clear(&s->ch);
+    if ((rc = db_change_load(ctx->db, s->id, ctx->user.id, true, &s->ch, NULL)) != OK ||
+        (rc = assess_change(ctx->db, &s->ch, &hard)) != OK)
+        return rc;
+    decision_lifecycle_in(&s->ch, ACTION_EDIT, &who, &in);
+    if ((rc = lifecycle_apply(&in, &out, why, sizeof why)) != OK)
+        return http_fail(ctx, rc, "%s", why);
+    t.to = out.next;
+    return db_workflow_transition(ctx->db, http_actor(ctx), s->id, s->ch.rev, &t, &s->ch.rev);
+}
+
+static void
+changes_edit_reset(struct changes_edit *s)
+{
+    changes_input_free(&s->in);
+    change_clear(&s->ch);
+    json_decref(s->after);
+    json_decref(s->reply);
+    s->after = s->reply = NULL;
+}
+
+/* Load (404), owner or manager (403), If-Match (412), the patch (400, 415,
+ * 422), the state (409); an edit that changes nothing stores nothing. */
+static enum outcome
+changes_edit_step(struct db *db, void *arg)
+{
+    struct changes_edit *s = arg;
+    struct http_ctx *ctx = s->ctx;
+    struct decision_actor who = {ctx->user.id, ctx->user.roles};
+    struct lifecycle_in in;
+    struct lifecycle_out out;
+    json_t *changed = NULL, *doc = NULL;
+    char why[160], etag[24];
+    enum outcome rc, state_rc;
+
+    changes_edit_reset(s);
+    ctx->fe.n = 0; /* a rerun starts afresh */
+    if ((rc = db_workflow_lock(db)) != OK ||
+        (rc = db_change_load(db, s->id, ctx->user.id, true, &s->ch, NULL)) != OK)
+        return rc == ERR_NOT_FOUND ? http_fail(ctx, rc, "no such change: %s", http_param(ctx, 0))
+                                   : rc;
+    decision_lifecycle_in(&s->ch, ACTION_EDIT, &who, &in);
+    if ((state_rc = lifecycle_apply(&in, &out, why, sizeof why)) == ERR_FORBIDDEN)
+        return http_fail(ctx, state_rc, "only its owner or a manager may edit a change");
+    snprintf(etag, sizeof etag, "%lld", (long long)s->ch.rev);
+    if ((rc = http_if_match(ctx, etag)) != OK ||
+        (s->patch == NULL && (rc = http_body(ctx, false, &s->patch)) != OK) ||
+        (rc = changes_patched(s, &changed)) != OK)
+        goto out;
+    if (state_rc != OK) {
+        rc = http_fail(ctx, state_rc, "%s", why);
+        goto out;
+    }
+    if (json_array_size(changed) > 0 && (rc = changes_store_edit(s, changed)) != OK)
+        goto out;
+    change_clear(&s->ch);
+    if ((rc = db_change_load(db, s->id, ctx->user.id, false, &s->ch, &doc)) == OK &&
+        (s->reply = api_change_doc(ctx, &s->ch, doc)) == NULL)
+        rc = ERR_INTERNAL;
+out:
+    json_decref(changed);
+    return rc;
 }
 
 enum outcome
 api_changes_update(struct http_ctx *ctx)
 {
-    struct changes_input in = {0};
-    struct db_change_content dc;
-    json_t *row = NULL, *patch = NULL, *before = NULL, *after = NULL;
-    char etag[24], *changed = NULL;
-    const json_t *doc;
-    const char *state;
-    int64_t id, rev;
-    enum outcome rc = OK;
-    int attempt;
+    struct changes_edit s = {.ctx = ctx};
+    enum outcome rc;
 
-    for (attempt = 0; attempt < CHANGES_RETRIES; attempt++) {
-        json_decref(row);
-        json_decref(before);
-        json_decref(after);
-        free(changed);
-        changes_input_free(&in);
-        memset(&in, 0, sizeof in);
-        row = before = after = NULL;
-        changed = NULL;
-        ctx->fe.n = 0;
-
-        if ((rc = changes_load(ctx, &id, &row)) != OK)
-            goto out;
-        doc = json_object_get(row, "doc");
-        rev = json_integer_value(json_object_get(row, "rev"));
-        if (json_integer_value(json_object_get(json_object_get(doc, "requester"), "id")) !=
-                ctx->user.id &&
-            !http_has_role(ctx, ROLE_MANAGER)) {
-            rc = http_fail(ctx, ERR_FORBIDDEN, "only its owner or a manager may edit a change");
-            goto out;
-        }
-        snprintf(etag, sizeof etag, "%lld", (long long)rev);
-        if ((rc = http_if_match(ctx, etag)) != OK)
-            goto out;
-        if (patch == NULL && ((rc = http_body(ctx, false, &patch)) != OK ||
-                              (rc = http_known_fields(ctx, patch, changes_fields)) != OK))
-            goto out;
-        if (json_is_null(json_object_get(patch, "title")))
-            http_field(ctx, "title", "cannot be cleared");
-        if (json_is_null(json_object_get(patch, "model")))
-            http_field(ctx, "model", "cannot be cleared");
-        if ((rc = http_fields_ok(ctx)) != OK)
-            goto out;
-        if ((before = changes_as_input(doc)) == NULL || (after = json_deep_copy(before)) == NULL) {
-            rc = ERR_INTERNAL;
-            goto out;
-        }
-        decode_merge_patch(after, patch);
-        if ((rc = changes_decode(ctx, after, &in)) != OK)
-            goto out;
-        state = json_string_value(json_object_get(doc, "state"));
-        if (strcmp(state, "draft") != 0 && strcmp(state, "awaiting_approval") != 0 &&
-            strcmp(state, "approved") != 0) {
-            rc = http_fail(ctx, ERR_CONFLICT, "a change in state %s cannot be edited", state);
-            goto out;
-        }
-        if ((changed = changes_changed(before, after)) == NULL) {
-            rc = ERR_INTERNAL;
-            goto out;
-        }
-        changes_db_content(&in, &dc);
-        if ((rc = db_begin(ctx->db)) != OK)
-            goto out;
-        rc = db_workflow_lock(ctx->db);
-        if (rc == OK)
-            rc = db_change_update(ctx->db, http_actor(ctx), id, rev, &dc, changed);
-        /* an edit after submit voids the approvals and re-assesses */
-        if (rc == OK && strcmp(state, "draft") != 0)
-            rc = workflow_reassess_after_edit(ctx, id, rev + 1);
-        if (rc == OK)
-            rc = db_commit(ctx->db);
-        if (rc != OK)
-            db_rollback(ctx->db);
-        if (rc == ERR_NOT_FOUND && http_header(ctx, "If-Match") != NULL) {
-            rc = http_fail(ctx, ERR_PRECONDITION,
-                           "the change was changed by someone else meanwhile");
-            goto out;
-        }
-        if (rc != ERR_NOT_FOUND && rc != ERR_RETRY)
-            break; /* done, or failed for good */
-    }
-    if (rc == ERR_NOT_FOUND || rc == ERR_RETRY)
+    if ((rc = changes_path_id(ctx, &s.id)) != OK)
+        return rc;
+    rc = db_tx(ctx->db, changes_edit_step, &s);
+    if (rc == ERR_NOT_FOUND && ctx->detail[0] == '\0')
         rc = http_fail(ctx, ERR_CONFLICT, "the change kept changing; try again");
-    if (rc != OK)
-        goto out;
-    json_decref(row);
-    row = NULL;
-    if ((rc = db_change_get(ctx->db, id, &row)) != OK)
-        goto out;
-    changes_etag(ctx, row);
-    http_reply(ctx, 200, api_change_render(row));
-out:
-    changes_input_free(&in);
-    free(changed);
-    json_decref(row);
-    json_decref(patch);
-    json_decref(before);
-    json_decref(after);
+    if (rc == OK) {
+        http_add_header(ctx, "ETag", "\"%lld\"", (long long)s.ch.rev);
+        http_reply(ctx, 200, s.reply);
+        s.reply = NULL;
+    }
+    changes_edit_reset(&s);
+    json_decref(s.patch);
     return rc;
 }
 
+/* ---- list ------------------------------------------------------------ */
+
 /* A query parameter that must be an RFC 3339 time, normalised into out. */
-static bool
+static void
 changes_time_param(struct http_ctx *ctx, const char *name, char *out, const char **set)
 {
     char buf[64];
@@ -475,74 +552,101 @@ changes_time_param(struct http_ctx *ctx, const char *name, char *out, const char
 
     *set = NULL;
     if (got == 0)
-        return true;
+        return;
     if (got < 0 || timefmt_normalize(buf, out) != OK) {
         http_field(ctx, name, "must be an RFC 3339 date-time");
-        return false;
+        return;
     }
     *set = out;
-    return true;
+}
+
+/* state=a,b: each a state, else a field error listing the states. */
+static void
+changes_state_param(struct http_ctx *ctx, char *state, size_t size, const char **set)
+{
+    char copy[256], *save = NULL, *tok, names[160] = "";
+    int i;
+
+    *set = NULL;
+    if (http_query(ctx, "state", state, size) == 0)
+        return;
+    for (i = 0; i < STATE_COUNT; i++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+                 lifecycle_state_name((enum change_state)i));
+    snprintf(copy, sizeof copy, "%s", state);
+    for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+        if (lifecycle_state_parse(tok) < 0)
+            http_field(ctx, "state", "%s is not a state; the states are %s", tok, names);
+    *set = state;
+}
+
+/* The filters of a search, each checked. */
+struct changes_query {
+    struct db_change_filter f;
+    char state[256], model[80], service[80], q[256], requester[256];
+    char from[TIMEFMT_LEN], to[TIMEFMT_LEN];
+};
+
+static void
+changes_filters(struct http_ctx *ctx, struct changes_query *cq)
+{
+    struct db_change_filter *f = &cq->f;
+
+    changes_state_param(ctx, cq->state, sizeof cq->state, &f->states);
+    if (http_query(ctx, "model", cq->model, sizeof cq->model) != 0) {
+        if (!validate_slug(cq->model))
+            http_field(ctx, "model", "must be a model name");
+        f->model = cq->model;
+    }
+    if (http_query(ctx, "service", cq->service, sizeof cq->service) != 0) {
+        if (!validate_slug(cq->service))
+            http_field(ctx, "service", "must be a service name");
+        f->service = cq->service;
+    }
+    changes_time_param(ctx, "from", cq->from, &f->from);
+    changes_time_param(ctx, "to", cq->to, &f->to);
+    switch (http_query(ctx, "q", cq->q, sizeof cq->q)) {
+    case -1: http_field(ctx, "q", "at most 255 bytes"); break;
+    case 1: f->q = cq->q[0] ? cq->q : NULL; break;
+    default: break;
+    }
+    if (http_query(ctx, "requester", cq->requester, sizeof cq->requester) == 1 && cq->requester[0])
+        f->requester = cq->requester;
+    if (f->from && f->to && strcmp(f->from, f->to) >= 0)
+        http_field(ctx, "to", "must be after from");
 }
 
 enum outcome
 api_changes_list(struct http_ctx *ctx)
 {
-    static const char *const states[] = {"draft",    "awaiting_approval", "approved",
-                                         "rejected", "in_progress",       "review",
-                                         "closed",   "cancelled",         NULL};
-    struct db_change_filter f = {0};
+    struct changes_query cq = {0};
+    struct db_change_rows rows = {0};
+    json_t *items = NULL;
+    char cursor[32];
     int limit;
-    char cursor[32], state[256], model[80], service[80], q[256], requester[256];
-    char from[TIMEFMT_LEN], to[TIMEFMT_LEN];
-    json_t *rows = NULL, *items = NULL;
-    enum outcome rc;
     size_t i;
+    enum outcome rc;
 
     if ((rc = http_paging(ctx, "changes", &limit, cursor, sizeof cursor)) != OK)
         return rc;
-    f.limit = limit + 1;
-    if (cursor[0] && !decode_id(cursor, NULL, &f.before))
+    cq.f.limit = limit + 1;
+    if (cursor[0] && !decode_id(cursor, NULL, &cq.f.before))
         return http_fail(ctx, ERR_MALFORMED, "the cursor is not one this server made");
-    if (http_query(ctx, "state", state, sizeof state) != 0) {
-        char copy[256], *save = NULL, *tok;
-        snprintf(copy, sizeof copy, "%s", state);
-        for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-            if (!validate_oneof(tok, states))
-                http_field(ctx, "state", "%s is not a state", tok);
-        f.states = state;
-    }
-    if (http_query(ctx, "model", model, sizeof model) != 0) {
-        if (!validate_slug(model))
-            http_field(ctx, "model", "must be a model name");
-        f.model = model;
-    }
-    if (http_query(ctx, "service", service, sizeof service) != 0) {
-        if (!validate_slug(service))
-            http_field(ctx, "service", "must be a service name");
-        f.service = service;
-    }
-    changes_time_param(ctx, "from", from, &f.from);
-    changes_time_param(ctx, "to", to, &f.to);
-    switch (http_query(ctx, "q", q, sizeof q)) {
-    case -1: http_field(ctx, "q", "at most 255 bytes"); break;
-    case 1: f.q = q[0] ? q : NULL; break;
-    default: break;
-    }
-    if (http_query(ctx, "requester", requester, sizeof requester) == 1 && requester[0])
-        f.requester = requester;
-    if (f.from && f.to && strcmp(f.from, f.to) >= 0)
-        http_field(ctx, "to", "must be after from");
-    if ((rc = http_fields_ok(ctx)) != OK)
+    changes_filters(ctx, &cq);
+    if ((rc = http_fields_ok(ctx)) != OK ||
+        (rc = db_change_list(ctx->db, &cq.f, ctx->user.id, &rows)) != OK)
         return rc;
-    if ((rc = db_change_list(ctx->db, &f, &rows)) != OK)
+    if ((items = json_array()) == NULL)
+        rc = ERR_INTERNAL;
+    for (i = 0; rc == OK && i < rows.n; i++)
+        if (json_array_append_new(items, api_change_doc(ctx, &rows.rows[i],
+                                                        json_incref(json_array_get(rows.docs, i)))))
+            rc = ERR_INTERNAL;
+    db_change_rows_free(&rows);
+    if (rc != OK) {
+        json_decref(items);
         return rc;
-    if ((items = json_array()) == NULL) {
-        json_decref(rows);
-        return ERR_INTERNAL;
     }
-    for (i = 0; i < json_array_size(rows); i++)
-        json_array_append_new(items, api_change_render(json_array_get(rows, i)));
-    json_decref(rows);
     http_reply(ctx, 200, http_page(items, limit, "changes", "id"));
     return OK;
 }

@@ -225,3 +225,178 @@ decode_services(struct http_ctx *ctx, const json_t *obj, const char *key, char *
     json_decref(missing);
     return OK;
 }
+
+/* The member of out that field f fills. */
+#define DECODE_AT(out, f, type) ((type *)(void *)((char *)(out) + (f)->offset))
+
+static const char *
+decode_type_hint(const struct decode_field *f)
+{
+    switch (f->type) {
+    case DECODE_LINE:
+    case DECODE_TEXT: return "must be a string";
+    case DECODE_ONEOF: return "must be a string";
+    case DECODE_INT: return "must be a whole number";
+    case DECODE_BOOL: return "must be true or false";
+    case DECODE_TIME: return "must be an RFC 3339 date-time string";
+    case DECODE_NAMES: return "must be a list of strings";
+    case DECODE_WINDOW: return "must be an object {start, end}";
+    }
+    return "has the wrong type";
+}
+
+/* One time of a window: "" and a field error unless an RFC 3339 date-time. */
+static void
+decode_window_time(struct http_ctx *ctx, const json_t *w, const char *key, char out[TIMEFMT_LEN])
+{
+    const json_t *v = json_object_get(w, key);
+    char field[32];
+
+    out[0] = '\0';
+    snprintf(field, sizeof field, "window.%s", key);
+    if (v == NULL || json_is_null(v))
+        http_field(ctx, field, "is required: an RFC 3339 date-time");
+    else if (!json_is_string(v) || timefmt_normalize(json_string_value(v), out) != OK) {
+        http_field(ctx, field, "is not an RFC 3339 date-time (e.g. 2026-12-01T10:00:00Z)");
+        out[0] = '\0';
+    }
+}
+
+static void
+decode_one_window(struct http_ctx *ctx, const json_t *v, struct decode_window *w)
+{
+    static const char *const keys[] = {"start", "end", NULL};
+    const char *key;
+    json_t *item;
+
+    json_object_foreach((json_t *)(uintptr_t)v, key, item)
+    {
+        char field[96];
+
+        (void)item;
+        if (!validate_oneof(key, keys)) {
+            snprintf(field, sizeof field, "window.%s", key);
+            http_field(ctx, field, "is not a field of a window");
+        }
+    }
+    decode_window_time(ctx, v, "start", w->start);
+    decode_window_time(ctx, v, "end", w->end);
+    if (w->start[0] == '\0' || w->end[0] == '\0')
+        w->start[0] = w->end[0] = '\0';
+}
+
+static bool
+decode_type_ok(const struct decode_field *f, const json_t *v)
+{
+    switch (f->type) {
+    case DECODE_LINE:
+    case DECODE_TEXT:
+    case DECODE_ONEOF:
+    case DECODE_TIME: return json_is_string(v);
+    case DECODE_INT: return json_is_integer(v);
+    case DECODE_BOOL: return json_is_boolean(v);
+    case DECODE_NAMES: return json_is_array(v);
+    case DECODE_WINDOW: return json_is_object(v);
+    }
+    return false;
+}
+
+/* Checks a value of the right type against the field's limits and stores
+ * it. */
+static void
+decode_value(struct http_ctx *ctx, const struct decode_field *f, const json_t *v, void *out)
+{
+    const char *s = json_string_value(v);
+    size_t i;
+
+    if (s != NULL && strlen(s) != json_string_length(v)) {
+        http_field(ctx, f->name, "must not contain NUL characters");
+        return;
+    }
+    switch (f->type) {
+    case DECODE_LINE:
+    case DECODE_TEXT:
+        if (!validate_text(s, (size_t)f->min, (size_t)f->max)) {
+            http_field(ctx, f->name, "%s%s1 to %ld characters of valid UTF-8",
+                       f->hint ? f->hint : "", f->hint ? ": " : "", f->max);
+            return;
+        }
+        *DECODE_AT(out, f, const char *) = s;
+        break;
+    case DECODE_ONEOF:
+        if (!validate_oneof(s, f->oneof)) {
+            http_field(ctx, f->name, "must be %s", f->hint ? f->hint : "one of the listed words");
+            return;
+        }
+        *DECODE_AT(out, f, const char *) = s;
+        break;
+    case DECODE_INT:
+        if (json_integer_value(v) < f->min || json_integer_value(v) > f->max) {
+            http_field(ctx, f->name, "must be from %ld to %ld", f->min, f->max);
+            return;
+        }
+        *DECODE_AT(out, f, int64_t) = json_integer_value(v);
+        break;
+    case DECODE_BOOL: *DECODE_AT(out, f, bool) = json_is_true(v); break;
+    case DECODE_TIME:
+        if (timefmt_normalize(s, DECODE_AT(out, f, char)) != OK) {
+            http_field(ctx, f->name, "is not an RFC 3339 date-time%s%s", f->hint ? ": " : "",
+                       f->hint ? f->hint : "");
+            DECODE_AT(out, f, char)[0] = '\0';
+        }
+        break;
+    case DECODE_NAMES:
+        for (i = 0; i < json_array_size(v); i++) {
+            const json_t *item = json_array_get(v, i);
+            if (!json_is_string(item) ||
+                strlen(json_string_value(item)) != json_string_length(item)) {
+                char field[96];
+                snprintf(field, sizeof field, "%s[%zu]", f->name, i);
+                http_field(ctx, field, "must be a string");
+                return;
+            }
+        }
+        DECODE_AT(out, f, struct decode_names)->list = v;
+        DECODE_AT(out, f, struct decode_names)->n = json_array_size(v);
+        break;
+    case DECODE_WINDOW: decode_one_window(ctx, v, DECODE_AT(out, f, struct decode_window)); break;
+    }
+}
+
+enum outcome
+decode_body(struct http_ctx *ctx, const json_t *obj, const struct decode_field *fields,
+            size_t nfields, void *out, enum decode_presence *presence)
+{
+    const char *key;
+    json_t *v;
+    size_t i;
+
+    json_object_foreach((json_t *)(uintptr_t)obj, key, v)
+    {
+        bool known = false;
+
+        for (i = 0; i < nfields && !known; i++)
+            known = strcmp(fields[i].name, key) == 0;
+        if (!known)
+            http_field(ctx, key, "is not a field of this resource, or cannot be written");
+    }
+    for (i = 0; i < nfields; i++) {
+        const struct decode_field *f = &fields[i];
+        enum decode_presence p;
+
+        v = json_object_get(obj, f->name);
+        p = v == NULL ? DECODE_ABSENT : json_is_null(v) ? DECODE_NULL : DECODE_SET;
+        if (p == DECODE_SET && !decode_type_ok(f, v)) {
+            http_field(ctx, f->name, "%s", decode_type_hint(f));
+            p = DECODE_BAD;
+        } else if (p == DECODE_SET) {
+            decode_value(ctx, f, v, out);
+        } else if (f->required) {
+            http_field(ctx, f->name, "is required%s%s", f->hint ? ": " : "",
+                       f->hint ? f->hint : "");
+        }
+        if (presence != NULL)
+            presence[i] = p;
+    }
+    return http_fields_ok(ctx);
+}

@@ -40,6 +40,47 @@ enum outcome decode_services(struct http_ctx *ctx, const json_t *obj, const char
 /* Applies an RFC 7396 JSON merge patch to target (modified in place). */
 void decode_merge_patch(json_t *target, const json_t *patch);
 
+/* A request body decoded in one pass from a table of its fields. */
+enum decode_type {
+    DECODE_LINE,   /* const char *: one line of text, min..max characters */
+    DECODE_TEXT,   /* const char *: text of several lines, up to max characters */
+    DECODE_ONEOF,  /* const char *: one of the words in oneof */
+    DECODE_INT,    /* int64_t, min..max */
+    DECODE_BOOL,   /* bool */
+    DECODE_TIME,   /* char[TIMEFMT_LEN]: an RFC 3339 date-time, normalised */
+    DECODE_NAMES,  /* struct decode_names: a list of strings */
+    DECODE_WINDOW, /* struct decode_window: {start, end} */
+};
+
+struct decode_names {
+    const json_t *list; /* borrowed */
+    size_t n;
+};
+
+struct decode_window {
+    char start[TIMEFMT_LEN]; /* both "" when absent, null or at fault */
+    char end[TIMEFMT_LEN];
+};
+
+struct decode_field {
+    const char *name;
+    enum decode_type type;
+    size_t offset; /* of the member it fills in the output struct */
+    bool required; /* absent or null is a fault */
+    long min, max; /* characters for text, the range for integers */
+    const char *const *oneof;
+    const char *hint; /* what a good value is, e.g. "approve or reject" */
+};
+
+/* Decodes obj into out (a struct laid out as fields say, zeroed first by
+ * the caller): every member not in fields, of the wrong type, or breaking
+ * its limits is recorded in ctx's field errors, each once, and decoding
+ * goes on so that one reply names them all. presence (NULL, or one per
+ * field) says of each whether it was absent, null or set. Returns
+ * http_fields_ok(ctx). Strings borrow from obj. */
+enum outcome decode_body(struct http_ctx *ctx, const json_t *obj, const struct decode_field *fields,
+                         size_t nfields, void *out, enum decode_presence *presence);
+
 /* Parses "42" or "<prefix>42" (e.g. "CHG-42") into a positive id. */
 bool decode_id(const char *s, const char *prefix, int64_t *id);
 

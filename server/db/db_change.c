@@ -5,6 +5,28 @@
 #include <string.h>
 
 #include "db/db_internal.h"
+#include "domain/role.h"
+
+/* The columns of a typed change row (db_change_fill reads them in this
+ * order); $2 is the viewer, for viewer_decided. */
+#define CHANGE_COLUMNS                                                                             \
+    "c.id, c.rev, c.version, c.state, m.kind, c.model, c.content_hash, c.requester_id,"            \
+    " array_to_string(c.flags, ','),"                                                              \
+    " COALESCE((SELECT a.level FROM assessments a WHERE a.change_id = c.id"                        \
+    "           AND a.version = c.version ORDER BY a.id DESC LIMIT 1), ''),"                       \
+    " COALESCE(c.approvals_needed, 0), COALESCE(c.approvals_have, 0), m.policy,"                   \
+    " COALESCE(extract(epoch FROM lower(c.win))::bigint, 0),"                                      \
+    " COALESCE(extract(epoch FROM upper(c.win))::bigint, 0),"                                      \
+    " COALESCE(cab_ts(lower(c.win)), ''), COALESCE(cab_ts(upper(c.win)), ''),"                     \
+    " EXISTS (SELECT 1 FROM approvals a WHERE a.change_id = c.id AND a.version = c.version"        \
+    "         AND a.approver_id = $2::bigint),"                                                    \
+    " c.title, c.description, c.business_impact, c.implementation_plan, c.backout_plan,"           \
+    " c.test_plan, c.external_ref,"                                                                \
+    " (SELECT string_agg(cs.service, ',' ORDER BY cs.service) FROM change_services cs"             \
+    "  WHERE cs.change_id = c.id),"                                                                \
+    " c.gate_token, c.source"
+#define CHANGE_NCOLUMNS 28
+#define CHANGE_FROM " FROM changes c JOIN models m ON m.name = c.model"
 
 static const char SQL_INSERT[] =
     "WITH c AS (INSERT INTO changes (title, description, model, win, business_impact,"
@@ -25,6 +47,11 @@ static const char SQL_INSERT[] =
     "                                 'version', 1, 'content_hash', c.content_hash,"
     "                                 'source', c.source) FROM c)"
     " SELECT c.id FROM c";
+static const char SQL_LOAD[] = "SELECT " CHANGE_COLUMNS CHANGE_FROM " WHERE c.id = $1";
+static const char SQL_LOAD_LOCK[] =
+    "SELECT " CHANGE_COLUMNS CHANGE_FROM " WHERE c.id = $1 FOR UPDATE OF c";
+static const char SQL_LOAD_DOC[] =
+    "SELECT " CHANGE_COLUMNS ", change_doc(c)" CHANGE_FROM " WHERE c.id = $1";
 static const char SQL_GET[] =
     "SELECT json_build_object('doc', change_doc(c), 'rev', c.rev, 'gate_token', c.gate_token)"
     " FROM changes c WHERE c.id = $1";
@@ -36,7 +63,7 @@ static const char SQL_UPDATE[] =
     "             business_impact = $9, implementation_plan = $10, backout_plan = $11,"
     "             test_plan = $12, external_ref = $13, content_hash = $14,"
     "             version = version + 1, rev = rev + 1, updated_at = now()"
-    "           WHERE id = $2 AND rev = $3 AND state IN ('draft', 'awaiting_approval', 'approved')"
+    "           WHERE id = $2 AND rev = $3"
     "           RETURNING *),"
     " gone AS (DELETE FROM change_services cs USING c"
     "          WHERE cs.change_id = c.id AND NOT ($15::jsonb ? cs.service)),"
@@ -50,26 +77,25 @@ static const char SQL_UPDATE[] =
     "              jsonb_build_object('ref', 'CHG-' || c.id, 'version', c.version,"
     "                                 'content_hash', c.content_hash, 'fields', $17::jsonb)"
     "       FROM c)"
-    " SELECT c.id FROM c";
+    " SELECT c.rev FROM c";
 static const char SQL_LIST[] =
-    "SELECT json_build_object('doc', change_doc(c), 'rev', c.rev, 'gate_token', c.gate_token)"
-    " FROM changes c"
+    "SELECT " CHANGE_COLUMNS ", change_doc(c)" CHANGE_FROM
     " WHERE ($1::text IS NULL OR c.state = ANY (string_to_array($1, ',')))"
-    " AND ($2::text IS NULL OR c.model = $2)"
-    " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM change_services cs"
-    "                                 WHERE cs.change_id = c.id AND cs.service = $3))"
-    " AND ($4::timestamptz IS NULL OR upper(c.win) > $4::timestamptz)"
-    " AND ($5::timestamptz IS NULL OR lower(c.win) < $5::timestamptz)"
-    " AND ($6::text IS NULL"
-    "      OR c.title ILIKE '%' || replace(replace(replace($6, '\\', '\\\\'),"
+    " AND ($3::text IS NULL OR c.model = $3)"
+    " AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM change_services cs"
+    "                                 WHERE cs.change_id = c.id AND cs.service = $4))"
+    " AND ($5::timestamptz IS NULL OR upper(c.win) > $5::timestamptz)"
+    " AND ($6::timestamptz IS NULL OR lower(c.win) < $6::timestamptz)"
+    " AND ($7::text IS NULL"
+    "      OR c.title ILIKE '%' || replace(replace(replace($7, '\\', '\\\\'),"
     "                         '%', '\\%'), '_', '\\_') || '%'"
-    "      OR c.description ILIKE '%' || replace(replace(replace($6, '\\', '\\\\'),"
+    "      OR c.description ILIKE '%' || replace(replace(replace($7, '\\', '\\\\'),"
     "                         '%', '\\%'), '_', '\\_') || '%'"
-    "      OR 'CHG-' || c.id = upper($6) OR c.external_ref = $6)"
-    " AND ($7::text IS NULL OR c.requester_id = (SELECT u.id FROM users u"
-    "      WHERE u.id::text = $7 OR lower(u.email) = lower($7) LIMIT 1))"
-    " AND ($8::bigint = 0 OR c.id < $8::bigint)"
-    " ORDER BY c.id DESC LIMIT $9";
+    "      OR 'CHG-' || c.id = upper($7) OR c.external_ref = $7)"
+    " AND ($8::text IS NULL OR c.requester_id = (SELECT u.id FROM users u"
+    "      WHERE u.id::text = $8 OR lower(u.email) = lower($8) LIMIT 1))"
+    " AND ($9::bigint = 0 OR c.id < $9::bigint)"
+    " ORDER BY c.id DESC LIMIT $10";
 static const char SQL_COMMENT[] =
     "WITH k AS (INSERT INTO comments (change_id, author_id, body) VALUES ($1, $2, $3)"
     "           RETURNING *),"
@@ -153,7 +179,7 @@ db_change_get(struct db *db, int64_t id, json_t **out)
 
 enum outcome
 db_change_update(struct db *db, const char *actor, int64_t id, int64_t rev,
-                 const struct db_change_content *c, const char *changed)
+                 const struct db_change_content *c, const char *changed, int64_t *new_rev)
 {
     char sid[24], srev[24], buf[24];
     const char *params[17] = {actor,
@@ -174,21 +200,201 @@ db_change_update(struct db *db, const char *actor, int64_t id, int64_t rev,
                               c->canonical,
                               changed};
 
+    enum outcome rc;
+
     db_num(id, sid);
     db_num(rev, srev);
-    return db_text(db, SQL_UPDATE, 17, params, buf, sizeof buf);
+    if ((rc = db_text(db, SQL_UPDATE, 17, params, buf, sizeof buf)) == OK)
+        *new_rev = strtoll(buf, NULL, 10);
+    return rc;
+}
+
+/* The model's policy overrides {"<level>": [{"role","count"}]} into c. */
+static void
+db_change_policies(const char *text, struct change *c)
+{
+    static const char *const levels[CHANGE_LEVELS] = {"low", "medium", "high", "critical"};
+    json_t *policy = text && *text ? json_loads(text, 0, NULL) : NULL;
+    size_t i, j;
+
+    for (i = 0; i < CHANGE_LEVELS; i++) {
+        const json_t *quotas = json_object_get(policy, levels[i]);
+        struct policy *p = &c->model_policy[i];
+
+        for (j = 0; j < json_array_size(quotas) && j < POLICY_MAX_QUOTAS; j++) {
+            const json_t *q = json_array_get(quotas, j);
+            p->quotas[p->nquotas].role = role_bit(json_string_value(json_object_get(q, "role")));
+            p->quotas[p->nquotas].count = (int)json_integer_value(json_object_get(q, "count"));
+            p->nquotas++;
+        }
+    }
+    json_decref(policy);
+}
+
+/* Copies the text columns into one block that c owns, and points the
+ * content at it (so that c may be moved by value). */
+static enum outcome
+db_change_texts(const PGresult *res, int row, struct change *c)
+{
+    enum { T_SERVICES = 8, T_NTEXT = 9 };
+    static const int cols[T_NTEXT] = {5, 18, 19, 20, 21, 22, 23, 24, 25};
+    const char **slot[T_NTEXT] = {
+        &c->content.model,
+        &c->content.title,
+        &c->content.description,
+        &c->content.business_impact,
+        &c->content.implementation_plan,
+        &c->content.backout_plan,
+        &c->content.test_plan,
+        &c->external_ref,
+        NULL,
+    };
+    size_t len[T_NTEXT], total = 0, n = 0;
+    char *p, *services = NULL;
+    int i;
+
+    for (i = 0; i < T_NTEXT; i++)
+        total += (len[i] = (size_t)PQgetlength(res, row, cols[i])) + 1;
+    if ((c->text = malloc(total)) == NULL)
+        return ERR_INTERNAL;
+    for (p = c->text, i = 0; i < T_NTEXT; i++) {
+        memcpy(p, PQgetvalue(res, row, cols[i]), len[i] + 1);
+        if (i == T_SERVICES)
+            services = p;
+        else
+            *slot[i] = PQgetisnull(res, row, cols[i]) ? NULL : p;
+        p += len[i] + 1;
+    }
+    if (*services != '\0') {
+        for (p = services, n = 1; *p; p++)
+            n += *p == ',';
+        if ((c->content.services = calloc(n, sizeof *c->content.services)) == NULL)
+            return ERR_INTERNAL;
+        for (n = 0, p = services; p != NULL; n++) {
+            c->content.services[n] = p;
+            if ((p = strchr(p, ',')) != NULL)
+                *p++ = '\0';
+        }
+    }
+    c->content.nservices = n;
+    return OK;
+}
+
+/* Fills c from row of a result whose columns are CHANGE_COLUMNS. */
+static enum outcome
+db_change_fill(const PGresult *res, int row, struct change *c)
+{
+    char flags[64];
+    int st, kind;
+
+    memset(c, 0, sizeof *c);
+    c->id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
+    c->rev = strtoll(PQgetvalue(res, row, 1), NULL, 10);
+    c->version = atoi(PQgetvalue(res, row, 2));
+    st = lifecycle_state_parse(PQgetvalue(res, row, 3));
+    kind = lifecycle_kind_parse(PQgetvalue(res, row, 4));
+    if (st < 0 || kind < 0)
+        return ERR_INTERNAL; /* the schema's CHECKs make this unreachable */
+    c->state = (enum change_state)st;
+    c->kind = (enum model_kind)kind;
+    snprintf(c->model, sizeof c->model, "%s", PQgetvalue(res, row, 5));
+    snprintf(c->content_hash, sizeof c->content_hash, "%s", PQgetvalue(res, row, 6));
+    c->requester_id = strtoll(PQgetvalue(res, row, 7), NULL, 10);
+    snprintf(flags, sizeof flags, ",%s,", PQgetvalue(res, row, 8));
+    if (strstr(flags, ",unauthorized,"))
+        c->flags |= CHANGE_UNAUTHORIZED;
+    if (strstr(flags, ",retrospective,"))
+        c->flags |= CHANGE_RETROSPECTIVE;
+    snprintf(c->level, sizeof c->level, "%s", PQgetvalue(res, row, 9));
+    c->needed = atoi(PQgetvalue(res, row, 10));
+    c->have = atoi(PQgetvalue(res, row, 11));
+    db_change_policies(PQgetvalue(res, row, 12), c);
+    c->window_start = strtoll(PQgetvalue(res, row, 13), NULL, 10);
+    c->window_end = strtoll(PQgetvalue(res, row, 14), NULL, 10);
+    snprintf(c->content.window_start, sizeof c->content.window_start, "%s",
+             PQgetvalue(res, row, 15));
+    snprintf(c->content.window_end, sizeof c->content.window_end, "%s", PQgetvalue(res, row, 16));
+    c->viewer_decided = PQgetvalue(res, row, 17)[0] == 't';
+    snprintf(c->gate_token, sizeof c->gate_token, "%s", PQgetvalue(res, row, 26));
+    snprintf(c->source, sizeof c->source, "%s", PQgetvalue(res, row, 27));
+    return db_change_texts(res, row, c);
+}
+
+/* The change document in column col of row (new reference). */
+static json_t *
+db_change_doc_of(const PGresult *res, int row, int col)
+{
+    return json_loads(PQgetvalue(res, row, col), 0, NULL);
 }
 
 enum outcome
-db_change_list(struct db *db, const struct db_change_filter *f, json_t **out)
+db_change_load(struct db *db, int64_t id, int64_t viewer, bool lock, struct change *out,
+               json_t **doc)
 {
-    char before[24], limit[16];
-    const char *params[9] = {f->states, f->model,     f->service, f->from, f->to,
-                             f->q,      f->requester, before,     limit};
+    char sid[DB_NUM], vid[DB_NUM];
+    const char *params[2] = {db_num(id, sid), db_num(viewer, vid)};
+    const char *sql = doc ? SQL_LOAD_DOC : lock ? SQL_LOAD_LOCK : SQL_LOAD;
+    PGresult *res;
+    enum outcome rc;
 
+    memset(out, 0, sizeof *out);
+    if (doc)
+        *doc = NULL;
+    if ((rc = db_run(db, sql, 2, params, &res)) != OK)
+        return rc;
+    if (PQntuples(res) == 0)
+        rc = ERR_NOT_FOUND;
+    else if ((rc = db_change_fill(res, 0, out)) == OK && doc &&
+             (*doc = db_change_doc_of(res, 0, CHANGE_NCOLUMNS)) == NULL)
+        rc = ERR_INTERNAL;
+    PQclear(res);
+    if (rc != OK)
+        change_clear(out);
+    return rc;
+}
+
+void
+db_change_rows_free(struct db_change_rows *r)
+{
+    size_t i;
+
+    for (i = 0; r->rows != NULL && i < r->n; i++)
+        change_clear(&r->rows[i]);
+    free(r->rows);
+    json_decref(r->docs);
+    memset(r, 0, sizeof *r);
+}
+
+enum outcome
+db_change_list(struct db *db, const struct db_change_filter *f, int64_t viewer,
+               struct db_change_rows *out)
+{
+    char before[DB_NUM], limit[DB_NUM], vid[DB_NUM];
+    const char *params[10] = {f->states, db_num(viewer, vid), f->model, f->service, f->from, f->to,
+                              f->q,      f->requester,        before,   limit};
+    PGresult *res;
+    enum outcome rc;
+    int i;
+
+    memset(out, 0, sizeof *out);
     db_num(f->before, before);
-    snprintf(limit, sizeof limit, "%d", f->limit);
-    return db_json_list(db, SQL_LIST, 9, params, out);
+    db_num(f->limit, limit);
+    if ((rc = db_run(db, SQL_LIST, 10, params, &res)) != OK)
+        return rc;
+    out->docs = json_array();
+    out->rows = calloc((size_t)PQntuples(res) + 1, sizeof *out->rows);
+    if (out->docs == NULL || out->rows == NULL)
+        rc = ERR_INTERNAL;
+    for (i = 0; rc == OK && i < PQntuples(res); i++) {
+        if ((rc = db_change_fill(res, i, &out->rows[i])) == OK &&
+            json_array_append_new(out->docs, db_change_doc_of(res, i, CHANGE_NCOLUMNS)) != 0)
+            rc = ERR_INTERNAL;
+        out->n = (size_t)i + 1;
+    }
+    PQclear(res);
+    if (rc != OK)
+        db_change_rows_free(out);
+    return rc;
 }
 
 enum outcome

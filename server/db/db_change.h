@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "db/db.h"
+#include "domain/change.h"
 
 /* The stored form of a change's content (all strings; NULL = SQL NULL). */
 struct db_change_content {
@@ -48,15 +49,33 @@ enum outcome db_change_insert(struct db *db, int64_t user_id, const char *source
                               int64_t *id);
 /* {"doc","rev","gate_token"} of the change; ERR_NOT_FOUND when none. */
 enum outcome db_change_get(struct db *db, int64_t id, json_t **out);
-/* Edits a change (draft, awaiting approval or approved) whose row revision
- * is still rev: new content, version + 1,
+
+/* The change as a typed row, as seen by the user viewer (viewer_decided);
+ * locked FOR UPDATE when lock (inside the caller's transaction). With doc,
+ * *doc is also its document (change_doc, new reference; not locked).
+ * ERR_NOT_FOUND when there is none. The caller change_clears *out. */
+enum outcome db_change_load(struct db *db, int64_t id, int64_t viewer, bool lock,
+                            struct change *out, json_t **doc);
+
+/* A page of changes: rows[i] typed, docs[i] its document. */
+struct db_change_rows {
+    struct change *rows;
+    json_t *docs; /* array */
+    size_t n;
+};
+void db_change_rows_free(struct db_change_rows *r);
+/* Changes matching f, newest first, as seen by viewer. */
+enum outcome db_change_list(struct db *db, const struct db_change_filter *f, int64_t viewer,
+                            struct db_change_rows *out);
+
+/* Edits a change whose row revision is still rev: new content, version + 1,
  * rev + 1, the version's content and an audit entry naming `changed` (a
- * JSON array of field names). ERR_NOT_FOUND when the change moved on (its
- * rev or state changed) meanwhile. */
+ * JSON array of field names); *new_rev is the revision it wrote.
+ * ERR_NOT_FOUND when the change moved on meanwhile. Whether the state
+ * allows an edit is lifecycle_apply's to say, before. */
 enum outcome db_change_update(struct db *db, const char *actor, int64_t id, int64_t rev,
-                              const struct db_change_content *c, const char *changed);
-/* Changes matching f, newest first: an array of {"doc","rev","gate_token"}. */
-enum outcome db_change_list(struct db *db, const struct db_change_filter *f, json_t **out);
+                              const struct db_change_content *c, const char *changed,
+                              int64_t *new_rev);
 
 /* Adds a comment by user_id (audit entry "change.commented", which carries
  * the text); *out is {id, author, body, created_at}. */

@@ -6,21 +6,7 @@
 
 #include "db/db_internal.h"
 #include "db/db_webhook.h"
-
-#define WORKFLOW_LOAD                                                                              \
-    "SELECT json_build_object('id', c.id, 'ref', 'CHG-' || c.id, 'state', c.state,"                \
-    " 'kind', m.kind, 'model', c.model, 'version', c.version, 'content_hash', c.content_hash,"     \
-    " 'requester_id', c.requester_id, 'flags', to_json(c.flags),"                                  \
-    " 'level', (SELECT a.level FROM assessments a WHERE a.change_id = c.id"                        \
-    "           AND a.version = c.version ORDER BY a.id DESC LIMIT 1),"                            \
-    " 'policy', c.policy, 'model_policy', m.policy, 'approvals_needed', c.approvals_needed,"       \
-    " 'has_window', c.win IS NOT NULL,"                                                            \
-    " 'has_services', EXISTS (SELECT 1 FROM change_services cs WHERE cs.change_id = c.id),"        \
-    " 'test_plan', c.test_plan, 'backout_plan', c.backout_plan,"                                   \
-    " 'business_impact', c.business_impact, 'rev', c.rev)"                                         \
-    " FROM changes c JOIN models m ON m.name = c.model WHERE c.id = $1"
-static const char SQL_LOAD[] = WORKFLOW_LOAD;
-static const char SQL_LOAD_LOCK[] = WORKFLOW_LOAD " FOR UPDATE OF c";
+#include "domain/role.h"
 
 /* Conflicts count other active changes whose impact rows (kept for active
  * changes only) overlap this window on a service of this impact set. */
@@ -37,19 +23,16 @@ static const char SQL_FACTS[] =
     "            AND EXISTS (SELECT 1 FROM change_services cs WHERE cs.change_id = o.id"
     "                        AND cs.service IN (SELECT service FROM svc))"
     "            ORDER BY o.completed_at DESC, o.id DESC LIMIT 20)"
-    " SELECT json_build_object("
-    "  'impact_set', COALESCE((SELECT json_agg(name ORDER BY name) FROM imp), '[]'),"
-    "  'min_tier', COALESCE((SELECT min(tier) FROM imp), 0),"
-    "  'blast_radius', (SELECT count(*) FROM imp),"
-    "  'conflicts', (SELECT count(DISTINCT ci.change_id) FROM change_impact ci, c"
-    "                WHERE ci.change_id <> c.id AND ci.win && c.win"
-    "                AND ci.service IN (SELECT name FROM imp)),"
-    "  'frozen', EXISTS (SELECT 1 FROM fz),"
-    "  'hard_frozen', EXISTS (SELECT 1 FROM fz WHERE hard),"
-    "  'recent_finished', (SELECT count(*) FROM recent),"
-    "  'recent_failed', (SELECT count(*) FROM recent WHERE outcome IN ('failed', 'rolled_back')),"
-    "  'now', extract(epoch FROM now())::bigint,"
-    "  'window_start', extract(epoch FROM lower(c.win))::bigint)"
+    " SELECT COALESCE((SELECT json_agg(name ORDER BY name) FROM imp), '[]'),"
+    "  COALESCE((SELECT min(tier) FROM imp), 0),"
+    "  (SELECT count(*) FROM imp),"
+    "  (SELECT count(DISTINCT ci.change_id) FROM change_impact ci, c"
+    "   WHERE ci.change_id <> c.id AND ci.win && c.win"
+    "   AND ci.service IN (SELECT name FROM imp)),"
+    "  EXISTS (SELECT 1 FROM fz), EXISTS (SELECT 1 FROM fz WHERE hard),"
+    "  (SELECT count(*) FROM recent),"
+    "  (SELECT count(*) FROM recent WHERE outcome IN ('failed', 'rolled_back')),"
+    "  extract(epoch FROM now())::bigint, extract(epoch FROM lower(c.win))::bigint"
     " FROM c";
 static const char SQL_ASSESS[] =
     "WITH a AS (INSERT INTO assessments (change_id, version, score, level, reasons, impact_set)"
@@ -57,13 +40,14 @@ static const char SQL_ASSESS[] =
     "                   ARRAY(SELECT jsonb_array_elements_text($6::jsonb)))),"
     " u AS (UPDATE changes SET policy = $7::jsonb, approvals_needed = $8,"
     "              approvals_have = $9, rev = rev + 1, updated_at = now()"
-    "       WHERE id = $1 RETURNING id, win),"
+    "       WHERE id = $1 RETURNING id, win, rev),"
     " audit AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"
     "           VALUES ('system', 'change.assessed', 'change', $1::text,"
     "                   jsonb_build_object('version', $2::int, 'score', $3::int,"
     "                                      'level', $4::text, 'needed', $8::int)))"
-    " INSERT INTO change_impact (change_id, service, win)"
-    " SELECT u.id, x, u.win FROM u, jsonb_array_elements_text($6::jsonb) x";
+    " , imp AS (INSERT INTO change_impact (change_id, service, win)"
+    "           SELECT u.id, x, u.win FROM u, jsonb_array_elements_text($6::jsonb) x)"
+    " SELECT u.rev FROM u";
 /* Its own statement: a DELETE and an INSERT of the same keys in one
  * statement would see the same snapshot and collide. */
 static const char SQL_LOCK[] = "SELECT conflicts_lock()";
@@ -94,7 +78,7 @@ static const char SQL_TRANSITION[] =
     "                  'to', $5::text, 'outcome', $6::text, 'notes', $7::text,"
     "                  'review', $8::text, 'reason', $9::text, 'flags', to_jsonb(c.flags)))"
     "       FROM c)"
-    " SELECT c.id FROM c";
+    " SELECT c.rev FROM c";
 static const char SQL_DECIDE[] =
     "WITH d AS (INSERT INTO approvals (change_id, approver_id, key_id, decision, comment,"
     "             version, content_hash, signed_at, statement, signature, policy)"
@@ -108,27 +92,19 @@ static const char SQL_DECIDE[] =
     "       FROM d)"
     " SELECT d.id FROM d";
 static const char SQL_APPROVERS[] =
-    "SELECT COALESCE(json_agg(a.policy -> 'roles' ORDER BY a.id), '[]')"
-    " FROM approvals a JOIN changes c ON c.id = a.change_id"
-    " WHERE a.change_id = $1 AND a.version = c.version AND a.decision = 'approve'";
+    "SELECT COALESCE(array_to_string(ARRAY(SELECT jsonb_array_elements_text(a.policy -> 'roles')),"
+    "                                ','), '')"
+    " FROM approvals a WHERE a.change_id = $1 AND a.version = $2 AND a.decision = 'approve'"
+    " ORDER BY a.id";
 static const char SQL_SET_HAVE[] =
-    "UPDATE changes SET approvals_have = $2, rev = rev + 1, updated_at = now() WHERE id = $1";
+    "UPDATE changes SET approvals_have = $2, rev = rev + 1, updated_at = now() WHERE id = $1"
+    " RETURNING rev";
 static const char SQL_APPROVAL[] =
     "SELECT approval_doc(a, c.version) FROM approvals a JOIN changes c ON c.id = a.change_id"
     " WHERE a.id = $1";
 static const char SQL_APPROVALS[] =
     "SELECT approval_doc(a, c.version) FROM approvals a JOIN changes c ON c.id = a.change_id"
     " WHERE a.change_id = $1 ORDER BY a.id";
-
-enum outcome
-db_workflow_load(struct db *db, int64_t id, bool lock, json_t **out)
-{
-    char sid[24];
-    const char *params[1] = {sid};
-
-    db_num(id, sid);
-    return db_json(db, lock ? SQL_LOAD_LOCK : SQL_LOAD, 1, params, out);
-}
 
 enum outcome
 db_workflow_lock(struct db *db)
@@ -145,107 +121,229 @@ db_workflow_conflicts(struct db *db, int64_t id)
     return db_exec(db, SQL_CONFLICTS, 1, params, NULL);
 }
 
-enum outcome
-db_workflow_facts(struct db *db, int64_t id, json_t **out)
+void
+db_facts_free(struct db_facts *f)
 {
-    return db_json_id(db, SQL_FACTS, id, out);
+    free(f->impact_set);
+    memset(f, 0, sizeof *f);
 }
 
 enum outcome
-db_workflow_assess(struct db *db, int64_t id, int version, int score, const char *level,
-                   const char *reasons, const char *impact_set, const char *policy, int needed,
-                   int have)
+db_workflow_facts(struct db *db, int64_t id, struct db_facts *out)
 {
-    char sid[24], v[24], sc[24], n[24], h[24];
-    const char *params[9] = {sid, v, sc, level, reasons, impact_set, policy, n, h};
+    char sid[DB_NUM];
+    const char *params[1] = {db_num(id, sid)};
+    PGresult *res;
     enum outcome rc;
 
-    db_num(id, sid);
-    db_num(version, v);
-    db_num(score, sc);
-    db_num(needed, n);
-    db_num(have, h);
+    memset(out, 0, sizeof *out);
+    if ((rc = db_run(db, SQL_FACTS, 1, params, &res)) != OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return ERR_NOT_FOUND;
+    }
+    out->impact_set = strdup(PQgetvalue(res, 0, 0));
+    out->min_tier = atoi(PQgetvalue(res, 0, 1));
+    out->blast_radius = atoi(PQgetvalue(res, 0, 2));
+    out->conflicts = atoi(PQgetvalue(res, 0, 3));
+    out->frozen = PQgetvalue(res, 0, 4)[0] == 't';
+    out->hard_frozen = PQgetvalue(res, 0, 5)[0] == 't';
+    out->recent_finished = atoi(PQgetvalue(res, 0, 6));
+    out->recent_failed = atoi(PQgetvalue(res, 0, 7));
+    out->now = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
+    out->window_start = strtoll(PQgetvalue(res, 0, 9), NULL, 10);
+    PQclear(res);
+    return out->impact_set ? OK : ERR_INTERNAL;
+}
+
+/* The granted roles of mask as a JSON array of names. */
+static json_t *
+db_workflow_roles(unsigned mask)
+{
+    static const char *const names[] = {"cab", "ecab", "manager", "admin"};
+    json_t *list = json_array();
+    size_t i;
+
+    for (i = 0; list != NULL && i < sizeof names / sizeof names[0]; i++)
+        if (mask & role_bit(names[i]))
+            json_array_append_new(list, json_string(names[i]));
+    return list;
+}
+
+/* {"level","quotas":[{"role","count"}]} and, with roles, the decider's
+ * "roles": the policy as it applied (malloc'd text, NULL when out of
+ * memory). */
+static char *
+db_workflow_policy_text(const char *level, const struct policy *p, const unsigned *roles)
+{
+    json_t *quotas = json_array(), *o;
+    char *text;
+    int i;
+
+    for (i = 0; quotas != NULL && i < p->nquotas; i++) {
+        json_t *r = db_workflow_roles(p->quotas[i].role);
+        json_array_append_new(quotas, json_pack("{s:O?, s:i}", "role", json_array_get(r, 0),
+                                                "count", p->quotas[i].count));
+        json_decref(r);
+    }
+    o = json_pack("{s:s, s:o*}", "level", level, "quotas", quotas);
+    if (o != NULL && roles != NULL)
+        json_object_set_new(o, "roles", db_workflow_roles(*roles));
+    text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return text;
+}
+
+enum outcome
+db_workflow_assess(struct db *db, const struct change *c, const struct risk_result *r,
+                   const struct policy *p, const char *impact_set, int64_t *new_rev)
+{
+    char sid[DB_NUM], v[DB_NUM], sc[DB_NUM], n[DB_NUM], buf[DB_NUM];
+    char *reasons_text = NULL, *policy_text = NULL;
+    const char *params[9] = {db_num(c->id, sid),
+                             db_num(c->version, v),
+                             db_num(r->score, sc),
+                             r->level,
+                             NULL,
+                             impact_set,
+                             NULL,
+                             db_num(policy_needed(p), n),
+                             "0"};
+    json_t *reasons = json_array();
+    enum outcome rc = ERR_INTERNAL;
+    int i;
+
+    for (i = 0; reasons != NULL && i < r->nreasons; i++)
+        json_array_append_new(reasons,
+                              json_pack("{s:s, s:i, s:s}", "factor", r->reasons[i].factor, "points",
+                                        r->reasons[i].points, "detail", r->reasons[i].detail));
+    reasons_text = reasons ? json_dumps(reasons, JSON_COMPACT) : NULL;
+    policy_text = db_workflow_policy_text(r->level, p, NULL);
+    params[4] = reasons_text;
+    params[6] = policy_text;
     /* No conflict refresh here: every assessment is followed by a
      * transition, which refreshes once the change has its new state, so
      * that conflict events show the changes as the transaction leaves them. */
-    if ((rc = db_exec(db, SQL_IMPACT_CLEAR, 1, params, NULL)) != OK)
-        return rc;
-    return db_exec(db, SQL_ASSESS, 9, params, NULL);
+    if (reasons_text != NULL && policy_text != NULL &&
+        (rc = db_exec(db, SQL_IMPACT_CLEAR, 1, params, NULL)) == OK &&
+        (rc = db_text(db, SQL_ASSESS, 9, params, buf, sizeof buf)) == OK)
+        *new_rev = strtoll(buf, NULL, 10);
+    free(reasons_text);
+    free(policy_text);
+    json_decref(reasons);
+    return rc;
 }
 
-/* The events a transition makes (DESIGN §6). */
+/* The events a transition makes (lifecycle_events), each in the outbox. */
 static enum outcome
 db_workflow_events(struct db *db, int64_t id, const struct db_transition *t)
 {
+    unsigned events = lifecycle_events(t->action, t->from, t->to), e;
     char extra[256];
     enum outcome rc = OK;
 
-    snprintf(extra, sizeof extra, "{\"action\":\"%s\",\"from\":\"%s\",\"to\":\"%s\"}", t->action,
-             t->from, t->to);
-    if (strcmp(t->action, "submit") == 0)
-        rc = db_webhook_emit_change(db, "change.submitted", id, extra);
-    if (rc == OK && strcmp(t->from, t->to) != 0)
-        rc = db_webhook_emit_change(db, "change.state_changed", id, extra);
-    if (rc == OK && strcmp(t->to, "approved") == 0 && strcmp(t->from, "approved") != 0)
-        rc = db_webhook_emit_change(db, "change.approved", id, extra);
-    if (rc == OK && strcmp(t->to, "rejected") == 0 && strcmp(t->from, "rejected") != 0)
-        rc = db_webhook_emit_change(db, "change.rejected", id, extra);
+    snprintf(extra, sizeof extra, "{\"action\":\"%s\",\"from\":\"%s\",\"to\":\"%s\"}",
+             lifecycle_action_verb(t->action), lifecycle_state_name(t->from),
+             lifecycle_state_name(t->to));
+    for (e = 1; rc == OK && e < 1u << EVENT_COUNT; e <<= 1)
+        if (events & e)
+            rc = db_webhook_emit_change(db, lifecycle_event_name(e), id, extra);
     return rc;
 }
 
 enum outcome
 db_workflow_transition(struct db *db, const char *actor, int64_t id, int64_t rev,
-                       const struct db_transition *t)
+                       const struct db_transition *t, int64_t *new_rev)
 {
-    char sid[24], srev[24], buf[24];
-    const char *params[11] = {actor,    sid,       t->from,   t->action, t->to, t->outcome,
-                              t->notes, t->review, t->reason, t->flags,  srev};
+    static const char *const outcomes[] = {NULL, "successful", "failed", "rolled_back"};
+    char sid[DB_NUM], srev[DB_NUM], buf[DB_NUM], flags[48];
+    const char *params[11] = {actor,
+                              db_num(id, sid),
+                              lifecycle_state_name(t->from),
+                              lifecycle_action_verb(t->action),
+                              lifecycle_state_name(t->to),
+                              outcomes[t->outcome],
+                              t->notes,
+                              t->review,
+                              t->reason,
+                              NULL,
+                              db_num(rev, srev)};
     enum outcome rc;
 
-    db_num(id, sid);
-    db_num(rev, srev);
+    if (t->set_flags) {
+        snprintf(flags, sizeof flags, "{%s%s%s}",
+                 t->flags & CHANGE_UNAUTHORIZED ? "unauthorized" : "",
+                 (t->flags & CHANGE_UNAUTHORIZED) && (t->flags & CHANGE_RETROSPECTIVE) ? "," : "",
+                 t->flags & CHANGE_RETROSPECTIVE ? "retrospective" : "");
+        params[9] = flags;
+    }
     if ((rc = db_text(db, SQL_TRANSITION, 11, params, buf, sizeof buf)) != OK ||
         (rc = db_workflow_conflicts(db, id)) != OK)
         return rc;
+    *new_rev = strtoll(buf, NULL, 10);
     return db_workflow_events(db, id, t);
 }
 
 enum outcome
-db_workflow_decide(struct db *db, int64_t id, int64_t approver, int64_t key_id,
-                   const char *decision, const char *comment, int version, const char *hash,
-                   const char *signed_at, const char *statement, const char *signature,
-                   const char *policy, int64_t *approval_id)
+db_workflow_decide(struct db *db, const struct db_decision *d, int64_t *approval_id)
 {
-    char sid[24], uid[24], kid[24], v[24], buf[24];
-    const char *params[11] = {sid,  uid,       kid,       decision,  comment, v,
-                              hash, signed_at, statement, signature, policy};
+    char sid[DB_NUM], uid[DB_NUM], kid[DB_NUM], v[DB_NUM], buf[DB_NUM];
+    char *policy_text = db_workflow_policy_text(d->level, d->policy, &d->roles);
+    const char *params[11] = {db_num(d->change_id, sid),
+                              db_num(d->approver_id, uid),
+                              db_num(d->key_id, kid),
+                              d->approve ? "approve" : "reject",
+                              d->comment,
+                              db_num(d->version, v),
+                              d->content_hash,
+                              d->signed_at,
+                              d->statement,
+                              d->signature,
+                              policy_text};
     enum outcome rc;
 
-    db_num(id, sid);
-    db_num(approver, uid);
-    db_num(key_id, kid);
-    db_num(version, v);
-    if ((rc = db_text(db, SQL_DECIDE, 11, params, buf, sizeof buf)) != OK)
+    if (policy_text == NULL)
+        return ERR_INTERNAL;
+    if ((rc = db_text(db, SQL_DECIDE, 11, params, buf, sizeof buf)) == OK)
+        *approval_id = strtoll(buf, NULL, 10);
+    free(policy_text);
+    return rc;
+}
+
+enum outcome
+db_workflow_approvers(struct db *db, int64_t id, int version, unsigned *roles, int max, int *n)
+{
+    char sid[DB_NUM], v[DB_NUM];
+    const char *params[2] = {db_num(id, sid), db_num(version, v)};
+    PGresult *res;
+    enum outcome rc;
+    int i;
+
+    *n = 0;
+    if ((rc = db_run(db, SQL_APPROVERS, 2, params, &res)) != OK)
         return rc;
-    *approval_id = strtoll(buf, NULL, 10);
+    for (i = 0; i < PQntuples(res) && *n < max; i++) {
+        char bad[32];
+        unsigned mask = 0;
+
+        if (role_parse_list(PQgetvalue(res, i, 0), &mask, bad, sizeof bad))
+            roles[(*n)++] = mask;
+    }
+    PQclear(res);
     return OK;
 }
 
 enum outcome
-db_workflow_approvers(struct db *db, int64_t id, json_t **out)
+db_workflow_set_have(struct db *db, int64_t id, int have, int64_t *new_rev)
 {
-    return db_json_id(db, SQL_APPROVERS, id, out);
-}
+    char sid[DB_NUM], h[DB_NUM], buf[DB_NUM];
+    const char *params[2] = {db_num(id, sid), db_num(have, h)};
+    enum outcome rc;
 
-enum outcome
-db_workflow_set_have(struct db *db, int64_t id, int have)
-{
-    char sid[24], h[24];
-    const char *params[2] = {sid, h};
-
-    db_num(id, sid);
-    db_num(have, h);
-    return db_exec(db, SQL_SET_HAVE, 2, params, NULL);
+    if ((rc = db_text(db, SQL_SET_HAVE, 2, params, buf, sizeof buf)) == OK)
+        *new_rev = strtoll(buf, NULL, 10);
+    return rc;
 }
 
 enum outcome

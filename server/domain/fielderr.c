@@ -9,6 +9,9 @@ fielderr_add(struct fielderr *fe, const char *field, const char *fmt, ...)
 {
     va_list ap;
 
+    /* one message per field: the first says what is wrong */
+    if (fielderr_has(fe, field))
+        return;
     if (fe->n < FIELDERR_MAX) {
         snprintf(fe->e[fe->n].field, sizeof fe->e[fe->n].field, "%s", field);
         va_start(ap, fmt);

@@ -17,6 +17,8 @@ struct fielderr {
     } e[FIELDERR_MAX];
 };
 
+/* Records that field is at fault; a field already at fault keeps its first
+ * message, so that one reply names each field once. */
 void fielderr_add(struct fielderr *fe, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* True when the field already has an error (to report one per field). */

@@ -9,7 +9,11 @@ static const char *const lifecycle_states[STATE_COUNT] = {
 };
 
 static const char *const lifecycle_actions[ACTION_COUNT] = {
-    "submit", "start", "start (retrospective)", "complete", "close", "cancel", "edit",
+    "submit", "start", "start (retrospective)", "complete", "close", "cancel", "edit", "decide",
+};
+
+static const char *const lifecycle_verbs[ACTION_COUNT] = {
+    "submit", "start", "start", "complete", "close", "cancel", "edit", "decide",
 };
 
 enum lifecycle_who { WHO_OWNER_OR_MANAGER, WHO_MANAGER };
@@ -71,6 +75,10 @@ lifecycle_apply(const struct lifecycle_in *in, struct lifecycle_out *out, char *
     size_t i;
 
     memset(out, 0, sizeof *out);
+    if ((unsigned)in->action >= ACTION_DECIDE || (unsigned)in->state >= STATE_COUNT) {
+        snprintf(why, size, "decisions are not lifecycle actions");
+        return ERR_INTERNAL;
+    }
     /* permission first: it does not depend on the state */
     if (in->action == ACTION_START_RETROSPECTIVE)
         may = in->is_manager;
@@ -173,4 +181,38 @@ bool
 lifecycle_is_active(enum change_state s)
 {
     return s == STATE_AWAITING_APPROVAL || s == STATE_APPROVED || s == STATE_IN_PROGRESS;
+}
+
+const char *
+lifecycle_action_verb(enum change_action a)
+{
+    return (unsigned)a < ACTION_COUNT ? lifecycle_verbs[a] : "unknown";
+}
+
+unsigned
+lifecycle_events(enum change_action action, enum change_state from, enum change_state to)
+{
+    unsigned events = 0;
+
+    if (action == ACTION_SUBMIT)
+        events |= EVENT_SUBMITTED;
+    if (from != to)
+        events |= EVENT_STATE_CHANGED;
+    if (to == STATE_APPROVED && from != STATE_APPROVED)
+        events |= EVENT_APPROVED;
+    if (to == STATE_REJECTED && from != STATE_REJECTED)
+        events |= EVENT_REJECTED;
+    return events;
+}
+
+const char *
+lifecycle_event_name(unsigned event)
+{
+    switch (event) {
+    case EVENT_SUBMITTED: return "change.submitted";
+    case EVENT_STATE_CHANGED: return "change.state_changed";
+    case EVENT_APPROVED: return "change.approved";
+    case EVENT_REJECTED: return "change.rejected";
+    }
+    return "unknown";
 }

@@ -32,8 +32,18 @@ enum change_action {
     ACTION_CLOSE,
     ACTION_CANCEL,
     ACTION_EDIT,
+    ACTION_DECIDE, /* a signed approval or rejection: decision.c's rules */
     ACTION_COUNT
 };
+
+/* The events a transition emits (README "Events out"). */
+enum change_event {
+    EVENT_SUBMITTED = 1u << 0,
+    EVENT_STATE_CHANGED = 1u << 1,
+    EVENT_APPROVED = 1u << 2,
+    EVENT_REJECTED = 1u << 3,
+};
+#define EVENT_COUNT 4
 
 enum model_kind { KIND_STANDARD, KIND_NORMAL, KIND_EMERGENCY };
 
@@ -75,6 +85,15 @@ bool lifecycle_takes_decisions(enum change_state state, bool unauthorized);
 const char *lifecycle_state_name(enum change_state s);
 int lifecycle_state_parse(const char *name);
 const char *lifecycle_action_name(enum change_action a);
+/* The verb an action is recorded under in the audit trail ("start" for
+ * both starts): "change.<verb>". */
+const char *lifecycle_action_verb(enum change_action a);
+/* The events the move from `from` to `to` by action emits: change.submitted
+ * for every submit, change.state_changed when the state moves, and
+ * change.approved / change.rejected on arriving in those states. */
+unsigned lifecycle_events(enum change_action action, enum change_state from, enum change_state to);
+/* The event type of one bit of enum change_event, e.g. "change.approved". */
+const char *lifecycle_event_name(unsigned event);
 int lifecycle_kind_parse(const char *name);
 int lifecycle_outcome_parse(const char *name);
 /* Active states: awaiting approval, approved, in progress. */

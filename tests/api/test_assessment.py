@@ -184,7 +184,9 @@ def test_every_factor_but_time_at_once(server, mk):
 @pytest.mark.parametrize("start_h,pts", [(1, 10), (47, 10), (-5, 10), (49, 0), (24 * 30, 0)])
 def test_short_notice_for_normal_changes(server, mk, start_h, pts):
     s = now() + timedelta(hours=start_h)
-    a = assess(server, [mk(4)], window=win(s, s + timedelta(hours=1)))
+    # a window that has started is still open at submission (one that has
+    # ended cannot be submitted)
+    a = assess(server, [mk(4)], window=win(s, s + timedelta(hours=max(1, 1 - start_h))))
     check(a, {"blast_radius": 2, **({"short_notice": pts} if pts else {})})
 
 

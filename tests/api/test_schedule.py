@@ -564,8 +564,10 @@ def chain(svc):
 def test_recent_follows_what_the_service_depends_on(server, svc, chain, cab_key):
     root, base, s, dependent = chain
     on_s = new_change(server, [s], around_now(-2, 1))
-    on_base = new_change(server, [base], around_now(-3, -2.5), who="bob")
-    on_root = new_change(server, [root], around_now(-4, -3.5))
+    # windows that have ended are recorded as emergencies (a normal change
+    # cannot be submitted after its window)
+    on_base = new_change(server, [base], around_now(-3, -2.5), who="bob", model="emergency")
+    on_root = new_change(server, [root], around_now(-4, -3.5), model="emergency")
     on_dependent = new_change(server, [dependent], around_now(-1, 0.5))
     on_other = new_change(server, [svc()], around_now(-1, 0.5))
     draft = new_change(server, [s], around_now(-1, 0.5), submit=False)
@@ -595,8 +597,8 @@ def test_recent_hours_window(server, svc):
     base_svc = svc()
     s = svc([base_svc])
     now_change = new_change(server, [s], around_now(-0.5, 0.5))
-    hours_ago = new_change(server, [base_svc], around_now(-10, -9))
-    days_ago = new_change(server, [s], around_now(-100, -99))
+    hours_ago = new_change(server, [base_svc], around_now(-10, -9), model="emergency")
+    days_ago = new_change(server, [s], around_now(-100, -99), model="emergency")
     assert ids(recent(server, s, hours=1)["items"]) == [now_change["id"]]
     assert ids(recent(server, s, hours=12)["items"]) == [now_change["id"], hours_ago["id"]]
     assert ids(recent(server, s)["items"]) == [now_change["id"], hours_ago["id"]], \

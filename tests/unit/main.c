@@ -27,6 +27,12 @@ static const struct unit_test unit_tests[] = {
     {"validate_text", test_validate_text},
     {"validate_oneof", test_validate_oneof},
 
+    {"decision_apply", test_decision_apply},
+    {"decision_model_policy", test_decision_model_policy},
+    {"decision_actions", test_decision_actions},
+    {"decision_submit_ready", test_decision_submit_ready},
+    {"lifecycle_events", test_lifecycle_events},
+
     {"change_validate", test_change_validate},
     {"change_too_many_services", test_change_too_many_services},
     {"change_canonical", test_change_canonical},

@@ -52,6 +52,11 @@ int unit_main(const struct unit_test *tests, size_t n, int argc, char **argv);
 char *unit_build(const char *head, const char *rep, size_t n, const char *tail);
 
 /* The tests, one per function; main.c lists them. */
+void test_decision_apply(void);
+void test_decision_model_policy(void);
+void test_decision_actions(void);
+void test_decision_submit_ready(void);
+void test_lifecycle_events(void);
 void test_canon_control_bytes(void);
 void test_canon_string(void);
 void test_canon_cstring(void);

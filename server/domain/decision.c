@@ -1,0 +1,150 @@
+#include "domain/decision.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "domain/role.h"
+
+void
+decision_lifecycle_in(const struct change *c, enum change_action action,
+                      const struct decision_actor *who, struct lifecycle_in *in)
+{
+    memset(in, 0, sizeof *in);
+    in->state = c->state;
+    in->action = action;
+    in->kind = c->kind;
+    in->is_owner = c->requester_id == who->user_id;
+    in->is_manager = (who->roles & ROLE_MANAGER) != 0;
+    in->unauthorized = (c->flags & CHANGE_UNAUTHORIZED) != 0;
+    in->level = c->level[0] ? c->level : NULL;
+    in->outcome = OUTCOME_NONE;
+}
+
+static const char *
+decision_level(const struct change *c)
+{
+    return c->level[0] ? c->level : "low";
+}
+
+enum outcome
+decision_may(const struct change *c, const struct decision_actor *who, char *why, size_t size)
+{
+    struct policy p;
+
+    why[0] = '\0';
+    if (c->requester_id == who->user_id) {
+        snprintf(why, size, "nobody may decide on their own change");
+        return ERR_FORBIDDEN;
+    }
+    change_policy(c, decision_level(c), &p);
+    if (!policy_counts(&p, who->roles)) {
+        snprintf(why, size, "the approval policy of this change does not count your roles");
+        return ERR_FORBIDDEN;
+    }
+    return OK;
+}
+
+enum outcome
+decision_apply(const struct decision_in *in, struct decision_out *out, char *why, size_t size)
+{
+    const struct change *c = in->change;
+    unsigned roles[POLICY_MAX_SLOTS];
+    bool waiting = c->state == STATE_AWAITING_APPROVAL;
+    enum outcome rc;
+    int i, n = 0;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = decision_may(c, &in->who, why, size)) != OK)
+        return rc;
+    if (!lifecycle_takes_decisions(c->state, (c->flags & CHANGE_UNAUTHORIZED) != 0)) {
+        snprintf(why, size, "a change in state %s takes no decisions",
+                 lifecycle_state_name(c->state));
+        return ERR_CONFLICT;
+    }
+    if (in->approve && in->hard_frozen && c->kind != KIND_EMERGENCY) {
+        snprintf(why, size,
+                 "the window overlaps a hard freeze covering this change: move the window or "
+                 "ask a manager to lift the freeze");
+        return ERR_CONFLICT;
+    }
+    change_policy(c, decision_level(c), &out->policy);
+    for (i = 0; i < in->napprovers && n < POLICY_MAX_SLOTS - 1; i++)
+        roles[n++] = in->approvers[i];
+    if (in->approve)
+        roles[n++] = in->who.roles;
+    out->have = policy_have(&out->policy, roles, n);
+    out->needed = policy_needed(&out->policy);
+    out->next = c->state;
+    out->flags = c->flags;
+    if (!in->approve) {
+        /* a retrospective emergency stays started and unauthorized */
+        if (waiting)
+            out->next = STATE_REJECTED;
+    } else if (out->have >= out->needed) {
+        if (waiting)
+            out->next = STATE_APPROVED;
+        else
+            out->flags &= ~CHANGE_UNAUTHORIZED;
+    }
+    return OK;
+}
+
+bool
+decision_submit_ready(const struct change *c, int64_t now, struct fielderr *fe)
+{
+    int before = fe->n;
+
+    if (!change_has_window(c))
+        fielderr_add(fe, "window", "is required to submit a change");
+    else if (c->window_end <= now && c->kind != KIND_EMERGENCY && strcmp(c->source, "hook") != 0)
+        fielderr_add(fe, "window", "has already ended: move it to the future to submit the change");
+    if (c->content.nservices == 0)
+        fielderr_add(fe, "services", "name at least one service to submit a change");
+    return fe->n == before;
+}
+
+static bool
+decision_lifecycle_may(const struct change *c, enum change_action a,
+                       const struct decision_actor *who)
+{
+    struct lifecycle_in in;
+    struct lifecycle_out out;
+    char why[160];
+
+    decision_lifecycle_in(c, a, who, &in);
+    return lifecycle_apply(&in, &out, why, sizeof why) == OK;
+}
+
+unsigned
+decision_actions(const struct change *c, const struct decision_actor *who)
+{
+    static const struct {
+        enum change_action action;
+        enum decision_verb verb;
+    } map[] = {
+        {ACTION_SUBMIT, VERB_SUBMIT},     {ACTION_EDIT, VERB_EDIT},
+        {ACTION_START, VERB_START},       {ACTION_START_RETROSPECTIVE, VERB_START},
+        {ACTION_COMPLETE, VERB_COMPLETE}, {ACTION_CLOSE, VERB_CLOSE},
+        {ACTION_CANCEL, VERB_CANCEL},
+    };
+    unsigned verbs = 0;
+    char why[160];
+    size_t i;
+
+    for (i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (decision_lifecycle_may(c, map[i].action, who))
+            verbs |= 1u << map[i].verb;
+    if (!c->viewer_decided && decision_may(c, who, why, sizeof why) == OK &&
+        lifecycle_takes_decisions(c->state, (c->flags & CHANGE_UNAUTHORIZED) != 0))
+        verbs |= 1u << VERB_APPROVE | 1u << VERB_REJECT;
+    return verbs;
+}
+
+const char *
+decision_verb_name(enum decision_verb v)
+{
+    static const char *const names[VERB_COUNT] = {
+        "submit", "edit", "start", "complete", "close", "cancel", "approve", "reject",
+    };
+    return (unsigned)v < VERB_COUNT ? names[v] : "unknown";
+}

@@ -1,0 +1,91 @@
+/*
+ * What a caller may do to a change, and what a signed decision does: the
+ * rules of README "Approval policy" and "States" that need the whole change
+ * (its owner, flags, policy and level) rather than one (state, action)
+ * pair. Built on lifecycle.c's table and policy.c's quotas, so that the
+ * handlers, the change document's `actions` and every later path into the
+ * workflow (hooks, the web UI) share one set of rules. Pure and thread-safe.
+ */
+#ifndef CABINET_DECISION_H
+#define CABINET_DECISION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domain/change.h"
+#include "domain/lifecycle.h"
+#include "domain/outcome.h"
+#include "domain/policy.h"
+
+/* Who is acting. */
+struct decision_actor {
+    int64_t user_id;
+    unsigned roles; /* enum role bits */
+};
+
+/* The lifecycle question for an action on c by who (owner, manager, flags,
+ * kind, level filled from c). */
+void decision_lifecycle_in(const struct change *c, enum change_action action,
+                           const struct decision_actor *who, struct lifecycle_in *in);
+
+/* Whether who may decide on c at all (checked before the body and the
+ * state, README "States" check order): OK, or ERR_FORBIDDEN for one's own
+ * change or roles the policy does not count; why (size bytes) says which. */
+enum outcome decision_may(const struct change *c, const struct decision_actor *who, char *why,
+                          size_t size);
+
+struct decision_in {
+    const struct change *change; /* locked, as it stands */
+    struct decision_actor who;
+    bool approve;              /* else reject */
+    bool hard_frozen;          /* its window overlaps a hard freeze covering it */
+    const unsigned *approvers; /* roles of each other distinct approver of this version */
+    int napprovers;
+};
+
+struct decision_out {
+    enum change_state next;
+    unsigned flags; /* the change's flags after the decision */
+    int have;       /* approvals counted by the policy, this one included */
+    int needed;
+    struct policy policy; /* the policy at the change's level */
+};
+
+/* Decides an approval or rejection: ERR_FORBIDDEN as decision_may,
+ * ERR_CONFLICT when the state takes no decisions or, for an approval of a
+ * non-emergency change, a hard freeze covers it; else OK with where the
+ * change goes (approved when the quotas are met, rejected by one
+ * rejection; a change already started keeps its state, and an approval
+ * that meets the policy clears `unauthorized`). */
+enum outcome decision_apply(const struct decision_in *in, struct decision_out *out, char *why,
+                            size_t size);
+
+/* What a change needs before it is submitted, each fault in fe: a window
+ * and at least one service; and a normal or standard change raised through
+ * the API or the UI whose window has already ended at now cannot be
+ * submitted (emergencies and hook-raised changes are recorded after the
+ * fact). True when there is no fault. */
+bool decision_submit_ready(const struct change *c, int64_t now, struct fielderr *fe);
+
+/* What the caller may do now, as the API names it (README "Changes"). */
+enum decision_verb {
+    VERB_SUBMIT,
+    VERB_EDIT,
+    VERB_START,
+    VERB_COMPLETE,
+    VERB_CLOSE,
+    VERB_CANCEL,
+    VERB_APPROVE,
+    VERB_REJECT,
+    VERB_COUNT
+};
+
+/* The bits (1u << enum decision_verb) of what who may do to c now, from
+ * the same rules the actions are refused by. A decision already given on
+ * this version (c->viewer_decided) takes approve and reject away. */
+unsigned decision_actions(const struct change *c, const struct decision_actor *who);
+/* "submit", "edit", …; a static string. */
+const char *decision_verb_name(enum decision_verb v);
+
+#endif
