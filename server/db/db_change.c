@@ -1,3 +1,9 @@
+/*
+ * Relies on: change_doc(), approval_doc(), user_ref(), audit_doc(), cab_ts()
+ * (0001, 0002); the tables changes, change_services, change_versions,
+ * assessments, approvals, comments, idempotency_keys and audit_log (0001);
+ * the unique index changes_external_ref_active (0001).
+ */
 #include "db/db_change.h"
 
 #include <stdio.h>

@@ -1,8 +1,9 @@
 /*
  * Changes: creating, reading, listing and editing them, with their services,
  * the content of every version, their audit entries and the idempotency
- * records of POST /changes. A change is read as {"doc": change document,
- * "rev": its row revision, "gate_token": …}. Thread-safe per connection.
+ * records of POST /changes. A change crosses to the rest as a struct change
+ * filled from its columns; its document (what clients are sent) stays JSON.
+ * Thread-safe per connection.
  */
 #ifndef CABINET_DB_CHANGE_H
 #define CABINET_DB_CHANGE_H

@@ -1,3 +1,10 @@
+/*
+ * Relies on: impact_set() (0002, 0006), conflicts_lock() and
+ * conflicts_refresh() (0003), approval_doc() (0002), the outbox through
+ * db_webhook_emit_change (outbox_emit(), 0004); the tables changes,
+ * change_services, change_impact, assessments, approvals, freezes,
+ * freeze_services and audit_log (0001, 0003).
+ */
 #include "db/db_workflow.h"
 
 #include <stdio.h>

@@ -1,7 +1,8 @@
 /*
- * The content of a change that approvers sign: its fields, their rules, and
- * the canonical JSON whose SHA-256 is the change's content_hash (DESIGN §3
- * "Signed approvals"). Pure and thread-safe.
+ * A change: its typed row (struct change, what crosses from db/ to the
+ * rest), and the content approvers sign — its fields, their rules, and the
+ * canonical JSON whose SHA-256 is the change's content_hash (README "Signed
+ * decisions"). Pure and thread-safe.
  */
 #ifndef CABINET_CHANGE_H
 #define CABINET_CHANGE_H

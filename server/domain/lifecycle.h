@@ -1,5 +1,5 @@
 /*
- * The change lifecycle (DESIGN §3 "States") as one table: for each state and
+ * The change lifecycle (README "Workflow") as one table: for each state and
  * action, who may act and where the change goes. Decisions (approve,
  * reject) are policy.c's; this module says only whether a state accepts
  * them. Pure and thread-safe.

@@ -1,5 +1,5 @@
 /*
- * Approval policies (DESIGN §3 "Approval policy"): how many distinct
+ * Approval policies (README "Signed decisions"): how many distinct
  * approvers, of which roles, a change needs at its risk level, and whether
  * the approvals given meet it. A person counts once even with several roles
  * (the approvals are matched to the quotas' slots). Pure and thread-safe.
