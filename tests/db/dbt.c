@@ -79,89 +79,96 @@ dbt_content(struct db_change_content *c, const char *services, char *start, char
     c->canonical = "{}";
 }
 
+struct dbt_insert {
+    struct db_change_content c;
+    char gate[48];
+    int64_t id;
+};
+
+static enum outcome
+dbt_insert_step(struct db *db, void *arg)
+{
+    struct dbt_insert *in = arg;
+
+    return db_change_insert(db, dbt_user, "api", &in->c, in->gate, &in->id);
+}
+
 int64_t
 dbt_change(struct db *db, const char *services, int day, int from, int to)
 {
     static int serial;
-    struct db_change_content c;
-    char start[32], end[32], gate[48];
-    int64_t id = 0;
+    struct dbt_insert in = {0};
+    char start[32], end[32];
 
-    dbt_content(&c, services, start, end, day, from, to);
-    snprintf(gate, sizeof gate, "dbt-gate-%d", ++serial);
-    if (db_begin(db) != OK)
-        return 0;
-    if (db_change_insert(db, dbt_user, "api", &c, gate, &id) != OK || db_commit(db) != OK) {
-        db_rollback(db);
-        return 0;
-    }
-    return id;
+    dbt_content(&in.c, services, start, end, day, from, to);
+    snprintf(in.gate, sizeof in.gate, "dbt-gate-%d", ++serial);
+    return db_tx(db, dbt_insert_step, &in) == OK ? in.id : 0;
 }
 
-/* Assesses the loaded change w from its facts, as the workflow does; the
+/* Assesses the locked change c from its facts, as the workflow does; the
  * score and policy are irrelevant to conflicts and fixed here. */
 static enum outcome
-dbt_assess(struct db *db, int64_t id, const json_t *w)
+dbt_assess(struct db *db, struct change *c)
 {
-    json_t *facts = NULL;
-    char *impact = NULL;
+    struct db_facts facts;
+    struct risk_result r = {.level = "low"};
+    struct policy p = {0};
     enum outcome rc;
 
-    if ((rc = db_workflow_facts(db, id, &facts)) != OK)
+    if ((rc = db_workflow_facts(db, c->id, &facts)) != OK)
         return rc;
-    impact = json_dumps(json_object_get(facts, "impact_set"), JSON_COMPACT);
-    rc = impact == NULL
-             ? ERR_INTERNAL
-             : db_workflow_assess(db, id, (int)json_integer_value(json_object_get(w, "version")), 0,
-                                  "low", "[]", impact, "{\"level\":\"low\",\"quotas\":[]}", 1, 0);
-    free(impact);
-    json_decref(facts);
+    rc = db_workflow_assess(db, c, &r, &p, facts.impact_set, &c->rev);
+    db_facts_free(&facts);
     return rc;
 }
 
-/* Moves the change from its state to `to` with action, in one transaction
- * under the conflict lock; assess first when asked. */
+/* One move of a change, made under the conflict lock; an edit of its
+ * window and services first when edit is set. */
+struct dbt_move {
+    int64_t id;
+    enum change_action action;
+    enum change_state to;
+    bool assess;
+    const struct db_change_content *edit;
+};
+
 static enum outcome
-dbt_step(struct db *db, int64_t id, const char *action, const char *to, bool assess)
+dbt_move_step(struct db *db, void *arg)
 {
-    struct db_transition t = {0};
-    json_t *w = NULL;
-    int64_t rev;
+    const struct dbt_move *m = arg;
+    struct db_transition t = {.action = m->action, .to = m->to};
+    struct change c;
     enum outcome rc;
 
-    if ((rc = db_begin(db)) != OK)
+    if ((rc = db_workflow_lock(db)) != OK || (rc = db_change_load(db, m->id, 0, true, &c, NULL)))
         return rc;
-    if ((rc = db_workflow_lock(db)) != OK || (rc = db_workflow_load(db, id, true, &w)) != OK)
+    if (m->edit != NULL && (rc = db_change_update(db, "system", m->id, c.rev, m->edit,
+                                                  "[\"window\",\"services\"]", &c.rev)) != OK)
         goto out;
-    rev = json_integer_value(json_object_get(w, "rev"));
-    if (assess) {
-        if ((rc = dbt_assess(db, id, w)) != OK)
-            goto out;
-        rev++; /* the assessment bumped it */
-    }
-    t.action = action;
-    t.from = json_string_value(json_object_get(w, "state"));
-    t.to = to;
-    t.reason = strcmp(action, "cancel") == 0 ? "database test" : NULL;
-    if ((rc = db_workflow_transition(db, "system", id, rev, &t)) == OK)
-        rc = db_commit(db);
+    if (m->assess && (rc = dbt_assess(db, &c)) != OK)
+        goto out;
+    t.from = c.state;
+    t.reason = m->action == ACTION_CANCEL ? "database test" : NULL;
+    rc = db_workflow_transition(db, "system", m->id, c.rev, &t, &c.rev);
 out:
-    if (rc != OK)
-        db_rollback(db);
-    json_decref(w);
+    change_clear(&c);
     return rc;
 }
 
 enum outcome
 dbt_submit(struct db *db, int64_t id)
 {
-    return dbt_step(db, id, "submit", "awaiting_approval", true);
+    struct dbt_move m = {id, ACTION_SUBMIT, STATE_AWAITING_APPROVAL, true, NULL};
+
+    return db_tx(db, dbt_move_step, &m);
 }
 
 enum outcome
 dbt_cancel(struct db *db, int64_t id)
 {
-    return dbt_step(db, id, "cancel", "cancelled", false);
+    struct dbt_move m = {id, ACTION_CANCEL, STATE_CANCELLED, false, NULL};
+
+    return db_tx(db, dbt_move_step, &m);
 }
 
 enum outcome
@@ -169,23 +176,10 @@ dbt_edit(struct db *db, int64_t id, const char *services, int day, int from, int
 {
     struct db_change_content c;
     char start[32], end[32];
-    json_t *w = NULL;
-    enum outcome rc;
+    struct dbt_move m = {id, ACTION_EDIT, STATE_AWAITING_APPROVAL, true, &c};
 
     dbt_content(&c, services, start, end, day, from, to);
-    if ((rc = db_begin(db)) != OK)
-        return rc;
-    if ((rc = db_workflow_lock(db)) == OK && (rc = db_workflow_load(db, id, true, &w)) == OK)
-        rc = db_change_update(db, "system", id, json_integer_value(json_object_get(w, "rev")), &c,
-                              "[\"window\",\"services\"]");
-    if (rc == OK)
-        rc = db_commit(db);
-    else
-        db_rollback(db);
-    json_decref(w);
-    if (rc != OK)
-        return rc;
-    return dbt_step(db, id, "edit", "awaiting_approval", true);
+    return db_tx(db, dbt_move_step, &m);
 }
 
 const char *
