@@ -73,9 +73,7 @@ static const char SQL_BUSY[] =
     "       WHERE ci.service IN (SELECT name FROM imp) AND ci.win && r.span"
     "       UNION ALL"
     "       SELECT f.win FROM freezes f, r WHERE f.win && r.span"
-    "       AND (NOT EXISTS (SELECT 1 FROM freeze_services fs WHERE fs.freeze_id = f.id)"
-    "            OR EXISTS (SELECT 1 FROM freeze_services fs WHERE fs.freeze_id = f.id"
-    "                       AND fs.service IN (SELECT name FROM imp)))) b";
+    "       AND freeze_covers(f.id, ARRAY(SELECT name FROM imp))) b";
 static const char SQL_RECENT[] =
     "WITH deps AS (SELECT w.name FROM service_walk(ARRAY[$1::text], false) w),"
     " span AS (SELECT tstzrange(now() - make_interval(hours => $2::int), now(), '[]') AS s)"
