@@ -36,6 +36,7 @@ static const char SQL_SCHEDULE[] =
     "   AND c.win && tstzrange($1::timestamptz, $2::timestamptz)), '[]'),"
     " 'freezes', COALESCE((SELECT json_agg(freeze_doc(f) ORDER BY lower(f.win), f.id)"
     "   FROM freezes f WHERE f.win && tstzrange($1::timestamptz, $2::timestamptz)), '[]'))";
+/* A bound that is NULL is open: tstzrange(NULL, NULL) overlaps every window. */
 static const char SQL_AGENDA[] =
     "SELECT " SCHEDULE_ROW " FROM changes c WHERE c.state = 'awaiting_approval'"
     " AND c.win && tstzrange($1::timestamptz, $2::timestamptz) ORDER BY lower(c.win), c.id";
