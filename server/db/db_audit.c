@@ -3,8 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db/db_internal.h"
+#include "domain/statement.h"
+#include "domain/strbuf.h"
+#include "domain/timefmt.h"
+#include "sec/sec.h"
 
 static const char SQL_ADD[] = "INSERT INTO audit_log (actor, action, entity, entity_id, data)"
                               " VALUES ($1, $2, $3, $4, $5::jsonb)";
@@ -191,6 +196,31 @@ db_audit_checkpoint_add(struct db *db, int64_t seq, const char *hash, const char
 
     db_num(seq, s);
     return db_exec(db, SQL_CP_ADD, 4, params, NULL);
+}
+
+enum outcome
+db_audit_checkpoint_sign(struct db *db, const char *secret_b64, bool force, int64_t *seq)
+{
+    struct strbuf st = STRBUF_INIT;
+    char hash[65], at[TIMEFMT_LEN], sig[SEC_ED_SIG_B64];
+    enum outcome rc;
+    bool due;
+
+    *seq = 0;
+    if ((rc = db_audit_checkpoint_due(db, force, &due, seq, hash)) != OK || !due) {
+        *seq = 0;
+        return rc;
+    }
+    timefmt_format((int64_t)time(NULL), at);
+    statement_checkpoint(&st, *seq, hash, at);
+    if (strbuf_failed(&st))
+        rc = ERR_INTERNAL;
+    else if ((rc = sec_ed25519_sign(secret_b64, st.buf, st.len, sig)) == OK)
+        rc = db_audit_checkpoint_add(db, *seq, hash, at, sig);
+    strbuf_free(&st);
+    if (rc != OK)
+        *seq = 0;
+    return rc;
 }
 
 enum outcome

@@ -1,7 +1,7 @@
 /*
  * The audit trail: entries written in the transaction of the write they
- * record, and the queries the chainer (jobs/chain.c) and the API use.
- * Thread-safe per connection.
+ * record, the queries the chainer (jobs/chain.c), the API and `cabinet
+ * verify` use, and the signing of checkpoints. Thread-safe per connection.
  */
 #ifndef CABINET_DB_AUDIT_H
 #define CABINET_DB_AUDIT_H
@@ -48,6 +48,12 @@ enum outcome db_audit_checkpoint_due(struct db *db, bool force, bool *due, int64
                                      char hash[65]);
 enum outcome db_audit_checkpoint_add(struct db *db, int64_t seq, const char *hash,
                                      const char *signed_at, const char *signature);
+/* Signs a checkpoint of the chain's head with secret_b64 (the server's
+ * Ed25519 secret key, base64) when one is due (force: whenever the head is
+ * past the last checkpoint) and stores it; *seq is the seq signed, 0 if
+ * none. */
+enum outcome db_audit_checkpoint_sign(struct db *db, const char *secret_b64, bool force,
+                                      int64_t *seq);
 /* The newest checkpoint (or the first at or after seq when seq > 0):
  * {seq, hash, signed_at, signature, statement}. */
 enum outcome db_audit_checkpoint_get(struct db *db, int64_t seq, json_t **out);
