@@ -87,24 +87,22 @@ db_audit_add(struct db *db, const char *actor, const char *action, const char *e
 }
 
 enum outcome
-db_audit_chain_begin(struct db *db, bool *mine, int64_t *last_seq, char last_hash[65])
+db_audit_chain_lock(struct db *db, bool *mine, int64_t *last_seq, char last_hash[65])
 {
     PGresult *res = NULL;
     enum outcome rc;
 
     *mine = false;
-    if ((rc = db_begin(db)) != OK)
-        return rc;
     if ((rc = db_run(db, SQL_CHAIN_LOCK, 0, NULL, &res)) != OK)
-        goto fail;
+        return rc;
     *mine = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
-    if (!*mine) {
-        db_rollback(db);
+    if (!*mine)
         return OK;
+    if ((rc = db_run(db, SQL_HEAD, 0, NULL, &res)) != OK) {
+        *mine = false;
+        return rc;
     }
-    if ((rc = db_run(db, SQL_HEAD, 0, NULL, &res)) != OK)
-        goto fail;
     if (PQntuples(res) == 0) {
         *last_seq = 0;
         memset(last_hash, '0', 64);
@@ -115,10 +113,6 @@ db_audit_chain_begin(struct db *db, bool *mine, int64_t *last_seq, char last_has
     }
     PQclear(res);
     return OK;
-fail:
-    *mine = false;
-    db_rollback(db);
-    return rc;
 }
 
 enum outcome

@@ -18,10 +18,10 @@
 enum outcome db_audit_add(struct db *db, const char *actor, const char *action, const char *entity,
                           const char *entity_id, const json_t *data);
 
-/* Begins the chainer's transaction. *mine is false (and the transaction is
- * over) when another instance holds the chain lock. Otherwise *last_seq and
+/* Inside the caller's transaction, takes the chain lock until it ends:
+ * *mine is false when another instance holds it. Otherwise *last_seq and
  * last_hash are the chain's head (0 and 64 zeros when empty). */
-enum outcome db_audit_chain_begin(struct db *db, bool *mine, int64_t *last_seq, char last_hash[65]);
+enum outcome db_audit_chain_lock(struct db *db, bool *mine, int64_t *last_seq, char last_hash[65]);
 /* Up to limit committed, unchained entries in id order, each
  * {id, at, actor, action, entity, entity_id, data}; *out is a new array. */
 enum outcome db_audit_unchained(struct db *db, int limit, json_t **out);

@@ -25,9 +25,16 @@ struct chain {
     char *url;
 };
 
-enum outcome
-chain_run_once(struct db *db, int *linked)
+/* One batch, as a step of db_tx: what it fills is reset at its start, so
+ * that a retry begins afresh. */
+struct chain_batch {
+    int linked;
+};
+
+static enum outcome
+chain_step(struct db *db, void *arg)
 {
+    struct chain_batch *b = arg;
     struct strbuf ids = STRBUF_INIT, seqs = STRBUF_INIT, prevs = STRBUF_INIT, hashes = STRBUF_INIT;
     char prev[SEC_HEX256_LEN], hash[SEC_HEX256_LEN];
     json_t *rows = NULL;
@@ -36,8 +43,8 @@ chain_run_once(struct db *db, int *linked)
     bool mine;
     size_t i;
 
-    *linked = 0;
-    if ((rc = db_audit_chain_begin(db, &mine, &seq, prev)) != OK || !mine)
+    b->linked = 0;
+    if ((rc = db_audit_chain_lock(db, &mine, &seq, prev)) != OK || !mine)
         return rc;
     if ((rc = db_audit_unchained(db, CHAIN_BATCH, &rows)) != OK)
         goto out;
@@ -57,12 +64,10 @@ chain_run_once(struct db *db, int *linked)
         strbuf_printf(&prevs, "%s%s", sep, prev);
         strbuf_printf(&hashes, "%s%s", sep, hash);
         memcpy(prev, hash, sizeof prev);
-        (*linked)++;
+        b->linked++;
     }
-    if (*linked == 0) {
-        db_rollback(db);
+    if (b->linked == 0)
         goto out;
-    }
     strbuf_putc(&ids, '}');
     strbuf_putc(&seqs, '}');
     strbuf_putc(&prevs, '}');
@@ -72,19 +77,24 @@ chain_run_once(struct db *db, int *linked)
         rc = ERR_INTERNAL;
         goto out;
     }
-    if ((rc = db_audit_link(db, ids.buf, seqs.buf, prevs.buf, hashes.buf)) != OK ||
-        (rc = db_commit(db)) != OK)
-        goto out;
+    rc = db_audit_link(db, ids.buf, seqs.buf, prevs.buf, hashes.buf);
 out:
-    if (rc != OK) {
-        db_rollback(db);
-        *linked = 0;
-    }
     json_decref(rows);
     strbuf_free(&ids);
     strbuf_free(&seqs);
     strbuf_free(&prevs);
     strbuf_free(&hashes);
+    return rc;
+}
+
+enum outcome
+chain_run_once(struct db *db, int *linked)
+{
+    struct chain_batch b = {0};
+    enum outcome rc;
+
+    rc = db_tx(db, chain_step, &b);
+    *linked = rc == OK ? b.linked : 0;
     return rc;
 }
 
