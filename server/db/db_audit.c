@@ -1,3 +1,11 @@
+/*
+ * The audit trail's statements: entries, the chain, checkpoints and the
+ * server key. Relies on the audit_log, checkpoints and server_key tables
+ * with the append-only trigger audit_log_guard() and cab_ts() (0001), and
+ * audit_doc() (0002). Checkpoints are signed here, with sec/ and the
+ * statement of domain/statement.h, so that the chainer and the API sign
+ * them the same way.
+ */
 #include "db/db_audit.h"
 
 #include <stdio.h>

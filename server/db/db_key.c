@@ -1,3 +1,12 @@
+/*
+ * Approvers' keys and freezes. Relies on key_doc() and freeze_doc() (0002),
+ * conflicts_lock() (0003), freeze_conflicts_refresh() (0005, rewritten on
+ * freeze_covers() and change_is_active() in 0007) and
+ * freeze_conflicts_resolve() (0005); the conflicts_emit trigger (0004)
+ * turns the records a freeze opens or resolves into events, and
+ * outbox_emit() (0004, through db_webhook) records freeze.created. Every
+ * write inserts its audit_log entry (0001) in the statement that writes.
+ */
 #include "db/db_key.h"
 
 #include <stdio.h>

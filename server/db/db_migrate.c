@@ -1,3 +1,8 @@
+/*
+ * The migrations runner. Relies on nothing but PostgreSQL itself: it makes
+ * schema_migrations and applies sql/NNNN_*.sql (0001 onwards) over it, under
+ * the session advisory lock pg_advisory_lock(1667326573).
+ */
 #include "db/db_migrate.h"
 
 #include <dirent.h>

@@ -1,3 +1,11 @@
+/*
+ * The forward schedule's statements. Relies on change_doc(), conflict_doc()
+ * and freeze_doc() (0002), impact_set() (0002, 0006), service_walk() (0006)
+ * and freeze_covers() (0007), and on change_impact (0001), which the
+ * workflow keeps for active changes only, so that busy time read from it
+ * needs no state test of its own. An acknowledgement inserts its audit_log
+ * entries (0001) in the statement that writes.
+ */
 #include "db/db_schedule.h"
 
 #include <stdio.h>

@@ -1,3 +1,8 @@
+/*
+ * The service map's statements. Relies on service_doc() (0002) and
+ * impact_set() (0002, rewritten on service_walk() in 0006); every write
+ * inserts its audit_log entry (0001) in the same statement.
+ */
 #include "db/db_service.h"
 
 #include <stdio.h>
