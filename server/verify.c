@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit_canon.h"
 #include "db/db_audit.h"
 #include "domain/statement.h"
-#include "jobs/chain.h"
 #include "sec/sec.h"
 
 #define VERIFY_BATCH 5000
@@ -72,7 +72,7 @@ verify_entry(struct verify *v, const json_t *e, int64_t *seq, char prev[65])
                    (long long)s, (long long)id, (long long)*seq);
         return false;
     }
-    if (!chain_hash(e, s, prev, hash) || strcmp(hash, verify_str(e, "hash")) != 0) {
+    if (!audit_canon_hash(e, s, prev, hash) || strcmp(hash, verify_str(e, "hash")) != 0) {
         verify_bad(v,
                    "audit_log seq %lld (id %lld): its hash does not match its content "
                    "(edited?)",
@@ -237,7 +237,7 @@ verify_bundle(const char *path, FILE *out)
         const json_t *ver = json_array_get(versions, i);
         struct strbuf sb = STRBUF_INIT;
 
-        if (!chain_canonical(json_object_get(ver, "content"), &sb) || strbuf_failed(&sb) ||
+        if (!audit_canon_json(json_object_get(ver, "content"), &sb) || strbuf_failed(&sb) ||
             strcmp(sb.buf, verify_str(ver, "canonical")) != 0) {
             verify_bad(&v, "version %lld: its canonical text does not match its content",
                        (long long)verify_int(ver, "version"));

@@ -7,12 +7,12 @@
 
 #include "api/api.h"
 #include "api/decode.h"
+#include "audit/audit_canon.h"
 #include "db/db_audit.h"
 #include "db/db_change.h"
 #include "domain/timefmt.h"
 #include "domain/validate.h"
 #include "http/server.h"
-#include "jobs/chain.h"
 
 enum outcome
 api_audit_list(struct http_ctx *ctx)
@@ -69,7 +69,7 @@ api_audit_checkpoint_sign(struct http_ctx *ctx)
     int64_t seq = 0;
     enum outcome rc;
 
-    if ((rc = chain_checkpoint(ctx->db, http_server_secret(ctx), true, &seq)) != OK)
+    if ((rc = db_audit_checkpoint_sign(ctx->db, http_server_secret(ctx), true, &seq)) != OK)
         return rc;
     return audit_checkpoint_reply(ctx, seq ? 201 : 200);
 }
@@ -175,7 +175,7 @@ audit_versions_canonical(json_t *versions)
         json_t *v = json_array_get(versions, i);
         struct strbuf sb = STRBUF_INIT;
 
-        if (!chain_canonical(json_object_get(v, "content"), &sb) || strbuf_failed(&sb)) {
+        if (!audit_canon_json(json_object_get(v, "content"), &sb) || strbuf_failed(&sb)) {
             strbuf_free(&sb);
             return ERR_INTERNAL;
         }
@@ -204,8 +204,8 @@ api_changes_evidence(struct http_ctx *ctx)
         /* a checkpoint that covers the change's entries, signed now if needed */
         rc = db_audit_checkpoint_get(ctx->db, last, &cp);
         if (rc == ERR_NOT_FOUND) {
-            if ((rc = chain_checkpoint(ctx->db, http_server_secret(ctx), true, &signed_seq)) !=
-                    OK ||
+            if ((rc = db_audit_checkpoint_sign(ctx->db, http_server_secret(ctx), true,
+                                               &signed_seq)) != OK ||
                 (rc = db_audit_checkpoint_get(ctx->db, last, &cp)) != OK)
                 goto out;
         } else if (rc != OK) {

@@ -157,20 +157,46 @@ api_schedule(struct http_ctx *ctx)
     return OK;
 }
 
+/* The agenda's bounds: each is "" unless given. A bound given must be an
+ * RFC 3339 date-time; with both, to is after from, at most the schedule's
+ * longest period later. */
+static void
+agenda_period(struct http_ctx *ctx, char from[TIMEFMT_LEN], char to[TIMEFMT_LEN])
+{
+    char buf[64];
+    int64_t f, t;
+
+    from[0] = to[0] = '\0';
+    if (http_query(ctx, "from", buf, sizeof buf) != 0 && timefmt_normalize(buf, from) != OK)
+        http_field(ctx, "from", "must be an RFC 3339 date-time");
+    if (http_query(ctx, "to", buf, sizeof buf) != 0 && timefmt_normalize(buf, to) != OK)
+        http_field(ctx, "to", "must be an RFC 3339 date-time");
+    if (ctx->fe.n > 0 || timefmt_parse(from, &f) != OK || timefmt_parse(to, &t) != OK)
+        return;
+    if (t <= f)
+        http_field(ctx, "to", "must be after from");
+    else if (t - f > (int64_t)SCHEDULE_MAX_DAYS * 86400)
+        http_field(ctx, "to", "the period may span at most %d days", SCHEDULE_MAX_DAYS);
+}
+
+/* Without from and to, every change awaiting approval, whatever its window;
+ * with them, those whose window overlaps [from, to). A bound not given is
+ * null in the reply and open in the query. */
 enum outcome
 api_agenda(struct http_ctx *ctx)
 {
     char from[TIMEFMT_LEN], to[TIMEFMT_LEN];
+    const char *f, *t;
     json_t *rows = NULL;
     enum outcome rc;
 
-    schedule_period(ctx, 7 * 86400, 60 * 86400, from, to);
-    if ((rc = http_fields_ok(ctx)) != OK ||
-        (rc = db_schedule_agenda(ctx->db, from, to, &rows)) != OK)
+    agenda_period(ctx, from, to);
+    f = from[0] ? from : NULL;
+    t = to[0] ? to : NULL;
+    if ((rc = http_fields_ok(ctx)) != OK || (rc = db_schedule_agenda(ctx->db, f, t, &rows)) != OK)
         return rc;
-    http_reply(
-        ctx, 200,
-        json_pack("{s:s, s:s, s:o}", "from", from, "to", to, "items", schedule_changes(rows)));
+    http_reply(ctx, 200,
+               json_pack("{s:s?, s:s?, s:o}", "from", f, "to", t, "items", schedule_changes(rows)));
     return OK;
 }
 

@@ -1,10 +1,23 @@
+/*
+ * The audit trail's statements: entries, the chain, checkpoints and the
+ * server key. Relies on the audit_log, checkpoints and server_key tables
+ * with the append-only trigger audit_log_guard() and cab_ts() (0001), and
+ * audit_doc() (0002). Checkpoints are signed here, with sec/ and the
+ * statement of domain/statement.h, so that the chainer and the API sign
+ * them the same way.
+ */
 #include "db/db_audit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db/db_internal.h"
+#include "domain/statement.h"
+#include "domain/strbuf.h"
+#include "domain/timefmt.h"
+#include "sec/sec.h"
 
 static const char SQL_ADD[] = "INSERT INTO audit_log (actor, action, entity, entity_id, data)"
                               " VALUES ($1, $2, $3, $4, $5::jsonb)";
@@ -82,24 +95,22 @@ db_audit_add(struct db *db, const char *actor, const char *action, const char *e
 }
 
 enum outcome
-db_audit_chain_begin(struct db *db, bool *mine, int64_t *last_seq, char last_hash[65])
+db_audit_chain_lock(struct db *db, bool *mine, int64_t *last_seq, char last_hash[65])
 {
     PGresult *res = NULL;
     enum outcome rc;
 
     *mine = false;
-    if ((rc = db_begin(db)) != OK)
-        return rc;
     if ((rc = db_run(db, SQL_CHAIN_LOCK, 0, NULL, &res)) != OK)
-        goto fail;
+        return rc;
     *mine = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
-    if (!*mine) {
-        db_rollback(db);
+    if (!*mine)
         return OK;
+    if ((rc = db_run(db, SQL_HEAD, 0, NULL, &res)) != OK) {
+        *mine = false;
+        return rc;
     }
-    if ((rc = db_run(db, SQL_HEAD, 0, NULL, &res)) != OK)
-        goto fail;
     if (PQntuples(res) == 0) {
         *last_seq = 0;
         memset(last_hash, '0', 64);
@@ -110,10 +121,6 @@ db_audit_chain_begin(struct db *db, bool *mine, int64_t *last_seq, char last_has
     }
     PQclear(res);
     return OK;
-fail:
-    *mine = false;
-    db_rollback(db);
-    return rc;
 }
 
 enum outcome
@@ -191,6 +198,31 @@ db_audit_checkpoint_add(struct db *db, int64_t seq, const char *hash, const char
 
     db_num(seq, s);
     return db_exec(db, SQL_CP_ADD, 4, params, NULL);
+}
+
+enum outcome
+db_audit_checkpoint_sign(struct db *db, const char *secret_b64, bool force, int64_t *seq)
+{
+    struct strbuf st = STRBUF_INIT;
+    char hash[65], at[TIMEFMT_LEN], sig[SEC_ED_SIG_B64];
+    enum outcome rc;
+    bool due;
+
+    *seq = 0;
+    if ((rc = db_audit_checkpoint_due(db, force, &due, seq, hash)) != OK || !due) {
+        *seq = 0;
+        return rc;
+    }
+    timefmt_format((int64_t)time(NULL), at);
+    statement_checkpoint(&st, *seq, hash, at);
+    if (strbuf_failed(&st))
+        rc = ERR_INTERNAL;
+    else if ((rc = sec_ed25519_sign(secret_b64, st.buf, st.len, sig)) == OK)
+        rc = db_audit_checkpoint_add(db, *seq, hash, at, sig);
+    strbuf_free(&st);
+    if (rc != OK)
+        *seq = 0;
+    return rc;
 }
 
 enum outcome

@@ -1,7 +1,7 @@
 /*
  * The audit trail: entries written in the transaction of the write they
- * record, and the queries the chainer (jobs/chain.c) and the API use.
- * Thread-safe per connection.
+ * record, the queries the chainer (jobs/chain.c), the API and `cabinet
+ * verify` use, and the signing of checkpoints. Thread-safe per connection.
  */
 #ifndef CABINET_DB_AUDIT_H
 #define CABINET_DB_AUDIT_H
@@ -18,10 +18,10 @@
 enum outcome db_audit_add(struct db *db, const char *actor, const char *action, const char *entity,
                           const char *entity_id, const json_t *data);
 
-/* Begins the chainer's transaction. *mine is false (and the transaction is
- * over) when another instance holds the chain lock. Otherwise *last_seq and
+/* Inside the caller's transaction, takes the chain lock until it ends:
+ * *mine is false when another instance holds it. Otherwise *last_seq and
  * last_hash are the chain's head (0 and 64 zeros when empty). */
-enum outcome db_audit_chain_begin(struct db *db, bool *mine, int64_t *last_seq, char last_hash[65]);
+enum outcome db_audit_chain_lock(struct db *db, bool *mine, int64_t *last_seq, char last_hash[65]);
 /* Up to limit committed, unchained entries in id order, each
  * {id, at, actor, action, entity, entity_id, data}; *out is a new array. */
 enum outcome db_audit_unchained(struct db *db, int limit, json_t **out);
@@ -48,6 +48,12 @@ enum outcome db_audit_checkpoint_due(struct db *db, bool force, bool *due, int64
                                      char hash[65]);
 enum outcome db_audit_checkpoint_add(struct db *db, int64_t seq, const char *hash,
                                      const char *signed_at, const char *signature);
+/* Signs a checkpoint of the chain's head with secret_b64 (the server's
+ * Ed25519 secret key, base64) when one is due (force: whenever the head is
+ * past the last checkpoint) and stores it; *seq is the seq signed, 0 if
+ * none. */
+enum outcome db_audit_checkpoint_sign(struct db *db, const char *secret_b64, bool force,
+                                      int64_t *seq);
 /* The newest checkpoint (or the first at or after seq when seq > 0):
  * {seq, hash, signed_at, signature, statement}. */
 enum outcome db_audit_checkpoint_get(struct db *db, int64_t seq, json_t **out);

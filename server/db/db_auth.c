@@ -1,3 +1,9 @@
+/*
+ * Sessions, API tokens and the login lockout. Relies on user_doc() (0002)
+ * and the sessions, api_tokens and login_failures tables (0001); logins,
+ * failed logins and logouts insert their audit_log entry (0001) in the
+ * statement that writes.
+ */
 #include "db/db_auth.h"
 
 #include <stdio.h>

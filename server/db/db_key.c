@@ -1,3 +1,12 @@
+/*
+ * Approvers' keys and freezes. Relies on key_doc() and freeze_doc() (0002),
+ * conflicts_lock() (0003), freeze_conflicts_refresh() (0005, rewritten on
+ * freeze_covers() and change_is_active() in 0007) and
+ * freeze_conflicts_resolve() (0005); the conflicts_emit trigger (0004)
+ * turns the records a freeze opens or resolves into events, and
+ * outbox_emit() (0004, through db_webhook) records freeze.created. Every
+ * write inserts its audit_log entry (0001) in the statement that writes.
+ */
 #include "db/db_key.h"
 
 #include <stdio.h>
@@ -121,28 +130,57 @@ db_key_get(struct db *db, int64_t id, int64_t *owner, char *public_key, size_t s
     return OK;
 }
 
+/* A freeze written with its conflicts refreshed, as a step of db_tx: id is
+ * the freeze's (0 until created), doc the freeze as written. */
+struct db_freeze_tx {
+    const char *actor;
+    int64_t user_id;
+    const struct db_freeze *f;
+    int64_t id;
+    json_t *doc; /* owned */
+};
+
+static enum outcome
+db_freeze_create_step(struct db *db, void *arg)
+{
+    struct db_freeze_tx *t = arg;
+    const struct db_freeze *f = t->f;
+    char uid[DB_NUM], id[DB_NUM];
+    const char *params[8] = {t->actor,    f->name, f->start,  f->end,
+                             f->services, f->hard, f->reason, db_num(t->user_id, uid)};
+    enum outcome rc;
+
+    json_decref(t->doc);
+    t->doc = NULL;
+    if ((rc = db_exec(db, SQL_FREEZE_LOCK, 0, NULL, NULL)) != OK ||
+        (rc = db_text(db, SQL_FREEZE_CREATE, 8, params, id, sizeof id)) != OK ||
+        (rc = db_exec(db, SQL_FREEZE_REFRESH, 1, (const char *const[]){id}, NULL)) != OK)
+        return rc;
+    t->id = strtoll(id, NULL, 10);
+    if ((rc = db_webhook_emit_freeze(db, "freeze.created", t->id)) != OK)
+        return rc;
+    return db_freeze_get(db, t->id, &t->doc);
+}
+
+/* Hands the document over on success, frees it otherwise. */
+static enum outcome
+db_freeze_finish(struct db_freeze_tx *t, enum outcome rc, json_t **out)
+{
+    if (rc != OK) {
+        json_decref(t->doc);
+        t->doc = NULL;
+    }
+    *out = t->doc;
+    return rc;
+}
+
 enum outcome
 db_freeze_create(struct db *db, const char *actor, int64_t user_id, const struct db_freeze *f,
                  json_t **out)
 {
-    char uid[24], id[24];
-    const char *params[8] = {actor,       f->name, f->start,  f->end,
-                             f->services, f->hard, f->reason, uid};
-    enum outcome rc;
+    struct db_freeze_tx t = {actor, user_id, f, 0, NULL};
 
-    db_num(user_id, uid);
-    if ((rc = db_begin(db)) != OK)
-        return rc;
-    if ((rc = db_exec(db, SQL_FREEZE_LOCK, 0, NULL, NULL)) != OK ||
-        (rc = db_text(db, SQL_FREEZE_CREATE, 8, params, id, sizeof id)) != OK ||
-        (rc = db_exec(db, SQL_FREEZE_REFRESH, 1, (const char *const[]){id}, NULL)) != OK ||
-        (rc = db_webhook_emit_freeze(db, "freeze.created", strtoll(id, NULL, 10))) != OK ||
-        (rc = db_freeze_get(db, strtoll(id, NULL, 10), out)) != OK || (rc = db_commit(db)) != OK) {
-        db_rollback(db);
-        json_decref(*out);
-        *out = NULL;
-    }
-    return rc;
+    return db_freeze_finish(&t, db_tx(db, db_freeze_create_step, &t), out);
 }
 
 enum outcome
@@ -163,44 +201,54 @@ db_freeze_list(struct db *db, const char *from, const char *to, int64_t after, i
     return db_json_list(db, SQL_FREEZE_LIST, 4, params, out);
 }
 
+static enum outcome
+db_freeze_update_step(struct db *db, void *arg)
+{
+    struct db_freeze_tx *t = arg;
+    const struct db_freeze *f = t->f;
+    char fid[DB_NUM], buf[DB_NUM];
+    const char *params[8] = {t->actor, db_num(t->id, fid), f->name, f->start,
+                             f->end,   f->services,        f->hard, f->reason};
+    enum outcome rc;
+
+    json_decref(t->doc);
+    t->doc = NULL;
+    if ((rc = db_exec(db, SQL_FREEZE_LOCK, 0, NULL, NULL)) != OK ||
+        (rc = db_text(db, SQL_FREEZE_UPDATE, 8, params, buf, sizeof buf)) != OK ||
+        (rc = db_exec(db, SQL_FREEZE_REFRESH, 1, (const char *const[]){fid}, NULL)) != OK)
+        return rc;
+    return db_freeze_get(db, t->id, &t->doc);
+}
+
 enum outcome
 db_freeze_update(struct db *db, const char *actor, int64_t id, const struct db_freeze *f,
                  json_t **out)
 {
-    char fid[24], buf[24];
-    const char *params[8] = {actor,  fid,         f->name, f->start,
-                             f->end, f->services, f->hard, f->reason};
+    struct db_freeze_tx t = {actor, 0, f, id, NULL};
+
+    return db_freeze_finish(&t, db_tx(db, db_freeze_update_step, &t), out);
+}
+
+static enum outcome
+db_freeze_delete_step(struct db *db, void *arg)
+{
+    const struct db_freeze_tx *t = arg;
+    char fid[DB_NUM];
+    const char *params[2] = {t->actor, db_num(t->id, fid)};
+    long n = 0;
     enum outcome rc;
 
-    db_num(id, fid);
-    if ((rc = db_begin(db)) != OK)
-        return rc;
     if ((rc = db_exec(db, SQL_FREEZE_LOCK, 0, NULL, NULL)) != OK ||
-        (rc = db_text(db, SQL_FREEZE_UPDATE, 8, params, buf, sizeof buf)) != OK ||
-        (rc = db_exec(db, SQL_FREEZE_REFRESH, 1, (const char *const[]){fid}, NULL)) != OK ||
-        (rc = db_freeze_get(db, id, out)) != OK || (rc = db_commit(db)) != OK) {
-        db_rollback(db);
-        json_decref(*out);
-        *out = NULL;
-    }
-    return rc;
+        (rc = db_exec(db, SQL_FREEZE_RESOLVE, 1, (const char *const[]){fid}, NULL)) != OK ||
+        (rc = db_exec(db, SQL_FREEZE_DELETE, 2, params, &n)) != OK)
+        return rc;
+    return n == 1 ? OK : ERR_NOT_FOUND;
 }
 
 enum outcome
 db_freeze_delete(struct db *db, const char *actor, int64_t id)
 {
-    char fid[24];
-    const char *params[2] = {actor, fid};
-    long n = 0;
-    enum outcome rc;
+    struct db_freeze_tx t = {actor, 0, NULL, id, NULL};
 
-    db_num(id, fid);
-    if ((rc = db_begin(db)) != OK)
-        return rc;
-    if ((rc = db_exec(db, SQL_FREEZE_LOCK, 0, NULL, NULL)) != OK ||
-        (rc = db_exec(db, SQL_FREEZE_RESOLVE, 1, (const char *const[]){fid}, NULL)) != OK ||
-        (rc = db_exec(db, SQL_FREEZE_DELETE, 2, params, &n)) != OK ||
-        (rc = n == 1 ? db_commit(db) : ERR_NOT_FOUND) != OK)
-        db_rollback(db);
-    return rc;
+    return db_tx(db, db_freeze_delete_step, &t);
 }

@@ -1,3 +1,8 @@
+/*
+ * The migrations runner. Relies on nothing but PostgreSQL itself: it makes
+ * schema_migrations and applies sql/NNNN_*.sql (0001 onwards) over it, under
+ * the session advisory lock pg_advisory_lock(1667326573).
+ */
 #include "db/db_migrate.h"
 
 #include <dirent.h>
@@ -82,22 +87,37 @@ db_migrate_exec(struct db *db, const char *path)
     return rc;
 }
 
+/* One file in a transaction, as a step of db_tx; version, when set, is
+ * recorded in schema_migrations in the same transaction. */
+struct db_migrate_tx {
+    const char *path;
+    const char *version;
+};
+
+static enum outcome
+db_migrate_step(struct db *db, void *arg)
+{
+    const struct db_migrate_tx *t = arg;
+    enum outcome rc;
+
+    if ((rc = db_migrate_exec(db, t->path)) != OK || t->version == NULL)
+        return rc;
+    return db_exec(db, SQL_RECORD, 1, &t->version, NULL);
+}
+
 enum outcome
 db_migrate_file(struct db *db, const char *path)
 {
-    enum outcome rc;
+    struct db_migrate_tx t = {path, NULL};
 
-    if ((rc = db_begin(db)) != OK)
-        return rc;
-    if ((rc = db_migrate_exec(db, path)) != OK || (rc = db_commit(db)) != OK)
-        db_rollback(db);
-    return rc;
+    return db_tx(db, db_migrate_step, &t);
 }
 
 enum outcome
 db_migrate_run(struct db *db, const char *dir, int *applied)
 {
     char **names = NULL, path[4096], seen[8];
+    struct db_migrate_tx t;
     size_t n = 0, cap = 0, i;
     struct dirent *de;
     enum outcome rc;
@@ -140,13 +160,10 @@ db_migrate_run(struct db *db, const char *dir, int *applied)
         if (rc != ERR_NOT_FOUND)
             goto out;
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if ((rc = db_begin(db)) != OK)
+        t.path = path;
+        t.version = version;
+        if ((rc = db_tx(db, db_migrate_step, &t)) != OK)
             goto out;
-        if ((rc = db_migrate_exec(db, path)) != OK ||
-            (rc = db_exec(db, SQL_RECORD, 1, &version, NULL)) != OK || (rc = db_commit(db)) != OK) {
-            db_rollback(db);
-            goto out;
-        }
         log_info("applied %s", names[i]);
         (*applied)++;
     }

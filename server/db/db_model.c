@@ -1,3 +1,7 @@
+/*
+ * Change models. Relies on model_doc() (0002); every write inserts its
+ * audit_log entry (0001) in the statement that writes.
+ */
 #include "db/db_model.h"
 
 #include "db/db_internal.h"

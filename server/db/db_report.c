@@ -1,3 +1,6 @@
+/*
+ * The summary report, one statement. Relies on cab_ts() (0001).
+ */
 #include "db/db_report.h"
 
 #include "db/db_internal.h"

@@ -1,3 +1,11 @@
+/*
+ * The forward schedule's statements. Relies on change_doc(), conflict_doc()
+ * and freeze_doc() (0002), impact_set() (0002, 0006), service_walk() (0006)
+ * and freeze_covers() (0007), and on change_impact (0001), which the
+ * workflow keeps for active changes only, so that busy time read from it
+ * needs no state test of its own. An acknowledgement inserts its audit_log
+ * entries (0001) in the statement that writes.
+ */
 #include "db/db_schedule.h"
 
 #include <stdio.h>
@@ -36,6 +44,7 @@ static const char SQL_SCHEDULE[] =
     "   AND c.win && tstzrange($1::timestamptz, $2::timestamptz)), '[]'),"
     " 'freezes', COALESCE((SELECT json_agg(freeze_doc(f) ORDER BY lower(f.win), f.id)"
     "   FROM freezes f WHERE f.win && tstzrange($1::timestamptz, $2::timestamptz)), '[]'))";
+/* A bound that is NULL is open: tstzrange(NULL, NULL) overlaps every window. */
 static const char SQL_AGENDA[] =
     "SELECT " SCHEDULE_ROW " FROM changes c WHERE c.state = 'awaiting_approval'"
     " AND c.win && tstzrange($1::timestamptz, $2::timestamptz) ORDER BY lower(c.win), c.id";
@@ -73,9 +82,7 @@ static const char SQL_BUSY[] =
     "       WHERE ci.service IN (SELECT name FROM imp) AND ci.win && r.span"
     "       UNION ALL"
     "       SELECT f.win FROM freezes f, r WHERE f.win && r.span"
-    "       AND (NOT EXISTS (SELECT 1 FROM freeze_services fs WHERE fs.freeze_id = f.id)"
-    "            OR EXISTS (SELECT 1 FROM freeze_services fs WHERE fs.freeze_id = f.id"
-    "                       AND fs.service IN (SELECT name FROM imp)))) b";
+    "       AND freeze_covers(f.id, ARRAY(SELECT name FROM imp))) b";
 static const char SQL_RECENT[] =
     "WITH deps AS (SELECT w.name FROM service_walk(ARRAY[$1::text], false) w),"
     " span AS (SELECT tstzrange(now() - make_interval(hours => $2::int), now(), '[]') AS s)"

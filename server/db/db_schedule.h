@@ -23,7 +23,9 @@ enum outcome db_schedule_acknowledge(struct db *db, const char *actor, int64_t i
                                      const char *note);
 /* {"changes":[change rows {doc,rev,gate_token}], "freezes":[...]} in [from, to). */
 enum outcome db_schedule_get(struct db *db, const char *from, const char *to, json_t **out);
-/* Changes awaiting approval in [from, to), by window start: change rows. */
+/* Changes awaiting approval whose window overlaps [from, to), by window
+ * start: change rows. A NULL bound is open, so with both NULL every change
+ * awaiting approval, whatever its window. */
 enum outcome db_schedule_agenda(struct db *db, const char *from, const char *to, json_t **out);
 /* Rows for the feed: changes ({id, title, state, rev, start, end, stamp,
  * services, level, flags}) and freezes ({id, name, start, end, stamp,

@@ -1,3 +1,8 @@
+/*
+ * The service map's statements. Relies on service_doc() (0002) and
+ * impact_set() (0002, rewritten on service_walk() in 0006); every write
+ * inserts its audit_log entry (0001) in the same statement.
+ */
 #include "db/db_service.h"
 
 #include <stdio.h>
@@ -71,23 +76,43 @@ db_service_missing(struct db *db, const char *names, json_t **out)
     return db_json(db, SQL_MISSING, 1, &names, out);
 }
 
+/* A create or update with the document it leaves, as a step of db_tx. */
+struct db_service_tx {
+    const char *sql;
+    const char *actor;
+    const struct db_service *s;
+    json_t *doc; /* the service as written; owned */
+};
+
 static enum outcome
-db_service_write(struct db *db, const char *sql, const char *actor, const struct db_service *s,
-                 json_t **out)
+db_service_write_step(struct db *db, void *arg)
 {
-    const char *params[7] = {actor,    s->name,        s->title,     s->tier,
+    struct db_service_tx *t = arg;
+    const struct db_service *s = t->s;
+    const char *params[7] = {t->actor, s->name,        s->title,     s->tier,
                              s->owner, s->description, s->depends_on};
     char name[128];
     enum outcome rc;
 
-    if ((rc = db_begin(db)) != OK)
+    json_decref(t->doc);
+    t->doc = NULL;
+    if ((rc = db_text(db, t->sql, 7, params, name, sizeof name)) != OK)
         return rc;
-    if ((rc = db_text(db, sql, 7, params, name, sizeof name)) != OK ||
-        (rc = db_service_get(db, s->name, out)) != OK || (rc = db_commit(db)) != OK) {
-        db_rollback(db);
-        json_decref(*out);
-        *out = NULL;
+    return db_service_get(db, s->name, &t->doc);
+}
+
+static enum outcome
+db_service_write(struct db *db, const char *sql, const char *actor, const struct db_service *s,
+                 json_t **out)
+{
+    struct db_service_tx t = {sql, actor, s, NULL};
+    enum outcome rc;
+
+    if ((rc = db_tx(db, db_service_write_step, &t)) != OK) {
+        json_decref(t.doc);
+        t.doc = NULL;
     }
+    *out = t.doc;
     return rc;
 }
 
@@ -119,40 +144,55 @@ db_service_list(struct db *db, const char *after, int limit, json_t **out)
     return db_json_list(db, SQL_LIST, 2, params, out);
 }
 
-enum outcome
-db_service_delete(struct db *db, const char *actor, const char *name, json_t **users)
+/* A delete, refused while anything uses the service, as a step of db_tx. */
+struct db_service_delete_tx {
+    const char *actor;
+    const char *name;
+    json_t *users; /* on ERR_CONFLICT, what still uses it; owned */
+};
+
+static enum outcome
+db_service_delete_step(struct db *db, void *arg)
 {
-    const char *params[2] = {actor, name};
+    struct db_service_delete_tx *t = arg;
+    const char *params[2] = {t->actor, t->name};
     json_t *u = NULL;
     enum outcome rc;
     long n = 0;
 
-    *users = NULL;
-    if ((rc = db_begin(db)) != OK)
+    json_decref(t->users);
+    t->users = NULL;
+    if ((rc = db_json(db, SQL_USERS, 1, &t->name, &u)) != OK)
         return rc;
-    if ((rc = db_json(db, SQL_USERS, 1, &name, &u)) != OK)
-        goto out;
     if (json_array_size(json_object_get(u, "changes")) > 0 ||
         json_array_size(json_object_get(u, "dependents")) > 0 ||
         json_array_size(json_object_get(u, "freezes")) > 0) {
-        *users = u;
-        u = NULL;
-        rc = ERR_CONFLICT;
-        goto out;
+        t->users = u;
+        return ERR_CONFLICT;
     }
+    json_decref(u);
     rc = db_exec(db, SQL_DELETE, 2, params, &n);
     if (rc == ERR_INVALID) {
         /* a change or dependency arrived since the check: still in use */
-        *users = json_object();
-        rc = ERR_CONFLICT;
+        t->users = json_object();
+        return ERR_CONFLICT;
     }
     if (rc != OK)
-        goto out;
-    rc = n == 1 ? db_commit(db) : ERR_NOT_FOUND;
-out:
-    if (rc != OK)
-        db_rollback(db);
-    json_decref(u);
+        return rc;
+    return n == 1 ? OK : ERR_NOT_FOUND;
+}
+
+enum outcome
+db_service_delete(struct db *db, const char *actor, const char *name, json_t **users)
+{
+    struct db_service_delete_tx t = {actor, name, NULL};
+    enum outcome rc;
+
+    if ((rc = db_tx(db, db_service_delete_step, &t)) != ERR_CONFLICT) {
+        json_decref(t.users);
+        t.users = NULL;
+    }
+    *users = t.users;
     return rc;
 }
 

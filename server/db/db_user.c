@@ -1,3 +1,8 @@
+/*
+ * Accounts and API tokens. Relies on user_doc() and token_doc() (0002);
+ * every write inserts its audit_log entry (0001) in the statement that
+ * writes.
+ */
 #include "db/db_user.h"
 
 #include <stdio.h>

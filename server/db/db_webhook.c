@@ -1,3 +1,8 @@
+/*
+ * Subscriptions, the outbox and deliveries. Relies on outbox_emit(),
+ * webhook_doc() and delivery_doc() (0004), change_doc() and freeze_doc()
+ * (0002) and cab_ts() (0001).
+ */
 #include "db/db_webhook.h"
 
 #include <stdio.h>

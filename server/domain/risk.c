@@ -24,6 +24,36 @@ risk_add(struct risk_result *out, const char *factor, int points, const char *fm
     out->score += points;
 }
 
+/* A length of time as the reasons write it: whole hours from an hour up,
+ * else whole minutes, else seconds. */
+static void
+risk_span(int64_t seconds, char *buf, size_t size)
+{
+    if (seconds >= 3600)
+        snprintf(buf, size, "%lld h", (long long)(seconds / 3600));
+    else if (seconds >= 60)
+        snprintf(buf, size, "%lld min", (long long)(seconds / 60));
+    else
+        snprintf(buf, size, "%lld s", (long long)seconds);
+}
+
+/* The lead time of a normal change: its window starting less than 48 h after
+ * submission, or before it. */
+static void
+risk_notice(struct risk_result *out, int64_t notice)
+{
+    char span[32];
+
+    if (notice >= 48 * 3600)
+        return;
+    if (notice >= 0) {
+        risk_add(out, "short_notice", 10, "the window starts less than 48 h after submission");
+        return;
+    }
+    risk_span(-notice, span, sizeof span);
+    risk_add(out, "short_notice", 10, "the window started %s before submission", span);
+}
+
 const char *
 risk_level(int score)
 {
@@ -62,8 +92,8 @@ risk_assess(const struct risk_input *in, struct risk_result *out)
         risk_add(out, "no_test_plan", 10, "no test plan");
     if (!in->has_backout_plan)
         risk_add(out, "no_backout_plan", 15, "no backout plan");
-    if (in->kind == KIND_NORMAL && in->window_start - in->submitted_at < 48 * 3600)
-        risk_add(out, "short_notice", 10, "the window starts less than 48 h after submission");
+    if (in->kind == KIND_NORMAL)
+        risk_notice(out, in->window_start - in->submitted_at);
     if (in->conflicts > 0)
         risk_add(out, "conflicts", in->conflicts >= 2 ? 20 : 10,
                  "conflicts with %d other active change%s", in->conflicts,

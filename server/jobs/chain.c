@@ -7,10 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit/audit_canon.h"
 #include "db/db_audit.h"
-#include "domain/canon.h"
-#include "domain/statement.h"
-#include "domain/timefmt.h"
+#include "domain/strbuf.h"
 #include "log.h"
 #include "sec/sec.h"
 
@@ -26,82 +25,16 @@ struct chain {
     char *url;
 };
 
-bool
-chain_canonical(const json_t *v, struct strbuf *sb)
+/* One batch, as a step of db_tx: what it fills is reset at its start, so
+ * that a retry begins afresh. */
+struct chain_batch {
+    int linked;
+};
+
+static enum outcome
+chain_step(struct db *db, void *arg)
 {
-    const char **keys = NULL;
-    const char *key;
-    json_t *item;
-    size_t i, n;
-    bool ok = true;
-
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        n = json_object_size(v);
-        if (n > 0 && (keys = malloc(n * sizeof *keys)) == NULL)
-            return false;
-        i = 0;
-        json_object_foreach((json_t *)(uintptr_t)v, key, item)
-        {
-            (void)item;
-            keys[i++] = key;
-        }
-        if (n > 0)
-            qsort(keys, n, sizeof *keys, canon_strcmp);
-        strbuf_putc(sb, '{');
-        for (i = 0; i < n && ok; i++) {
-            canon_key(sb, keys[i], i == 0);
-            ok = chain_canonical(json_object_get(v, keys[i]), sb);
-        }
-        strbuf_putc(sb, '}');
-        free(keys);
-        return ok;
-    case JSON_ARRAY:
-        strbuf_putc(sb, '[');
-        for (i = 0; i < json_array_size(v) && ok; i++) {
-            if (i > 0)
-                strbuf_putc(sb, ',');
-            ok = chain_canonical(json_array_get(v, i), sb);
-        }
-        strbuf_putc(sb, ']');
-        return ok;
-    case JSON_STRING: canon_string(sb, json_string_value(v), json_string_length(v)); return true;
-    case JSON_INTEGER: canon_int(sb, json_integer_value(v)); return true;
-    case JSON_TRUE: strbuf_puts(sb, "true"); return true;
-    case JSON_FALSE: strbuf_puts(sb, "false"); return true;
-    case JSON_NULL: strbuf_puts(sb, "null"); return true;
-    case JSON_REAL: return false;
-    }
-    return false;
-}
-
-bool
-chain_hash(const json_t *entry, int64_t seq, const char *prev, char out[65])
-{
-    struct strbuf sb = STRBUF_INIT;
-    json_t *obj;
-    bool ok;
-
-    obj = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:I}", "action",
-                    json_object_get(entry, "action"), "actor", json_object_get(entry, "actor"),
-                    "at", json_object_get(entry, "at"), "data", json_object_get(entry, "data"),
-                    "entity", json_object_get(entry, "entity"), "entity_id",
-                    json_object_get(entry, "entity_id"), "seq", (json_int_t)seq);
-    if (obj == NULL)
-        return false;
-    strbuf_puts(&sb, prev);
-    strbuf_putc(&sb, '\n');
-    ok = chain_canonical(obj, &sb) && !strbuf_failed(&sb);
-    if (ok)
-        sec_sha256_hex(sb.buf, sb.len, out);
-    strbuf_free(&sb);
-    json_decref(obj);
-    return ok;
-}
-
-enum outcome
-chain_run_once(struct db *db, int *linked)
-{
+    struct chain_batch *b = arg;
     struct strbuf ids = STRBUF_INIT, seqs = STRBUF_INIT, prevs = STRBUF_INIT, hashes = STRBUF_INIT;
     char prev[SEC_HEX256_LEN], hash[SEC_HEX256_LEN];
     json_t *rows = NULL;
@@ -110,8 +43,8 @@ chain_run_once(struct db *db, int *linked)
     bool mine;
     size_t i;
 
-    *linked = 0;
-    if ((rc = db_audit_chain_begin(db, &mine, &seq, prev)) != OK || !mine)
+    b->linked = 0;
+    if ((rc = db_audit_chain_lock(db, &mine, &seq, prev)) != OK || !mine)
         return rc;
     if ((rc = db_audit_unchained(db, CHAIN_BATCH, &rows)) != OK)
         goto out;
@@ -119,7 +52,7 @@ chain_run_once(struct db *db, int *linked)
         const json_t *e = json_array_get(rows, i);
         const char *sep = i ? "," : "{";
 
-        if (!chain_hash(e, seq + 1, prev, hash)) {
+        if (!audit_canon_hash(e, seq + 1, prev, hash)) {
             /* stop before the bad entry; it stays unchained and visible */
             log_error("audit entry %lld cannot be chained: its data holds a real number",
                       (long long)json_integer_value(json_object_get(e, "id")));
@@ -131,12 +64,10 @@ chain_run_once(struct db *db, int *linked)
         strbuf_printf(&prevs, "%s%s", sep, prev);
         strbuf_printf(&hashes, "%s%s", sep, hash);
         memcpy(prev, hash, sizeof prev);
-        (*linked)++;
+        b->linked++;
     }
-    if (*linked == 0) {
-        db_rollback(db);
+    if (b->linked == 0)
         goto out;
-    }
     strbuf_putc(&ids, '}');
     strbuf_putc(&seqs, '}');
     strbuf_putc(&prevs, '}');
@@ -146,19 +77,24 @@ chain_run_once(struct db *db, int *linked)
         rc = ERR_INTERNAL;
         goto out;
     }
-    if ((rc = db_audit_link(db, ids.buf, seqs.buf, prevs.buf, hashes.buf)) != OK ||
-        (rc = db_commit(db)) != OK)
-        goto out;
+    rc = db_audit_link(db, ids.buf, seqs.buf, prevs.buf, hashes.buf);
 out:
-    if (rc != OK) {
-        db_rollback(db);
-        *linked = 0;
-    }
     json_decref(rows);
     strbuf_free(&ids);
     strbuf_free(&seqs);
     strbuf_free(&prevs);
     strbuf_free(&hashes);
+    return rc;
+}
+
+enum outcome
+chain_run_once(struct db *db, int *linked)
+{
+    struct chain_batch b = {0};
+    enum outcome rc;
+
+    rc = db_tx(db, chain_step, &b);
+    *linked = rc == OK ? b.linked : 0;
     return rc;
 }
 
@@ -186,7 +122,7 @@ chain_thread(void *arg)
             int64_t signed_seq = 0;
             rc = chain_run_once(db, &linked);
             if (rc == OK)
-                rc = chain_checkpoint(db, c->secret, false, &signed_seq);
+                rc = db_audit_checkpoint_sign(db, c->secret, false, &signed_seq);
             if (rc == ERR_UNAVAILABLE) {
                 db_disconnect(db);
                 db = NULL;
@@ -248,29 +184,4 @@ chain_stop(struct chain *c)
     sec_wipe(c->secret, sizeof c->secret);
     free(c->url);
     free(c);
-}
-
-enum outcome
-chain_checkpoint(struct db *db, const char *secret_b64, bool force, int64_t *seq)
-{
-    struct strbuf st = STRBUF_INIT;
-    char hash[65], at[TIMEFMT_LEN], sig[SEC_ED_SIG_B64];
-    enum outcome rc;
-    bool due;
-
-    *seq = 0;
-    if ((rc = db_audit_checkpoint_due(db, force, &due, seq, hash)) != OK || !due) {
-        *seq = 0;
-        return rc;
-    }
-    timefmt_format((int64_t)time(NULL), at);
-    statement_checkpoint(&st, *seq, hash, at);
-    if (strbuf_failed(&st))
-        rc = ERR_INTERNAL;
-    else if ((rc = sec_ed25519_sign(secret_b64, st.buf, st.len, sig)) == OK)
-        rc = db_audit_checkpoint_add(db, *seq, hash, at, sig);
-    strbuf_free(&st);
-    if (rc != OK)
-        *seq = 0;
-    return rc;
 }

@@ -283,13 +283,44 @@ def test_agenda_forgets_a_change_once_decided(server, svc, cab_key):
     assert ids(agenda(server, base, 0, 24)["items"]) == [ch["id"]]
 
 
-def test_agenda_default_period(server):
-    t0 = now()
+def test_agenda_without_a_period_lists_every_change_awaiting_approval(server, svc, cab_key):
+    """No from/to: every change awaiting approval, whatever its window (not
+    only those of a default period), by window start; from and to are null."""
+    t = now()
+    s = svc()
+    ahead = new_change(server, [s], win(t + timedelta(days=60), 0, 1))
+    far = new_change(server, [svc()], win(t + timedelta(days=900), 0, 2), who="bob")
+    begun = new_change(server, [svc()], win(t - timedelta(days=20), 0, 1))
+    approved = new_change(server, [svc()], win(t + timedelta(days=61), 0, 1), model="standard")
+    assert approved["state"] == "approved"
+    draft = new_change(server, [s], win(t + timedelta(days=62), 0, 1), submit=False)
+    decided = new_change(server, [svc()], win(t + timedelta(days=63), 0, 1), who="bob")
+    reject(server, cab_key, decided)
+
     body = ok(server.as_("cab1").get("/cab/agenda"))
-    t1 = now() + timedelta(seconds=1)
-    f, t = parse(body["from"]), parse(body["to"])
-    assert t0 - timedelta(days=7, seconds=1) <= f <= t1 - timedelta(days=7)
-    assert t0 + timedelta(days=60, seconds=-1) <= t <= t1 + timedelta(days=60)
+    assert body["from"] is None and body["to"] is None
+    got = ids(body["items"])
+    for c in (ahead, far, begun):
+        assert c["id"] in got, c["id"]
+    for c in (approved, draft, decided):
+        assert c["id"] not in got, c["id"]
+    assert got.index(begun["id"]) < got.index(ahead["id"]) < got.index(far["id"])
+    starts = [c["window"]["start"] for c in body["items"]]
+    assert starts == sorted(starts)
+    assert {c["state"] for c in body["items"]} == {"awaiting_approval"}
+
+
+def test_agenda_with_one_bound_leaves_the_other_open(server, svc):
+    base = region()
+    before = new_change(server, [svc()], win(base, 0, 1))
+    after = new_change(server, [svc()], win(base, 24 * 450, 24 * 450 + 1))
+    middle = ts(base + timedelta(days=10))
+    body = ok(server.as_("cab1").get("/cab/agenda", params={"from": middle}))
+    assert body["from"] == middle and body["to"] is None
+    assert after["id"] in ids(body["items"]) and before["id"] not in ids(body["items"])
+    body = ok(server.as_("cab1").get("/cab/agenda", params={"to": middle}))
+    assert body["from"] is None and body["to"] == middle
+    assert before["id"] in ids(body["items"]) and after["id"] not in ids(body["items"])
 
 
 # --- /schedule/slots -------------------------------------------------------------------------

@@ -161,22 +161,42 @@ test_risk_assess(void)
     }
 }
 
-/* The reason lines say what applied, with numbers and plurals. */
+/* The reason lines say what applied, with numbers and plurals. notice:
+ * seconds from submission to the window's start; a row without a factor
+ * expects no reason at all. */
 void
 test_risk_details(void)
 {
     static const struct {
+        int kind;
+        int64_t notice;
         int tier, blast, conflicts, finished, failed;
-        const char *factor, *detail;
+        const char *factor;
+        int points;
+        const char *detail;
     } rows[] = {
         /* clang-format off */
-        {1, 0, 0, 0, 0, TIER, "the impact set includes a tier 1 service"},
-        {3, 0, 0, 0, 0, TIER, "the impact set includes a tier 3 service"},
-        {0, 1, 0, 0, 0, BLAST, "1 service in the impact set"},
-        {0, 12, 0, 0, 0, BLAST, "12 services in the impact set"},
-        {0, 0, 1, 0, 0, CONFL, "conflicts with 1 other active change"},
-        {0, 0, 3, 0, 0, CONFL, "conflicts with 3 other active changes"},
-        {0, 0, 0, 20, 4, HIST, "4 of the last 20 finished changes on these services failed or were rolled back"},
+        {STD, 0, 1, 0, 0, 0, 0, TIER, 40, "the impact set includes a tier 1 service"},
+        {STD, 0, 3, 0, 0, 0, 0, TIER, 10, "the impact set includes a tier 3 service"},
+        {STD, 0, 0, 1, 0, 0, 0, BLAST, 2, "1 service in the impact set"},
+        {STD, 0, 0, 12, 0, 0, 0, BLAST, 20, "12 services in the impact set"},
+        {STD, 0, 0, 0, 1, 0, 0, CONFL, 10, "conflicts with 1 other active change"},
+        {STD, 0, 0, 0, 3, 0, 0, CONFL, 20, "conflicts with 3 other active changes"},
+        {STD, 0, 0, 0, 0, 20, 4, HIST, 10, "4 of the last 20 finished changes on these services failed or were rolled back"},
+
+        /* lead time of a normal change: ahead, at submission, already begun */
+        {NRM, 72 * RK_H, 0, 0, 0, 0, 0, NULL, 0, NULL},
+        {NRM, 10 * RK_H, 0, 0, 0, 0, 0, SHORT, 10, "the window starts less than 48 h after submission"},
+        {NRM, 0, 0, 0, 0, 0, 0, SHORT, 10, "the window starts less than 48 h after submission"},
+        {NRM, -3 * RK_H, 0, 0, 0, 0, 0, SHORT, 10, "the window started 3 h before submission"},
+        {NRM, -(3 * RK_H + 59 * 60), 0, 0, 0, 0, 0, SHORT, 10, "the window started 3 h before submission"},
+        {NRM, -RK_H, 0, 0, 0, 0, 0, SHORT, 10, "the window started 1 h before submission"},
+        {NRM, -25 * 60, 0, 0, 0, 0, 0, SHORT, 10, "the window started 25 min before submission"},
+        {NRM, -59, 0, 0, 0, 0, 0, SHORT, 10, "the window started 59 s before submission"},
+        {NRM, -1, 0, 0, 0, 0, 0, SHORT, 10, "the window started 1 s before submission"},
+        {NRM, -30 * 24 * RK_H, 0, 0, 0, 0, 0, SHORT, 10, "the window started 720 h before submission"},
+        /* an emergency skips lead-time scoring, begun or not */
+        {EMG, -3 * RK_H, 0, 0, 0, 0, 0, NULL, 0, NULL},
         /* clang-format on */
     };
     size_t i;
@@ -187,17 +207,25 @@ test_risk_details(void)
             .blast_radius = rows[i].blast,
             .has_test_plan = true,
             .has_backout_plan = true,
-            .kind = KIND_STANDARD,
+            .kind = (enum model_kind)rows[i].kind,
+            .submitted_at = RK_SUBMIT,
+            .window_start = RK_SUBMIT + rows[i].notice,
             .conflicts = rows[i].conflicts,
             .recent_finished = rows[i].finished,
             .recent_failed = rows[i].failed,
         };
         struct risk_result out;
 
-        unit_row("%s: %s", rows[i].factor, rows[i].detail);
+        unit_row("row %zu: %s", i, rows[i].detail ? rows[i].detail : "no reason");
         risk_assess(&in, &out);
+        if (rows[i].factor == NULL) {
+            CHECK_INT(out.nreasons, 0);
+            CHECK_INT(out.score, 0);
+            continue;
+        }
         CHECK_INT(out.nreasons, 1);
         CHECK_STR(out.reasons[0].factor, rows[i].factor);
+        CHECK_INT(out.reasons[0].points, rows[i].points);
         CHECK_STR(out.reasons[0].detail, rows[i].detail);
     }
 }
