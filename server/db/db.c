@@ -397,18 +397,6 @@ db_simple(struct db *db, const char *sql)
 }
 
 enum outcome
-db_begin(struct db *db)
-{
-    return db_simple(db, "BEGIN");
-}
-
-enum outcome
-db_commit(struct db *db)
-{
-    return db_simple(db, "COMMIT");
-}
-
-enum outcome
 db_tx(struct db *db, db_step step, void *arg)
 {
     enum outcome rc = ERR_RETRY;

@@ -45,8 +45,6 @@ typedef enum outcome (*db_step)(struct db *db, void *arg);
 #define DB_TX_TRIES 5
 enum outcome db_tx(struct db *db, db_step step, void *arg);
 
-enum outcome db_begin(struct db *db);
-enum outcome db_commit(struct db *db);
 /* Rolls back the open transaction, if any. */
 void db_rollback(struct db *db);
 /* Runs SELECT 1. */

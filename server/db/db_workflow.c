@@ -1,6 +1,7 @@
 /*
  * Relies on: impact_set() (0002, 0006), conflicts_lock() and
- * conflicts_refresh() (0003), approval_doc() (0002), the outbox through
+ * conflicts_refresh() (0003, 0007), freeze_covers() and change_is_active()
+ * (0007), approval_doc() (0002), the outbox through
  * db_webhook_emit_change (outbox_emit(), 0004); the tables changes,
  * change_services, change_impact, assessments, approvals, freezes,
  * freeze_services and audit_log (0001, 0003).
@@ -23,9 +24,7 @@ static const char SQL_FACTS[] =
     " imp AS (SELECT i.name, s.tier FROM impact_set(ARRAY(SELECT service FROM svc)) i"
     "         JOIN services s ON s.name = i.name),"
     " fz AS (SELECT f.hard FROM freezes f, c WHERE f.win && c.win"
-    "        AND (NOT EXISTS (SELECT 1 FROM freeze_services fs WHERE fs.freeze_id = f.id)"
-    "             OR EXISTS (SELECT 1 FROM freeze_services fs WHERE fs.freeze_id = f.id"
-    "                        AND fs.service IN (SELECT name FROM imp)))),"
+    "        AND freeze_covers(f.id, ARRAY(SELECT name FROM imp))),"
     " recent AS (SELECT o.outcome FROM changes o WHERE o.id <> $1 AND o.outcome IS NOT NULL"
     "            AND EXISTS (SELECT 1 FROM change_services cs WHERE cs.change_id = o.id"
     "                        AND cs.service IN (SELECT service FROM svc))"
@@ -78,7 +77,7 @@ static const char SQL_TRANSITION[] =
     "   flags = COALESCE($10::text[], flags)"
     " WHERE id = $2 AND rev = $11 AND state = $3 RETURNING *),"
     " gone AS (DELETE FROM change_impact ci USING c WHERE ci.change_id = c.id"
-    "          AND c.state NOT IN ('awaiting_approval', 'approved', 'in_progress')),"
+    "          AND NOT change_is_active(c.state)),"
     " a AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"
     "       SELECT $1, 'change.' || $4, 'change', c.id::text,"
     "              jsonb_strip_nulls(jsonb_build_object('ref', 'CHG-' || c.id, 'from', $3::text,"
