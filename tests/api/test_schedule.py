@@ -290,7 +290,9 @@ def test_agenda_without_a_period_lists_every_change_awaiting_approval(server, sv
     s = svc()
     ahead = new_change(server, [s], win(t + timedelta(days=60), 0, 1))
     far = new_change(server, [svc()], win(t + timedelta(days=900), 0, 2), who="bob")
-    begun = new_change(server, [svc()], win(t - timedelta(days=20), 0, 1))
+    # a window long past: an emergency (a normal change cannot be submitted
+    # once its window has ended)
+    begun = new_change(server, [svc()], win(t - timedelta(days=20), 0, 1), model="emergency")
     approved = new_change(server, [svc()], win(t + timedelta(days=61), 0, 1), model="standard")
     assert approved["state"] == "approved"
     draft = new_change(server, [s], win(t + timedelta(days=62), 0, 1), submit=False)
