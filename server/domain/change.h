@@ -57,14 +57,14 @@ struct change {
     char model[CHANGE_MODEL_MAX];
     char content_hash[65];
     int64_t requester_id;
-    unsigned flags;    /* enum change_flag bits */
-    char level[12];    /* risk level assessed for the current version; "" before */
-    int needed, have;  /* approvals; needed 0 before the first assessment */
+    unsigned flags;   /* enum change_flag bits */
+    char level[12];   /* risk level assessed for the current version; "" before */
+    int needed, have; /* approvals; needed 0 before the first assessment */
     /* the model's policy at each level (low..critical); nquotas 0: the
      * default policy of its kind */
     struct policy model_policy[CHANGE_LEVELS];
     int64_t window_start, window_end; /* seconds since the epoch; 0, 0: no window */
-    bool viewer_decided; /* the user it was loaded for decided on this version */
+    bool viewer_decided;              /* the user it was loaded for decided on this version */
     struct change_content content;
     const char *external_ref; /* NULL: none */
     char gate_token[48];
