@@ -62,7 +62,7 @@ risk_assess(const struct risk_input *in, struct risk_result *out)
         risk_add(out, "no_test_plan", 10, "no test plan");
     if (!in->has_backout_plan)
         risk_add(out, "no_backout_plan", 15, "no backout plan");
-    if (in->kind == KIND_NORMAL && in->window_start - in->submitted_at < 48 * 3600)
+    if (in->kind == KIND_NORMAL && in->window_start - in->submitted_at < (int64_t)48 * 3600)
         risk_add(out, "short_notice", 10, "the window starts less than 48 h after submission");
     if (in->conflicts > 0)
         risk_add(out, "conflicts", in->conflicts >= 2 ? 20 : 10,
