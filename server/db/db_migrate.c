@@ -139,7 +139,12 @@ db_migrate_run(struct db *db, const char *dir, int *applied)
             continue;
         if (rc != ERR_NOT_FOUND)
             goto out;
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        /* a cut path could name another file than the one recorded */
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, names[i]) >= sizeof path) {
+            log_error("the path of %s in %s is too long", names[i], dir);
+            rc = ERR_INTERNAL;
+            goto out;
+        }
         if ((rc = db_begin(db)) != OK)
             goto out;
         if ((rc = db_migrate_exec(db, path)) != OK ||
