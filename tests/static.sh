@@ -24,6 +24,8 @@ CLANG_TIDY=${CLANG_TIDY:-clang-tidy-14}
 
 passed=0
 failed=0
+tidy_logs=
+trap '[ -z "$tidy_logs" ] || rm -rf "$tidy_logs"' EXIT
 
 # Every C source and header of the server, sorted.
 server_files() {
@@ -124,7 +126,7 @@ check_format() {
 }
 
 check_tidy() {
-    local dir f log flags
+    local f log flags
     if ! command -v "$CLANG_TIDY" >/dev/null; then
         echo "tidy: $CLANG_TIDY is missing (make deps-test)"
         failed=$((failed + 1))
@@ -132,25 +134,25 @@ check_tidy() {
     fi
     # The flags the Makefile compiles with, but the warnings and optimisation.
     flags="-std=c17 -D_GNU_SOURCE -Iserver $(pkg-config --cflags jansson libsodium libpq libcurl)"
-    dir=$(mktemp -d /tmp/cabinet-tidy.XXXXXX)
+    tidy_logs=$(mktemp -d /tmp/cabinet-tidy.XXXXXX) || exit 1
+    # Each file's output in a log of its own; FILE.ok only when it passed.
     # shellcheck disable=SC2016
     find server -name '*.c' -type f | LC_ALL=C sort |
         xargs -P "$(nproc)" -I{} sh -c '
             log="$1/$(printf %s "$2" | tr / _).log"
-            if "$0" --quiet "$2" -- $3 >"$log" 2>&1; then rm -f "$log"; fi
-        ' "$CLANG_TIDY" "$dir" {} "$flags"
+            "$0" --quiet "$2" -- $3 >"$log" 2>&1 && touch "$log.ok"
+        ' "$CLANG_TIDY" "$tidy_logs" {} "$flags"
     while read -r f; do
-        log="$dir/$(printf %s "$f" | tr / _).log"
-        if [ ! -e "$log" ]; then
+        log="$tidy_logs/$(printf %s "$f" | tr / _).log"
+        if [ -e "$log.ok" ]; then
             passed=$((passed + 1))
             continue
         fi
         echo "tidy: $f:"
         grep -E ': (warning|error):' "$log" | sed -e "s|^$PWD/||" -e 's/^/  /' ||
-            tail -n 5 "$log"
+            tail -n 5 "$log" 2>/dev/null || echo "  (no result)"
         failed=$((failed + 1))
     done < <(find server -name '*.c' -type f | LC_ALL=C sort)
-    rm -rf "$dir"
     echo "tidy: $CLANG_TIDY over server/**/*.c"
 }
 
