@@ -2,7 +2,9 @@
 #
 #   make run     install what is missing, build, start a local PostgreSQL,
 #                migrate, seed the demo, serve on http://127.0.0.1:8080
-#   make test    the same set-up, then every test suite (ASan+UBSan build)
+#   make test    the same set-up, then the static checks (layers, clang-format,
+#                clang-tidy) and every test suite (ASan+UBSan build)
+#   make lint    the static checks alone
 #   make         build/cabinet (release)
 
 CC       ?= cc
@@ -97,23 +99,15 @@ bench: deps-test
 	@$(MAKE) --no-print-directory build/cabinet
 	@for b in tests/bench/*.py; do /usr/bin/python3 "$$b" || exit 1; done
 
-# domain/ stays pure; each library is used only in its own layer.
+# domain/ stays pure; each library is used only in its own layer
+# (tests/static.sh prints each breach with its file, line and rule).
 check-layers:
-	@! grep -nE '#include *[<"](libpq-fe|civetweb|sodium|curl/|jansson)' server/domain/*.[ch] || \
-	  { echo "domain/ must include only the C library"; exit 1; }
-	@! grep -lE '#include *<libpq-fe.h>' server/*.[ch] server/*/*.[ch] | grep -v '^server/db/' || \
-	  { echo "libpq belongs in db/"; exit 1; }
-	@! grep -lE '#include *<sodium.h>' server/*.[ch] server/*/*.[ch] | grep -v '^server/sec/' || \
-	  { echo "libsodium belongs in sec/"; exit 1; }
-	@! grep -lE '#include *<civetweb.h>' server/*.[ch] server/*/*.[ch] | grep -vE '^server/(http/|main\.c)' || \
-	  { echo "CivetWeb belongs in http/"; exit 1; }
-	@! grep -lE '#include *<curl/' server/*.[ch] server/*/*.[ch] | grep -v '^server/jobs/' || \
-	  { echo "libcurl belongs in jobs/"; exit 1; }
-	@echo "layers ok"
+	@bash tests/static.sh layers
 
-lint: check-layers
-	clang-format --dry-run --Werror server/*.[ch] server/*/*.[ch] tests/unit/*.[ch] \
-	  tests/db/*.[ch]
+# The layer rules, the pinned clang-format over server/, tests/unit and
+# tests/db, and the pinned clang-tidy over server/**/*.c (.clang-tidy).
+lint:
+	@bash tests/static.sh layers format tidy
 
 clean:
 	rm -rf build

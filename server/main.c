@@ -30,6 +30,7 @@
 #include "verify.h"
 
 #define MAIN_PASSWORD_MIN 10
+#define MAIN_PASSWORD_MAX 1024 /* bytes, as POST /users allows */
 
 static void
 main_usage(void)
@@ -102,7 +103,11 @@ main_serve(void)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    /* a peer that hangs up mid-reply must not end the process */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        log_error("cannot ignore SIGPIPE");
+        goto out;
+    }
 
     /* one server key per installation: refuse to sign with another */
     if (sec_key_load(config->server_key_file, pub, secret) != OK)
@@ -196,7 +201,7 @@ main_prompt(const char *prompt, char *buf, size_t size)
         tcsetattr(fileno(tty), TCSAFLUSH, &old);
     }
     fputc('\n', tty);
-    fclose(tty);
+    (void)fclose(tty); /* only read from, after the prompt */
     if (!ok)
         return -1;
     buf[strcspn(buf, "\r\n")] = '\0';
@@ -207,7 +212,9 @@ static int
 main_user_add(int argc, char **argv)
 {
     const char *email = NULL, *name = NULL, *roles = "";
-    char password[1025] = "", hash[SEC_PWHASH_LEN], bad[32];
+    /* one byte more than allowed, so that a longer password is refused rather
+     * than cut */
+    char password[MAIN_PASSWORD_MAX + 2] = "", hash[SEC_PWHASH_LEN], bad[32];
     struct strbuf pgroles = STRBUF_INIT;
     struct db *db = NULL;
     json_t *doc = NULL;
@@ -245,6 +252,10 @@ main_user_add(int argc, char **argv)
         snprintf(password, sizeof password, "%s", getenv("CABINET_PASSWORD"));
     else if (main_prompt("password: ", password, sizeof password) != 0) {
         fprintf(stderr, "cabinet: set CABINET_PASSWORD or run on a terminal\n");
+        goto out;
+    }
+    if (strlen(password) > MAIN_PASSWORD_MAX) {
+        fprintf(stderr, "cabinet: the password may have at most %d bytes\n", MAIN_PASSWORD_MAX);
         goto out;
     }
     if (!validate_utf8(password, &chars) || chars < MAIN_PASSWORD_MIN) {
@@ -389,6 +400,7 @@ main_verify(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+    const char *cmd;
     int status = 2;
 
     if (config_load(&argc, argv) != 0)
@@ -398,23 +410,22 @@ main(int argc, char **argv)
         config_free();
         return 1;
     }
-    if (argc < 2)
-        main_usage();
-    else if (strcmp(argv[1], "serve") == 0 && argc == 2)
+    cmd = argc >= 2 ? argv[1] : "";
+    if (strcmp(cmd, "serve") == 0 && argc == 2)
         status = main_serve();
-    else if (strcmp(argv[1], "migrate") == 0 && argc == 2)
+    else if (strcmp(cmd, "migrate") == 0 && argc == 2)
         status = main_migrate();
-    else if (strcmp(argv[1], "seed") == 0)
+    else if (strcmp(cmd, "seed") == 0)
         status = main_seed(argc, argv);
-    else if (strcmp(argv[1], "user") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
+    else if (strcmp(cmd, "user") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
         status = main_user_add(argc, argv);
-    else if (strcmp(argv[1], "keygen") == 0)
+    else if (strcmp(cmd, "keygen") == 0)
         status = main_keygen(argc, argv);
-    else if (strcmp(argv[1], "sign") == 0)
+    else if (strcmp(cmd, "sign") == 0)
         status = main_sign(argc, argv);
-    else if (strcmp(argv[1], "verify") == 0)
+    else if (strcmp(cmd, "verify") == 0)
         status = main_verify(argc, argv);
-    else if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
+    else if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
         main_usage();
         status = 0;
     } else

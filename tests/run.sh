@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs the test suites and ends with exactly one line: "N passed, M failed".
 #
-#   tests/run.sh [PYTEST_ARGS...]       the C unit tests, then the API tests
+#   tests/run.sh [PYTEST_ARGS...]       the static checks, the C unit tests, the
+#                                       API tests, then a short fuzz run
+#   tests/run.sh static                 the static checks only (tests/static.sh:
+#                                       layers, format, tidy; a suite each)
 #   tests/run.sh api [PYTEST_ARGS...]   the API tests only
 #   tests/run.sh unit                   the C unit tests only
 #   tests/run.sh fuzz                   a short run of each fuzz target only
@@ -15,10 +18,11 @@ cd "$(dirname "$0")/.." || exit 1
 UNIT_BIN=${UNIT_BIN:-build/unit-tests}
 UNIT_TIMEOUT=${UNIT_TIMEOUT:-600}
 API_TIMEOUT=${API_TIMEOUT:-2400}
+STATIC_TIMEOUT=${STATIC_TIMEOUT:-900}
 
 mode=all
 case ${1:-} in
-api | unit | fuzz) mode=$1; shift ;;
+static | api | unit | fuzz) mode=$1; shift ;;
 esac
 
 passed=0
@@ -76,24 +80,49 @@ run_api() {
     failed=$((failed + f))
 }
 
-# Each libFuzzer target for FUZZ_SECONDS; a target that finds a crash (or
-# does not build) is a failure.
-run_fuzz() {
-    timeout -k 10 600 bash tests/fuzz/run.sh "${FUZZ_SECONDS:-15}" 2>&1 | tee "$log"
-    local rc=${PIPESTATUS[0]} last
+# counted NAME SECONDS COMMAND...: runs a suite that ends with its own
+# "N passed, M failed" line and adds its counts; a suite that does not get
+# that far, or fails with nothing counted as failed, is one failure.
+counted() {
+    local name=$1 secs=$2 rc last
+    shift 2
+    timeout -k 10 "$secs" "$@" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
     last=$(tail -n 1 "$log")
     if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
         passed=$((passed + BASH_REMATCH[1]))
         failed=$((failed + BASH_REMATCH[2]))
-        [ "$rc" -ne 0 ] && [ "${BASH_REMATCH[2]}" -eq 0 ] && failed=$((failed + 1))
+        if [ "$rc" -ne 0 ] && [ "${BASH_REMATCH[2]}" -eq 0 ]; then
+            echo "tests/run.sh: $name exited $rc" >&2
+            failed=$((failed + 1))
+        fi
     else
-        echo "tests/run.sh: the fuzz run did not finish (status $rc)" >&2
+        echo "tests/run.sh: $name did not finish (status $rc)" >&2
         failed=$((failed + 1))
     fi
 }
 
+# The layer rules, the pinned clang-format and clang-tidy: a suite each, so
+# that one that cannot run still leaves the others' counts.
+run_static() {
+    local check start
+    for check in layers format tidy; do
+        start=$SECONDS
+        echo "== static: $check"
+        counted "the static check $check" "$STATIC_TIMEOUT" bash tests/static.sh "$check"
+        echo "== static: $check took $((SECONDS - start)) s"
+    done
+}
+
+# Each libFuzzer target for FUZZ_SECONDS; a target that finds a crash (or
+# does not build) is a failure.
+run_fuzz() {
+    counted "the fuzz run" 600 bash tests/fuzz/run.sh "${FUZZ_SECONDS:-15}"
+}
+
 case $mode in
-all) run_unit; run_api "$@"; run_fuzz ;;
+all) run_static; run_unit; run_api "$@"; run_fuzz ;;
+static) run_static ;;
 api) run_api "$@" ;;
 unit) run_unit ;;
 fuzz) run_fuzz ;;

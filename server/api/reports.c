@@ -15,7 +15,7 @@ api_reports_summary(struct http_ctx *ctx)
     json_t *doc = NULL;
     enum outcome rc;
 
-    timefmt_format(now - 30 * 86400, from);
+    timefmt_format(now - (int64_t)30 * 86400, from);
     timefmt_format(now + 1, to);
     if (http_query(ctx, "from", buf, sizeof buf) != 0 && timefmt_normalize(buf, from) != OK)
         http_field(ctx, "from", "must be an RFC 3339 date-time");

@@ -20,8 +20,8 @@
 #include "sec/sec.h"
 
 #define SCHEDULE_MAX_DAYS 400
-#define SCHEDULE_SLOT_HORIZON (90 * 86400)
-#define SCHEDULE_MAX_DURATION (30 * 86400)
+#define SCHEDULE_SLOT_HORIZON ((int64_t)90 * 86400)
+#define SCHEDULE_MAX_DURATION ((int64_t)30 * 86400)
 
 /* The period of from/to (RFC 3339), defaulting to now - before .. now +
  * after seconds; a field error for a bad or too long one. */
@@ -146,7 +146,7 @@ api_schedule(struct http_ctx *ctx)
     json_t *doc = NULL;
     enum outcome rc;
 
-    schedule_period(ctx, 7 * 86400, 30 * 86400, from, to);
+    schedule_period(ctx, (int64_t)7 * 86400, (int64_t)30 * 86400, from, to);
     if ((rc = http_fields_ok(ctx)) != OK || (rc = db_schedule_get(ctx->db, from, to, &doc)) != OK)
         return rc;
     json_object_set_new(doc, "changes",
@@ -424,7 +424,7 @@ api_changes_recent(struct http_ctx *ctx)
     if (http_query(ctx, "hours", buf, sizeof buf) != 0) {
         char *end;
         hours = strtol(buf, &end, 10);
-        if (*buf == '\0' || *end != '\0' || hours < 1 || hours > 24 * 90)
+        if (*buf == '\0' || *end != '\0' || hours < 1 || hours > 24L * 90)
             http_field(ctx, "hours", "a whole number from 1 to 2160");
     }
     if ((rc = http_fields_ok(ctx)) != OK)

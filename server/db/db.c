@@ -146,6 +146,13 @@ db_acquire(struct db_pool *pool, struct db **out)
     for (i = 0; db == NULL && i < pool->size; i++)
         if (!pool->conns[i].taken)
             db = &pool->conns[i];
+    if (db == NULL) {
+        /* in_use < size promises a free one: the count is wrong */
+        pthread_mutex_unlock(&pool->lock);
+        log_error("the pool counts %d of %d connections in use but has none free", pool->in_use,
+                  pool->size);
+        return ERR_INTERNAL;
+    }
     db->taken = true;
     pool->in_use++;
     pthread_mutex_unlock(&pool->lock);

@@ -61,7 +61,7 @@ db_migrate_read(const char *path)
             buf[n] = '\0';
         }
     }
-    fclose(f);
+    (void)fclose(f); /* only read from */
     return buf;
 }
 
@@ -159,7 +159,12 @@ db_migrate_run(struct db *db, const char *dir, int *applied)
             continue;
         if (rc != ERR_NOT_FOUND)
             goto out;
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        /* a cut path could name another file than the one recorded */
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, names[i]) >= sizeof path) {
+            log_error("the path of %s in %s is too long", names[i], dir);
+            rc = ERR_INTERNAL;
+            goto out;
+        }
         t.path = path;
         t.version = version;
         if ((rc = db_tx(db, db_migrate_step, &t)) != OK)

@@ -8,7 +8,7 @@
 
 #include "db/db.h"
 
-/* The summary of DESIGN §4 over changes created in [from, to). */
+/* The summary of README "Reports" over changes created in [from, to). */
 enum outcome db_report_summary(struct db *db, const char *from, const char *to, json_t **out);
 
 #endif

@@ -17,7 +17,7 @@ outcome_name(enum outcome rc)
     case ERR_INVALID: return "invalid-fields";
     case ERR_TOO_MANY: return "too-many-requests";
     case ERR_UNAVAILABLE: return "unavailable";
-    case ERR_INTERNAL: return "internal";
+    case ERR_INTERNAL:
     case ERR_RETRY: return "internal";
     }
     return "internal";

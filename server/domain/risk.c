@@ -44,7 +44,7 @@ risk_notice(struct risk_result *out, int64_t notice)
 {
     char span[32];
 
-    if (notice >= 48 * 3600)
+    if (notice >= (int64_t)48 * 3600)
         return;
     if (notice >= 0) {
         risk_add(out, "short_notice", 10, "the window starts less than 48 h after submission");

@@ -1,7 +1,8 @@
 /*
- * Finding free windows (DESIGN §3 "Finding a slot"): given the busy
- * intervals of the services involved, the next windows of a given length
- * that overlap none of them. Also ISO 8601 durations. Pure and thread-safe.
+ * Finding free windows (README "Conflicts and the schedule",
+ * /schedule/slots): given the busy intervals of the services involved, the
+ * next windows of a given length that overlap none of them. Also ISO 8601
+ * durations. Pure and thread-safe.
  */
 #ifndef CABINET_SLOTS_H
 #define CABINET_SLOTS_H

@@ -1,7 +1,8 @@
 /*
- * The exact bytes that are signed (DESIGN §3): approval statements, signed by
- * approvers, and checkpoint statements, signed by the server. UTF-8, "\n"
- * between lines, no trailing newline. Pure and thread-safe.
+ * The exact bytes that are signed: approval statements, signed by approvers
+ * (README "Signed decisions"), and checkpoint statements, signed by the
+ * server (README "Audit"). UTF-8, "\n" between lines, no trailing newline.
+ * Pure and thread-safe.
  */
 #ifndef CABINET_STATEMENT_H
 #define CABINET_STATEMENT_H

@@ -89,8 +89,8 @@ timefmt_parse(const char *s, int64_t *epoch)
     if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > timefmt_month_days(y, mo) || h > 23 || mi > 59 ||
         sec > 59)
         return ERR_INVALID;
-    *epoch =
-        timefmt_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
+    *epoch = timefmt_days(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + sec -
+             (int64_t)sign * (oh * 3600 + om * 60);
     /* an offset may carry a time just past either end of the range */
     if (*epoch < timefmt_days(1, 1, 1) * 86400 ||
         *epoch > timefmt_days(9999, 12, 31) * 86400 + 86399)

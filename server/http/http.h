@@ -22,7 +22,7 @@
 
 struct mg_connection;
 
-#define HTTP_BODY_MAX (1024 * 1024)
+#define HTTP_BODY_MAX 1048576 /* 1 MiB */
 #define HTTP_JSON_DEPTH 32
 #define HTTP_PATH_MAX 4096
 

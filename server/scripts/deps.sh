@@ -6,7 +6,9 @@ set -euo pipefail
 build=(gcc make pkg-config libcivetweb-dev libjansson-dev libsodium-dev
        libpq-dev libcurl4-openssl-dev)
 runtime=(postgresql-15 postgresql-client-15 curl)
-testing=(clang libclang-rt-14-dev python3 python3-pytest python3-requests python3-nacl python3-icalendar)
+# clang-format and clang-tidy are pinned to Debian 12's 14 (tests/static.sh).
+testing=(clang libclang-rt-14-dev clang-format-14 clang-tidy-14 python3 python3-pytest
+         python3-requests python3-nacl python3-icalendar)
 
 want=("${build[@]}" "${runtime[@]}")
 [ "${1:-}" = "--test" ] && want+=("${testing[@]}")

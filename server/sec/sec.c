@@ -45,7 +45,7 @@ sec_token(const char *prefix, char out[SEC_TOKEN_LEN])
     size_t plen = strlen(prefix);
 
     randombytes_buf(raw, sizeof raw);
-    memcpy(out, prefix, plen);
+    memcpy(out, prefix, plen + 1);
     sodium_bin2base64(out + plen, SEC_TOKEN_LEN - plen, raw, sizeof raw,
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_memzero(raw, sizeof raw);
@@ -209,7 +209,7 @@ sec_webhook_secret(char out[SEC_WEBHOOK_SECRET_LEN])
     unsigned char key[24];
 
     randombytes_buf(key, sizeof key);
-    memcpy(out, "whsec_", 6);
+    memcpy(out, "whsec_", sizeof "whsec_");
     sodium_bin2base64(out + 6, SEC_WEBHOOK_SECRET_LEN - 6, key, sizeof key,
                       sodium_base64_VARIANT_ORIGINAL);
     sodium_memzero(key, sizeof key);
@@ -239,7 +239,7 @@ sec_webhook_sign(const char *secret, const char *id, long long timestamp, const 
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, len);
     crypto_auth_hmacsha256_final(&st, mac);
-    memcpy(out, "v1,", 3);
+    memcpy(out, "v1,", sizeof "v1,");
     sodium_bin2base64(out + 3, size - 3, mac, sizeof mac, sodium_base64_VARIANT_ORIGINAL);
     sodium_memzero(key, sizeof key);
     sodium_memzero(&st, sizeof st);

@@ -40,7 +40,7 @@ void sec_hex(const uint8_t *bytes, size_t n, char *out);
 /* Compares two strings in time that depends only on their lengths. */
 bool sec_equal(const char *a, const char *b);
 
-/* Ed25519 (DESIGN §3 "Signed approvals"). Keys and signatures travel as
+/* Ed25519 (README "Signed decisions"). Keys and signatures travel as
  * standard base64 with padding (RFC 4648 §4). */
 #define SEC_ED_PUBLIC_B64 45 /* 32 bytes: 44 characters and NUL */
 #define SEC_ED_SECRET_B64 89 /* 64 bytes: 88 characters and NUL */

@@ -33,7 +33,7 @@ sec_key_read(const char *path, char *buf, size_t size)
     if (f == NULL)
         return errno == ENOENT ? ERR_NOT_FOUND : ERR_INTERNAL;
     ok = fgets(buf, (int)size, f) != NULL;
-    fclose(f);
+    (void)fclose(f); /* only read from */
     if (!ok)
         return ERR_INVALID;
     buf[strcspn(buf, "\r\n")] = '\0';

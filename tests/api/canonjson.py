@@ -1,5 +1,6 @@
-"""Canonical JSON and the hashes built on it (DESIGN.md §3), written
-independently of the server so that the tests can recompute its hashes.
+"""Canonical JSON and the hashes built on it (README "Audit", "Signed
+decisions"), written independently of the server so that the tests can
+recompute its hashes.
 
 Canonical JSON: object keys sorted by their UTF-8 bytes at every depth, no
 insignificant whitespace, integers in plain decimal, no floats, strings

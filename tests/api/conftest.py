@@ -28,9 +28,9 @@ BIN = Path(os.environ.get("CABINET_BIN", REPO / "build" / "san" / "cabinet"))
 PGSH = REPO / "server" / "scripts" / "pg.sh"
 SQL_DIR = REPO / "sql"
 WEB_ROOT = REPO / "web"
-# The outside test vectors sit next to the checkout (../shared/fixtures),
-# as for the unit tests; CABINET_FIXTURES points elsewhere.
-FIXTURES = Path(os.environ.get("CABINET_FIXTURES") or REPO.parent / "shared" / "fixtures")
+# Published test vectors, committed in tests/fixtures (see SOURCES.md there);
+# CABINET_FIXTURES points elsewhere.
+FIXTURES = Path(os.environ.get("CABINET_FIXTURES") or REPO / "tests" / "fixtures")
 LSAN_SUPP = REPO / "tests" / "lib" / "lsan.supp"
 
 PASSWORD = "correct-horse-battery-staple"

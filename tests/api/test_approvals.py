@@ -1,7 +1,6 @@
-"""Signed decisions (DESIGN.md §3 "Signed approvals", "Approval policy";
-README "Signed decisions"): approvers' keys, the exact statement, every
-refusal, policy counting, the command-line keygen/sign, and the RFC 8032
-Ed25519 vectors through the server's verification."""
+"""Signed decisions (README "Signed decisions"): approvers' keys, the exact
+statement, every refusal, policy counting, the command-line keygen/sign, and
+the RFC 8032 Ed25519 vectors through the server's verification."""
 
 import base64
 import json

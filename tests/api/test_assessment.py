@@ -1,6 +1,6 @@
-"""The impact assessment (DESIGN.md §3 "Impact assessment"): every factor's
-points and reason row, the level thresholds, and the impact set, on service
-maps built for each test."""
+"""The impact assessment (README "Workflow"): every factor's points and
+reason row, the level thresholds, and the impact set, on service maps built
+for each test."""
 
 import itertools
 from datetime import datetime, timedelta, timezone

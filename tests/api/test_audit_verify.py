@@ -1,8 +1,7 @@
-"""The audit trail from outside (DESIGN.md §3 "Audit trail", "Evidence
-bundle"; README "Audit"): the server key, /audit, signed checkpoints, a
-change's timeline and comments, evidence bundles verified independently and
-by `cabinet verify --bundle`, and `cabinet verify` against a database that
-has been tampered with."""
+"""The audit trail from outside (README "Audit"): the server key, /audit,
+signed checkpoints, a change's timeline and comments, evidence bundles
+verified independently and by `cabinet verify --bundle`, and `cabinet
+verify` against a database that has been tampered with."""
 
 import base64
 import copy

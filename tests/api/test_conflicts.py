@@ -1,9 +1,9 @@
-"""Conflicts over HTTP (DESIGN.md §3 "Conflicts"; README "Conflicts and the
-schedule"): which windows and impact sets conflict, freezes hard and soft,
-global and per service, records stored once and listed on both sides,
-resolution and reopening, acknowledgement, the ETag of the other change,
-the risk assessment's `conflicts` reason, and two changes submitted at the
-same moment through two server instances.
+"""Conflicts over HTTP (README "Conflicts and the schedule"): which windows
+and impact sets conflict, freezes hard and soft, global and per service,
+records stored once and listed on both sides, resolution and reopening,
+acknowledgement, the ETag of the other change, the risk assessment's
+`conflicts` reason, and two changes submitted at the same moment through two
+server instances.
 
 Every test works in a time region of its own (far in the future) with
 services of its own, so that no test sees another's changes or freezes."""

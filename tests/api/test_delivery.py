@@ -1,6 +1,6 @@
-"""Delivery of events out (DESIGN.md §6): the retry schedule, giving up and
-the manual retry, unreachable and slow receivers, at-least-once delivery
-across kill -9 of the server, and two instances sharing one outbox.
+"""Delivery of events out (README "Events out"): the retry schedule, giving
+up and the manual retry, unreachable and slow receivers, at-least-once
+delivery across kill -9 of the server, and two instances sharing one outbox.
 
 The servers here are our own, with short settings:
 CABINET_WEBHOOK_RETRY_BASE=1, CABINET_WEBHOOK_TIMEOUT=1 (and, for giving up,

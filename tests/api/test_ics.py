@@ -1,8 +1,8 @@
-"""The iCalendar feed (DESIGN.md §4 `GET /schedule.ics`; README
-"Conflicts and the schedule"): the calendar parsed with python3-icalendar,
-each change's event and status, SEQUENCE, freezes, the raw RFC 5545 form
-(CRLF, folding at 75 octets without splitting a UTF-8 character, TEXT
-escaping), and who may read it."""
+"""The iCalendar feed (`GET /schedule.ics`, README "Conflicts and the
+schedule"): the calendar parsed with python3-icalendar, each change's event
+and status, SEQUENCE, freezes, the raw RFC 5545 form (CRLF, folding at 75
+octets without splitting a UTF-8 character, TEXT escaping), and who may read
+it."""
 
 import base64
 import re

@@ -1,5 +1,4 @@
-"""The forward schedule (DESIGN.md §3 "Finding a slot; what changed
-recently", §4; README "Conflicts and the schedule"): GET /schedule,
+"""The forward schedule (README "Conflicts and the schedule"): GET /schedule,
 /cab/agenda, /schedule/slots and /changes/recent — contents, ordering,
 periods and errors.
 

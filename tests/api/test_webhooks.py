@@ -1,4 +1,4 @@
-"""Events out (DESIGN.md §6, §4 /webhooks): subscriptions and their
+"""Events out (README "Events out", /webhooks): subscriptions and their
 validation and roles; Standard Webhooks signatures checked by our own HMAC
 code (proved first against the published vectors); every event type with
 its `type`, `timestamp` and `data`; subscriptions to chosen events; the chat

@@ -1,7 +1,6 @@
-"""The change lifecycle over HTTP (DESIGN.md §3 States, README "Workflow"):
-submit, start, complete, close, cancel, every refused (state, action) pair,
-the order of checks, If-Match, edits after submit, and the retrospective
-emergency path."""
+"""The change lifecycle over HTTP (README "Workflow"): submit, start,
+complete, close, cancel, every refused (state, action) pair, the order of
+checks, If-Match, edits after submit, and the retrospective emergency path."""
 
 import base64
 import time

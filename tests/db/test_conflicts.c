@@ -1,10 +1,11 @@
 /*
- * Conflict rules (DESIGN §3) through the db/ layer: windows are half-open,
- * impact sets follow the service map upwards (dependency chains, cycles),
- * a freeze without services covers every service, each pair is stored once
- * and goes open → acknowledged → resolved, and two changes submitted at
- * once on two connections still see each other. Each test keeps to a day
- * of its own and services of its own prefix.
+ * Conflict rules (README "Conflicts and the schedule") through the db/
+ * layer: windows are half-open, impact sets follow the service map upwards
+ * (dependency chains, cycles), a freeze without services covers every
+ * service, each pair is stored once and goes open → acknowledged →
+ * resolved, and two changes submitted at once on two connections still see
+ * each other. Each test keeps to a day of its own and services of its own
+ * prefix.
  */
 #include <pthread.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* Ed25519 in sec/ against outside vectors: RFC 8032 §7.1 (keys from seeds,
  * deterministic signatures) and Wycheproof (every valid signature accepted,
- * every invalid one refused). The fixtures live in ../shared/fixtures, or
- * where CABINET_FIXTURES points. */
+ * every invalid one refused). The fixtures are committed in tests/fixtures
+ * (read from the top of the repository), or where CABINET_FIXTURES points. */
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -18,7 +18,7 @@ ed_fixture(const char *name)
     char path[1024];
     json_t *v;
 
-    snprintf(path, sizeof path, "%s/ed25519/%s", dir ? dir : "../shared/fixtures", name);
+    snprintf(path, sizeof path, "%s/ed25519/%s", dir ? dir : "tests/fixtures", name);
     v = json_load_file(path, 0, NULL);
     unit_row("fixture %s", path);
     CHECK(v != NULL);

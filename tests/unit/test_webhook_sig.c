@@ -1,5 +1,6 @@
 /* Standard Webhooks signatures against the published vectors in
- * ../shared/fixtures/standard-webhooks (or CABINET_FIXTURES). */
+ * tests/fixtures/standard-webhooks, read from the top of the repository (or
+ * under CABINET_FIXTURES). */
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -20,8 +21,7 @@ test_webhook_signature(void)
     size_t i, l, checked = 0;
 
     CHECK(sodium_init() >= 0);
-    snprintf(path, sizeof path, "%s/standard-webhooks/vectors.json",
-             dir ? dir : "../shared/fixtures");
+    snprintf(path, sizeof path, "%s/standard-webhooks/vectors.json", dir ? dir : "tests/fixtures");
     f = json_load_file(path, 0, NULL);
     unit_row("fixture %s", path);
     CHECK(f != NULL);
