@@ -59,7 +59,7 @@ verify_entry(struct verify *v, const json_t *e, int64_t *seq, char prev[65])
             verify_bad(v,
                        "audit_log seq %lld is missing (deleted?): seq %lld (id %lld) "
                        "follows seq %lld",
-                       (long long)(*seq + 1), (long long)s, (long long)id, (long long)*seq);
+                       (long long)*seq + 1, (long long)s, (long long)id, (long long)*seq);
         else
             verify_bad(v, "audit_log seq %lld (id %lld) is out of order", (long long)s,
                        (long long)id);

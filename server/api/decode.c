@@ -234,7 +234,7 @@ decode_type_hint(const struct decode_field *f)
 {
     switch (f->type) {
     case DECODE_LINE:
-    case DECODE_TEXT: return "must be a string";
+    case DECODE_TEXT:
     case DECODE_ONEOF: return "must be a string";
     case DECODE_INT: return "must be a whole number";
     case DECODE_BOOL: return "must be true or false";

@@ -16,13 +16,15 @@ audit_canon_json(const json_t *v, struct strbuf *sb)
     switch (json_typeof(v)) {
     case JSON_OBJECT:
         n = json_object_size(v);
-        if (n > 0 && (keys = malloc(n * sizeof *keys)) == NULL)
+        /* one slot more than needed, so that keys is never NULL */
+        if ((keys = malloc((n + 1) * sizeof *keys)) == NULL)
             return false;
         i = 0;
         json_object_foreach((json_t *)(uintptr_t)v, key, item)
         {
             (void)item;
-            keys[i++] = key;
+            if (i < n)
+                keys[i++] = key;
         }
         if (n > 0)
             qsort(keys, n, sizeof *keys, canon_strcmp);

@@ -1,6 +1,6 @@
 /*
- * The canonical form of audit rows and of the contents they record (DESIGN
- * §3 "Canonical JSON"), and the hash that links an audit entry into the
+ * The canonical form of audit rows and of the contents they record (README
+ * "Canonical JSON"), and the hash that links an audit entry into the
  * chain: SHA-256(prev_hash ‖ "\n" ‖ canonical JSON of {action, actor, at,
  * data, entity, entity_id, seq}). One definition for the chainer
  * (jobs/chain.c), the evidence bundle (api/audit.c) and `cabinet verify`

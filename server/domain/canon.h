@@ -1,5 +1,5 @@
 /*
- * Canonical JSON writers (DESIGN §3 "Canonical JSON"): the bytes that hashes
+ * Canonical JSON writers (README "Canonical JSON"): the bytes that hashes
  * and signatures are taken over. Strings are escaped minimally as RFC 8785
  * does (`\b \f \n \r \t`, `\"`, `\\`, other control characters as lowercase
  * `\u00xx`, everything else as its UTF-8 bytes); integers in plain decimal.

@@ -1,5 +1,5 @@
 /*
- * The impact assessment's score (DESIGN §3 "Impact assessment"): every factor
+ * The impact assessment's score (README "Impact assessment"): every factor
  * that applies adds its points and a reason, and the total gives the level.
  * The facts (tiers, conflicts, freezes, history) are gathered by the caller.
  * Pure and thread-safe.
