@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "app.h"
 #include "db/db.h"
 #include "domain/fielderr.h"
 #include "domain/outcome.h"
@@ -42,6 +43,7 @@ struct http_server;
 struct http_ctx {
     struct mg_connection *conn;
     struct http_server *server;
+    const struct app *app; /* what every handler may use: the pool, the server key */
     const char *method;
     const char *path;  /* percent-decoded */
     const char *query; /* as sent: http_query decodes */

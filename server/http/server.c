@@ -28,9 +28,8 @@ static const char http_security_headers[] =
     "Permissions-Policy: camera=(), microphone=(), geolocation=()\r\n";
 
 struct http_server {
-    char secret[SEC_ED_SECRET_B64];
+    const struct app *app;
     struct mg_context *mg;
-    struct db_pool *pool;
     const struct http_route *routes;
     size_t nroutes;
     const char **metric_methods;
@@ -163,7 +162,7 @@ http_run(struct http_server *srv, struct http_ctx *ctx, const struct http_route 
     ctx->route_roles = route->roles;
     if (http_has_body(ctx->method) && (rc = http_read_body(ctx)) != OK)
         return rc;
-    if (!(route->flags & HTTP_NO_DB) && (rc = db_acquire(srv->pool, &ctx->db)) != OK) {
+    if (!(route->flags & HTTP_NO_DB) && (rc = db_acquire(srv->app->pool, &ctx->db)) != OK) {
         ctx->db = NULL;
         return http_fail(ctx, rc, "the database is unavailable; try again shortly");
     }
@@ -323,6 +322,7 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
     memset(&ctx, 0, sizeof ctx);
     ctx.conn = conn;
     ctx.server = srv;
+    ctx.app = srv->app;
     ctx.method = ri->request_method;
     ctx.path = ri->local_uri ? ri->local_uri : "/";
     ctx.query = ri->query_string;
@@ -363,7 +363,7 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
 done:
     metrics_observe(slot, status, http_elapsed(&t0));
     if (ctx.db != NULL)
-        db_release(srv->pool, ctx.db);
+        db_release(srv->app->pool, ctx.db);
     json_decref(ctx.reply);
     strbuf_free(&ctx.headers);
     free(ctx.raw_body);
@@ -381,8 +381,8 @@ http_log_message(const struct mg_connection *conn, const char *message)
 }
 
 enum outcome
-http_server_start(struct db_pool *pool, const struct http_route *routes, size_t nroutes,
-                  const char *server_secret, struct http_server **out)
+http_server_start(const struct app *app, const struct http_route *routes, size_t nroutes,
+                  struct http_server **out)
 {
     struct mg_callbacks callbacks;
     struct http_server *srv;
@@ -422,8 +422,7 @@ http_server_start(struct db_pool *pool, const struct http_route *routes, size_t 
     srv = calloc(1, sizeof *srv);
     if (srv == NULL)
         return ERR_INTERNAL;
-    snprintf(srv->secret, sizeof srv->secret, "%s", server_secret);
-    srv->pool = pool;
+    srv->app = app;
     srv->routes = routes;
     srv->nroutes = nroutes;
     srv->metric_methods = calloc(nroutes + METRICS_EXTRA, sizeof *srv->metric_methods);
@@ -467,7 +466,6 @@ http_server_stop(struct http_server *srv)
         mg_exit_library();
     }
     metrics_free();
-    sec_wipe(srv->secret, sizeof srv->secret);
     free(srv->metric_methods);
     free(srv->metric_routes);
     free(srv);
@@ -476,17 +474,6 @@ http_server_stop(struct http_server *srv)
 void
 http_server_metrics(struct http_ctx *ctx, struct strbuf *sb)
 {
-    metrics_render(sb, ctx->server->metric_methods, ctx->server->metric_routes, ctx->server->pool);
-}
-
-const char *
-http_server_secret(struct http_ctx *ctx)
-{
-    return ctx->server->secret;
-}
-
-struct db_pool *
-http_server_pool(struct http_ctx *ctx)
-{
-    return ctx->server->pool;
+    metrics_render(sb, ctx->server->metric_methods, ctx->server->metric_routes,
+                   ctx->server->app->pool);
 }
