@@ -24,6 +24,10 @@
 struct mg_connection;
 
 #define HTTP_BODY_MAX (1024 * 1024)
+/* A request's body must arrive within this long of its headers; it is also
+ * how long any one read or write waits for the client (CivetWeb's
+ * request_timeout_ms) and how long the first request's headers may take. */
+#define HTTP_BODY_DEADLINE_MS 5000
 #define HTTP_JSON_DEPTH 32
 #define HTTP_PATH_MAX 4096
 
@@ -70,6 +74,8 @@ struct http_ctx {
     char detail[512];
     struct fielderr fe;
     int retry_after;
+    int fail_status; /* with an error outcome, a status other than its own (408) */
+    bool close;      /* the connection closes after the response */
 
     char actor[32];
 };
