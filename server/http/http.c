@@ -37,14 +37,26 @@ http_query(const struct http_ctx *ctx, const char *name, char *buf, size_t size)
     return 1;
 }
 
+/* Whether the media type of a Content-Type value is want (parameters such as
+ * "; charset=utf-8" may follow). */
 static bool
-http_is_json(const char *type)
+http_is_type(const char *type, const char *want)
 {
-    size_t n = strlen("application/json");
+    size_t n = strlen(want);
 
-    if (type == NULL || strncasecmp(type, "application/json", n) != 0)
+    if (type == NULL || strncasecmp(type, want, n) != 0)
         return false;
-    return type[n] == '\0' || type[n] == ';' || type[n] == ' ';
+    return type[n] == '\0' || type[n] == ';' || type[n] == ' ' || type[n] == '\t';
+}
+
+/* JSON, or for a PATCH also a JSON merge patch document (RFC 7396), which
+ * is what every PATCH of this API applies. */
+static bool
+http_is_json(const struct http_ctx *ctx, const char *type)
+{
+    return http_is_type(type, "application/json") ||
+           (strcmp(ctx->method, "PATCH") == 0 &&
+            http_is_type(type, "application/merge-patch+json"));
 }
 
 /* How deeply arrays and objects nest in the JSON text (strings skipped);
@@ -89,12 +101,15 @@ http_body(struct http_ctx *ctx, bool empty_ok, json_t **out)
                          HTTP_BODY_MAX);
     if (ctx->body_len == 0 && empty_ok &&
         (http_header(ctx, "Content-Type") == NULL ||
-         http_is_json(http_header(ctx, "Content-Type")))) {
+         http_is_json(ctx, http_header(ctx, "Content-Type")))) {
         *out = json_object();
         return *out ? OK : ERR_INTERNAL;
     }
-    if (!http_is_json(http_header(ctx, "Content-Type")))
-        return http_fail(ctx, ERR_MEDIA_TYPE, "the body must be application/json");
+    if (!http_is_json(ctx, http_header(ctx, "Content-Type")))
+        return http_fail(ctx, ERR_MEDIA_TYPE,
+                         strcmp(ctx->method, "PATCH") == 0
+                             ? "the body must be application/json or application/merge-patch+json"
+                             : "the body must be application/json");
     if (http_json_depth(ctx->body ? ctx->body : "", ctx->body_len, HTTP_JSON_DEPTH) >
         HTTP_JSON_DEPTH)
         return http_fail(ctx, ERR_MALFORMED, "the JSON nests deeper than %d levels",

@@ -105,8 +105,9 @@ const char *http_header(const struct http_ctx *ctx, const char *name);
 int http_query(const struct http_ctx *ctx, const char *name, char *buf, size_t size);
 
 /* The body as a JSON object (new reference in *out): ERR_MEDIA_TYPE unless
- * application/json, ERR_TOO_LARGE over 1 MiB, ERR_MALFORMED unless it parses
- * to an object. An empty body is {} when empty_ok. */
+ * application/json (or, for a PATCH, application/merge-patch+json), with any
+ * parameters, ERR_TOO_LARGE over 1 MiB, ERR_MALFORMED unless it parses to an
+ * object. An empty body is {} when empty_ok. */
 enum outcome http_body(struct http_ctx *ctx, bool empty_ok, json_t **out);
 
 /* Records the detail of an error and returns rc. */

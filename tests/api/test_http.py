@@ -391,3 +391,36 @@ def test_a_get_with_a_bad_length_is_refused_too(server):
         assert raw.closed()
     finally:
         raw.close()
+
+
+# --- media types -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ctype", ["application/merge-patch+json",
+                                   "application/merge-patch+json; charset=utf-8",
+                                   "Application/Merge-Patch+JSON"])
+def test_a_patch_may_be_a_merge_patch_document(server, ctype):
+    c = server.as_("alice")
+    ch = ok(c.post("/changes", json={"title": unique("mp"), "description": "before"}), 201)
+    r = c.patch(f"/changes/{ch['id']}", data=json.dumps({"description": None,
+                                                        "test_plan": "run it"}),
+                headers={"Content-Type": ctype})
+    body = ok(r)
+    assert body["description"] in (None, "") and body["test_plan"] == "run it"
+    assert body["version"] == ch["version"] + 1
+
+
+def test_merge_patch_is_for_patch_only(server):
+    r = server.as_("alice").post("/changes", data=json.dumps({"title": unique("mp")}),
+                                 headers={"Content-Type": "application/merge-patch+json"})
+    problem(r, 415)
+
+
+@pytest.mark.parametrize("ctype", ["application/merge-patch+jsonx", "application/json-patch+json",
+                                   "text/plain"])
+def test_other_patch_media_types_are_415(server, ctype):
+    c = server.as_("alice")
+    ch = ok(c.post("/changes", json={"title": unique("mp")}), 201)
+    problem(c.patch(f"/changes/{ch['id']}", data=json.dumps({"title": "x"}),
+                    headers={"Content-Type": ctype}), 415)
+    assert ok(c.get(f"/changes/{ch['id']}"))["title"] == ch["title"]
