@@ -94,6 +94,10 @@ struct http_route {
     http_handler handler;
     unsigned flags;
     unsigned roles; /* enum role bits admitted; 0 = any signed-in user */
+    /* The query parameters the handler reads (with http_query or
+     * http_paging), NULL-terminated; NULL when it reads none. Any other
+     * parameter is refused with 400 before the handler runs. */
+    const char *const *query;
 };
 
 /* The i-th {placeholder} of the route's pattern. */

@@ -306,6 +306,53 @@ http_authenticate(struct http_ctx *ctx, const struct http_route *route)
     return OK;
 }
 
+/* One parameter name of a query string, as sent, made fit to quote in a
+ * problem (bytes outside printable ASCII become '?'). */
+static void
+http_query_name(const char *p, size_t len, char *buf, size_t size)
+{
+    size_t i;
+
+    if (len >= size)
+        len = size - 1;
+    for (i = 0; i < len; i++)
+        buf[i] = p[i] > ' ' && p[i] < 0x7f ? p[i] : '?';
+    buf[len] = '\0';
+}
+
+/* ERR_MALFORMED naming every parameter of the query string that is not in
+ * known (NULL-terminated; NULL: none), so that a misspelt filter never
+ * silently does nothing. Names compare as http_query finds them: as sent,
+ * ignoring case. */
+static enum outcome
+http_known_query(struct http_ctx *ctx, const char *const *known)
+{
+    const char *p = ctx->query;
+    char name[64];
+    int unknown = 0;
+
+    while (p != NULL && *p != '\0') {
+        size_t len = strcspn(p, "&"), nlen = strcspn(p, "=&");
+        const char *const *k;
+        bool ok = nlen == 0; /* "a=1&&b=2": nothing between the & */
+
+        for (k = known; k != NULL && *k != NULL && !ok; k++)
+            ok = strlen(*k) == nlen && strncasecmp(*k, p, nlen) == 0;
+        if (!ok) {
+            http_query_name(p, nlen, name, sizeof name);
+            http_field(ctx, name, "is not a query parameter of this resource");
+            unknown++;
+        }
+        p += len + (p[len] == '&');
+    }
+    if (unknown == 0)
+        return OK;
+    if (unknown == 1)
+        return http_fail(ctx, ERR_MALFORMED, "%s is not a query parameter of this resource",
+                         ctx->fe.e[0].field);
+    return http_fail(ctx, ERR_MALFORMED, "%d query parameters are unknown here", unknown);
+}
+
 static enum outcome
 http_run(struct http_server *srv, struct http_ctx *ctx, const struct http_route *route,
          const struct http_frame *frame, const struct timespec *t0)
@@ -325,6 +372,8 @@ http_run(struct http_server *srv, struct http_ctx *ctx, const struct http_route 
         if (!(route->flags & HTTP_DEFER_ROLE) && (rc = http_authorize(ctx)) != OK)
             return rc;
     }
+    if ((rc = http_known_query(ctx, route->query)) != OK)
+        return rc;
     return route->handler(ctx);
 }
 

@@ -424,3 +424,75 @@ def test_other_patch_media_types_are_415(server, ctype):
     problem(c.patch(f"/changes/{ch['id']}", data=json.dumps({"title": "x"}),
                     headers={"Content-Type": ctype}), 415)
     assert ok(c.get(f"/changes/{ch['id']}"))["title"] == ch["title"]
+
+
+# --- query parameters --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who,path,params,unknown", [
+    ("alice", "/changes", {"stat": "draft"}, ["stat"]),
+    ("alice", "/changes", {"state": "draft", "sevice": "x", "limt": "5"}, ["sevice", "limt"]),
+    ("alice", "/changes/recent", {"service": "x", "hour": "5"}, ["hour"]),
+    ("alice", "/services", {"page": "2"}, ["page"]),
+    ("alice", "/services/nope", {"expand": "1"}, ["expand"]),
+    ("alice", "/models", {"limit": "5"}, ["limit"]),
+    ("alice", "/me", {"x": ""}, ["x"]),
+    ("alice", "/tokens", {"cursor": "x"}, ["cursor"]),
+    ("alice", "/freezes", {"form": "2030-01-01T00:00:00Z"}, ["form"]),
+    ("alice", "/schedule", {"from": "2030-01-01T00:00:00Z", "until": "x"}, ["until"]),
+    ("alice", "/conflicts", {"state": "open"}, ["state"]),
+    ("manager", "/audit", {"before": "3"}, ["before"]),
+    ("admin", "/users", {"role": "admin"}, ["role"]),
+    ("alice", "/reports/summary", {"period": "week"}, ["period"]),
+])
+def test_unknown_query_parameters_are_400_naming_them(server, who, path, params, unknown):
+    body = problem(server.as_(who).get(path, params=params), 400, fields=unknown)
+    assert sorted(e["field"] for e in body["errors"]) == sorted(unknown)
+    for e in body["errors"]:
+        assert e["message"] == "is not a query parameter of this resource"
+
+
+def test_an_unknown_parameter_of_a_write_is_refused_before_it_runs(server):
+    title = unique("q")
+    r = server.as_("alice").post("/changes?dry_run=1", json={"title": title})
+    problem(r, 400, field="dry_run")
+    assert titled(server, title) == []
+
+
+def test_an_unknown_parameter_after_login_checks(server):
+    # who may not call the route learns nothing more from a typo
+    problem(server.anon().get("/changes", params={"stat": "draft"}), 401)
+    problem(server.as_("alice").get("/users", params={"role": "admin"}), 403)
+
+
+def test_a_parameter_without_a_value_or_with_odd_bytes_is_named(server):
+    r = server.as_("alice").get("/changes?draft&q=x")
+    problem(r, 400, field="draft")
+    # names are matched as sent, as the handler reads them: an escaped
+    # name is not the parameter it would decode to
+    r = server.as_("alice").get("/changes?st%20ate=draft")
+    problem(r, 400, field="st%20ate")
+    r = server.as_("alice").get("/changes?%FF%00=1")
+    problem(r, 400, field="%FF%00")
+
+
+@pytest.mark.parametrize("who,path,params", [
+    ("alice", "/changes", {"state": "draft", "model": "normal", "limit": "5", "q": "x",
+                           "from": "2030-01-01T00:00:00Z", "to": "2031-01-01T00:00:00Z"}),
+    ("alice", "/changes", {"STATE": "draft"}),  # names ignore case, as the handler reads them
+    ("alice", "/changes?q=x&&limit=2&", None),
+    ("alice", "/services", {"limit": "2"}),
+    ("alice", "/freezes", {"from": "2030-01-01T00:00:00Z", "limit": "3"}),
+    ("alice", "/conflicts", {"open": "true"}),
+    ("alice", "/schedule", {"from": "2030-01-01T00:00:00Z", "to": "2030-02-01T00:00:00Z"}),
+    ("alice", "/cab/agenda", {"from": "2030-01-01T00:00:00Z", "to": "2030-02-01T00:00:00Z"}),
+    ("alice", "/reports/summary", {"from": "2030-01-01T00:00:00Z",
+                                   "to": "2030-02-01T00:00:00Z"}),
+    ("alice", "/keys", {"limit": "1"}),
+    ("alice", "/me/activity", {"limit": "1"}),
+    ("manager", "/audit", {"after": "0", "limit": "1"}),
+    ("admin", "/users", {"limit": "1"}),
+])
+def test_known_query_parameters_still_work(server, who, path, params):
+    body = ok(server.as_(who).get(path, params=params))
+    assert isinstance(body, dict)
