@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "domain/role.h"
+#include "domain/validate.h"
 #include "sec/sec.h"
 
 const char *
@@ -177,6 +178,48 @@ http_known_fields(struct http_ctx *ctx, const json_t *obj, const char *const *al
             http_field(ctx, key, "is not a field of this resource, or cannot be written");
     }
     return http_fields_ok(ctx);
+}
+
+bool
+http_check_line(struct http_ctx *ctx, const char *field, const char *s)
+{
+    char why[VALIDATE_WHY_LEN];
+
+    if (validate_line(s, why))
+        return true;
+    http_field(ctx, field, "%s", why);
+    return false;
+}
+
+bool
+http_check_lines(struct http_ctx *ctx, const char *field, const char *s)
+{
+    char why[VALIDATE_WHY_LEN];
+
+    if (validate_lines(s, why))
+        return true;
+    http_field(ctx, field, "%s", why);
+    return false;
+}
+
+enum outcome
+http_newlines(json_t *obj, const char *const *keys)
+{
+    for (; *keys != NULL; keys++) {
+        json_t *v = json_object_get(obj, *keys);
+        char *text;
+        int rc;
+
+        if (!json_is_string(v) || strchr(json_string_value(v), '\r') == NULL)
+            continue;
+        if ((text = validate_newlines(json_string_value(v))) == NULL)
+            return ERR_INTERNAL;
+        rc = json_string_set(v, text);
+        free(text);
+        if (rc != 0)
+            return ERR_INTERNAL;
+    }
+    return OK;
 }
 
 void
