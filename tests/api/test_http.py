@@ -324,6 +324,33 @@ def test_ambiguous_framing_is_400_and_closes(server, name):
     assert titled(server, title) == []
 
 
+def test_header_lines_past_what_the_server_keeps_are_refused(server):
+    # CivetWeb keeps 64 header lines and drops the rest unseen, where a
+    # second Content-Length could hide
+    title = unique("hidden")
+    body = change_body(title)
+    def filler(n):
+        return b"".join(b"X-Filler-%d: x\r\n" % i for i in range(n))
+
+    raw = Raw(server)
+    try:
+        raw.send(post_head(server, b"Content-Length: %d\r\n" % len(body) + filler(70)
+                           + b"Content-Length: 1\r\n") + body)
+        status, headers, _ = raw.response()
+        assert status == 400 and headers.get("connection", "").lower() == "close"
+        assert raw.closed()
+    finally:
+        raw.close()
+    assert titled(server, title) == []
+    # 50 lines are fine
+    raw = Raw(server)
+    try:
+        raw.send(post_head(server, b"Content-Length: %d\r\n" % len(body) + filler(50)) + body)
+        assert raw.response()[0] == 201
+    finally:
+        raw.close()
+
+
 @pytest.mark.parametrize("extra", [
     b"Content-Length: %(n)d\r\n",
     b"Content-Length: %(n)d, %(n)d\r\n",
