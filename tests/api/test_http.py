@@ -235,6 +235,22 @@ def test_a_stalled_body_is_408_and_nothing_is_stored(server):
     assert titled(server, title) == []
 
 
+def test_a_stalled_chunked_body_is_408(server):
+    title = unique("stall")
+    body = change_body(title)
+    raw = Raw(server)
+    try:
+        # one chunk of two, then nothing
+        raw.send(post_head(server, b"Transfer-Encoding: chunked\r\n")
+                 + b"%x\r\n%s\r\n" % (len(body), body))
+        got = raw.response()
+        assert got is not None and got[0] == 408, got
+        assert raw.closed()
+    finally:
+        raw.close()
+    assert titled(server, title) == []
+
+
 def test_a_body_sent_slowly_but_whole_is_used(server):
     title = unique("slow")
     body = change_body(title)
