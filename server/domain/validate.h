@@ -1,6 +1,7 @@
 /*
  * Validators of single values, shared by every resource. Each returns true
- * when the value is acceptable. Pure and thread-safe.
+ * when the value is acceptable; validate_newlines makes the stored form of
+ * multi-line text. Pure and thread-safe.
  */
 #ifndef CABINET_VALIDATE_H
 #define CABINET_VALIDATE_H
