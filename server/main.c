@@ -89,6 +89,7 @@ static int
 main_serve(void)
 {
     struct db_pool *pool = NULL;
+    struct app app = {0};
     struct http_server *srv = NULL;
     struct chain *chain = NULL;
     struct deliver *deliver = NULL;
@@ -130,8 +131,11 @@ main_serve(void)
     }
     if (db_pool_open(config->database_url, config->db_pool, &pool) != OK ||
         chain_start(config->database_url, secret, &chain) != OK ||
-        deliver_start(config->database_url, &deliver) != OK ||
-        http_server_start(pool, api_routes, api_nroutes, secret, &srv) != OK)
+        deliver_start(config->database_url, &deliver) != OK)
+        goto out;
+    app.pool = pool;
+    app.server_secret = secret;
+    if (http_server_start(&app, api_routes, api_nroutes, &srv) != OK)
         goto out;
     log_info("cabinet serving on %s (base URL %s, %d threads, %d database connections)",
              config->listen, config->base_url, config->threads, config->db_pool);

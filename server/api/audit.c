@@ -12,7 +12,6 @@
 #include "db/db_change.h"
 #include "domain/timefmt.h"
 #include "domain/validate.h"
-#include "http/server.h"
 
 enum outcome
 api_audit_list(struct http_ctx *ctx)
@@ -69,7 +68,7 @@ api_audit_checkpoint_sign(struct http_ctx *ctx)
     int64_t seq = 0;
     enum outcome rc;
 
-    if ((rc = db_audit_checkpoint_sign(ctx->db, http_server_secret(ctx), true, &seq)) != OK)
+    if ((rc = db_audit_checkpoint_sign(ctx->db, ctx->app->server_secret, true, &seq)) != OK)
         return rc;
     return audit_checkpoint_reply(ctx, seq ? 201 : 200);
 }
@@ -204,7 +203,7 @@ api_changes_evidence(struct http_ctx *ctx)
         /* a checkpoint that covers the change's entries, signed now if needed */
         rc = db_audit_checkpoint_get(ctx->db, last, &cp);
         if (rc == ERR_NOT_FOUND) {
-            if ((rc = db_audit_checkpoint_sign(ctx->db, http_server_secret(ctx), true,
+            if ((rc = db_audit_checkpoint_sign(ctx->db, ctx->app->server_secret, true,
                                                &signed_seq)) != OK ||
                 (rc = db_audit_checkpoint_get(ctx->db, last, &cp)) != OK)
                 goto out;

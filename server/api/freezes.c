@@ -10,6 +10,8 @@
 #include "domain/validate.h"
 
 static const char *const freezes_fields[] = {"name", "window", "services", "hard", "reason", NULL};
+/* The fields of several lines, stored with LF line breaks only. */
+static const char *const freezes_lines[] = {"reason", NULL};
 
 /* Validates a whole freeze (a create body, or a stored freeze merged with a
  * patch) into f; the services JSON is malloc'd into *services. */
@@ -24,6 +26,8 @@ freezes_decode(struct http_ctx *ctx, const json_t *obj, struct db_freeze *f, cha
     if (decode_string(ctx, obj, "name", &name) != DECODE_BAD &&
         (name == NULL || !validate_text(name, 1, 200)))
         http_field(ctx, "name", "is required: 1 to 200 characters");
+    else
+        http_check_line(ctx, "name", name);
     decode_window(ctx, obj, true, start, end);
     if (start[0] && end[0] && strcmp(end, start) <= 0)
         http_field(ctx, "window.end", "must be after window.start");
@@ -32,6 +36,8 @@ freezes_decode(struct http_ctx *ctx, const json_t *obj, struct db_freeze *f, cha
     if (decode_string(ctx, obj, "reason", &reason) == DECODE_SET &&
         !validate_text(reason, 0, 10000))
         http_field(ctx, "reason", "at most 10000 characters");
+    else
+        http_check_lines(ctx, "reason", reason);
     if ((rc = decode_services(ctx, obj, "services", services)) != OK)
         return rc;
     if ((rc = http_fields_ok(ctx)) != OK)
@@ -87,6 +93,7 @@ api_freezes_create(struct http_ctx *ctx)
 
     if ((rc = http_body(ctx, false, &body)) != OK ||
         (rc = http_known_fields(ctx, body, freezes_fields)) != OK ||
+        (rc = http_newlines(body, freezes_lines)) != OK ||
         (rc = freezes_decode(ctx, body, &f, start, end, &services)) != OK)
         goto out;
     if ((rc = db_freeze_create(ctx->db, http_actor(ctx), ctx->user.id, &f, &doc)) != OK)
@@ -156,7 +163,8 @@ api_freezes_update(struct http_ctx *ctx)
         goto out;
     }
     decode_merge_patch(merged, body);
-    if ((rc = freezes_decode(ctx, merged, &f, start, end, &services)) != OK)
+    if ((rc = http_newlines(merged, freezes_lines)) != OK ||
+        (rc = freezes_decode(ctx, merged, &f, start, end, &services)) != OK)
         goto out;
     json_decref(doc);
     doc = NULL;

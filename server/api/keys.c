@@ -23,6 +23,8 @@ api_keys_create(struct http_ctx *ctx)
         http_field(ctx, "public_key", "must be an Ed25519 public key: 32 bytes in padded base64");
     if (decode_string(ctx, body, "label", &label) == DECODE_SET && !validate_text(label, 0, 100))
         http_field(ctx, "label", "at most 100 characters");
+    else
+        http_check_line(ctx, "label", label);
     if ((rc = http_fields_ok(ctx)) != OK)
         goto out;
     rc = db_key_add(ctx->db, ctx->user.id, pk, label ? label : "", &doc);

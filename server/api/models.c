@@ -13,6 +13,8 @@
 static const char *const models_fields[] = {"name", "kind", "title", "description", "policy", NULL};
 static const char *const models_kinds[] = {"standard", "normal", "emergency", NULL};
 static const char *const models_levels[] = {"low", "medium", "high", "critical", NULL};
+/* The fields of several lines, stored with LF line breaks only. */
+static const char *const models_lines[] = {"description", NULL};
 
 /* A policy: null, or {"<level>": [{"role": R, "count": N}, ...]}. */
 static void
@@ -75,11 +77,15 @@ models_decode(struct http_ctx *ctx, const json_t *body, bool creating, struct db
     if ((p == DECODE_SET && !validate_text(m->title, 1, 200)) || p == DECODE_NULL ||
         (p == DECODE_ABSENT && creating))
         http_field(ctx, "title", "is required: 1 to 200 characters");
+    else if (p == DECODE_SET)
+        http_check_line(ctx, "title", m->title);
     p = decode_string(ctx, body, "description", &m->description);
     if (p == DECODE_NULL)
         m->description = "";
     else if (p == DECODE_SET && !validate_text(m->description, 0, 10000))
         http_field(ctx, "description", "at most 10000 characters");
+    else if (p == DECODE_SET)
+        http_check_lines(ctx, "description", m->description);
     if ((pol = json_object_get(body, "policy")) != NULL) {
         models_policy(ctx, pol);
         *policy = json_dumps(pol, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -122,7 +128,8 @@ api_models_create(struct http_ctx *ctx)
     enum outcome rc;
 
     if ((rc = http_body(ctx, false, &body)) != OK ||
-        (rc = http_known_fields(ctx, body, models_fields)) != OK)
+        (rc = http_known_fields(ctx, body, models_fields)) != OK ||
+        (rc = http_newlines(body, models_lines)) != OK)
         goto out;
     if (decode_string(ctx, body, "name", &m.name) != DECODE_BAD && !validate_slug(m.name))
         http_field(ctx, "name", "is required: lowercase letters, digits and -");
@@ -166,7 +173,8 @@ api_models_update(struct http_ctx *ctx)
     json_decref(doc);
     doc = NULL;
     if ((rc = http_body(ctx, false, &body)) != OK ||
-        (rc = http_known_fields(ctx, body, models_fields)) != OK)
+        (rc = http_known_fields(ctx, body, models_fields)) != OK ||
+        (rc = http_newlines(body, models_lines)) != OK)
         goto out;
     if (decode_string(ctx, body, "name", &name) != DECODE_ABSENT &&
         (name == NULL || strcmp(name, http_param(ctx, 0)) != 0) && !fielderr_has(&ctx->fe, "name"))

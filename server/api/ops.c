@@ -19,7 +19,7 @@ api_healthz(struct http_ctx *ctx)
 enum outcome
 api_readyz(struct http_ctx *ctx)
 {
-    struct db_pool *pool = http_server_pool(ctx);
+    struct db_pool *pool = ctx->app->pool;
     struct db *db = NULL;
     enum outcome rc;
 

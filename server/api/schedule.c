@@ -111,11 +111,14 @@ api_conflicts_acknowledge(struct http_ctx *ctx)
         goto out;
     }
     if ((rc = http_body(ctx, false, &body)) != OK ||
-        (rc = http_known_fields(ctx, body, fields)) != OK)
+        (rc = http_known_fields(ctx, body, fields)) != OK ||
+        (rc = http_newlines(body, fields)) != OK)
         goto out;
     if (decode_string(ctx, body, "note", &note) != DECODE_BAD &&
         (note == NULL || !validate_text(note, 1, 10000)))
         http_field(ctx, "note", "is required: why the conflict is acceptable");
+    else
+        http_check_lines(ctx, "note", note);
     if ((rc = http_fields_ok(ctx)) != OK)
         goto out;
     state = json_string_value(json_object_get(json_object_get(k, "doc"), "state"));

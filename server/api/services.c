@@ -11,22 +11,25 @@
 static const char *const services_fields[] = {"name",        "title",      "tier", "owner",
                                               "description", "depends_on", NULL};
 
-/* Validates a service body; fills s (strings borrowed from body, tier and
- * depends_on into the buffers). `creating` makes title and tier required. */
+/* The fields of several lines, stored with LF line breaks only. */
+static const char *const services_lines[] = {"description", NULL};
+
+/* Validates the text fields and the tier of a service body into s
+ * (strings borrowed from body, the tier into tier). `creating` makes title
+ * and tier required. */
 static void
-services_decode(struct http_ctx *ctx, const json_t *body, bool creating, struct db_service *s,
-                char *tier, size_t tier_size, char **deps)
+services_decode_fields(struct http_ctx *ctx, const json_t *body, bool creating,
+                       struct db_service *s, char *tier, size_t tier_size)
 {
-    const json_t *list = NULL;
     int64_t t = 0;
-    size_t i, j, n = 0;
-    json_t *missing = NULL;
     enum decode_presence p;
 
     p = decode_string(ctx, body, "title", &s->title);
     if ((p == DECODE_SET && !validate_text(s->title, 1, 200)) || p == DECODE_NULL ||
         (p == DECODE_ABSENT && creating))
         http_field(ctx, "title", "is required: 1 to 200 characters");
+    else if (p == DECODE_SET)
+        http_check_line(ctx, "title", s->title);
     p = decode_int(ctx, body, "tier", &t);
     if ((p == DECODE_SET && (t < 1 || t > 4)) || p == DECODE_NULL ||
         (p == DECODE_ABSENT && creating))
@@ -38,11 +41,27 @@ services_decode(struct http_ctx *ctx, const json_t *body, bool creating, struct 
         s->owner = "";
     else if (p == DECODE_SET && !validate_text(s->owner, 0, 200))
         http_field(ctx, "owner", "at most 200 characters");
+    else if (p == DECODE_SET)
+        http_check_line(ctx, "owner", s->owner);
     p = decode_string(ctx, body, "description", &s->description);
     if (p == DECODE_NULL)
         s->description = "";
     else if (p == DECODE_SET && !validate_text(s->description, 0, 10000))
         http_field(ctx, "description", "at most 10000 characters");
+    else if (p == DECODE_SET)
+        http_check_lines(ctx, "description", s->description);
+}
+
+/* Validates depends_on: distinct service names, not the service itself,
+ * all of them existing; *deps (malloc'd) is the list as JSON text. */
+static void
+services_decode_deps(struct http_ctx *ctx, const json_t *body, const struct db_service *s,
+                     char **deps)
+{
+    const json_t *list = NULL;
+    json_t *missing = NULL;
+    size_t i, j, n = 0;
+    enum decode_presence p;
 
     p = decode_strings(ctx, body, "depends_on", &list, &n);
     if (p == DECODE_NULL) {
@@ -84,6 +103,16 @@ services_decode(struct http_ctx *ctx, const json_t *body, bool creating, struct 
     json_decref(missing);
 }
 
+/* Validates a service body; fills s (strings borrowed from body, tier and
+ * depends_on into the buffers). `creating` makes title and tier required. */
+static void
+services_decode(struct http_ctx *ctx, const json_t *body, bool creating, struct db_service *s,
+                char *tier, size_t tier_size, char **deps)
+{
+    services_decode_fields(ctx, body, creating, s, tier, tier_size);
+    services_decode_deps(ctx, body, s, deps);
+}
+
 enum outcome
 api_services_list(struct http_ctx *ctx)
 {
@@ -112,7 +141,8 @@ api_services_create(struct http_ctx *ctx)
     enum decode_presence p;
 
     if ((rc = http_body(ctx, false, &body)) != OK ||
-        (rc = http_known_fields(ctx, body, services_fields)) != OK)
+        (rc = http_known_fields(ctx, body, services_fields)) != OK ||
+        (rc = http_newlines(body, services_lines)) != OK)
         goto out;
     p = decode_string(ctx, body, "name", &s.name);
     if (p != DECODE_BAD && !validate_slug(s.name)) {
@@ -182,7 +212,8 @@ api_services_update(struct http_ctx *ctx)
     json_decref(doc);
     doc = NULL;
     if ((rc = http_body(ctx, false, &body)) != OK ||
-        (rc = http_known_fields(ctx, body, services_fields)) != OK)
+        (rc = http_known_fields(ctx, body, services_fields)) != OK ||
+        (rc = http_newlines(body, services_lines)) != OK)
         goto out;
     if (decode_string(ctx, body, "name", &s.name) != DECODE_ABSENT &&
         (s.name == NULL || strcmp(s.name, http_param(ctx, 0)) != 0) &&

@@ -35,6 +35,8 @@ api_tokens_create(struct http_ctx *ctx)
     if (decode_string(ctx, body, "name", &name) != DECODE_BAD &&
         (name == NULL || !validate_text(name, 1, 100)))
         http_field(ctx, "name", "is required: 1 to 100 characters");
+    else
+        http_check_line(ctx, "name", name);
     if (decode_string(ctx, body, "scope", &scope) == DECODE_SET && !validate_oneof(scope, scopes))
         http_field(ctx, "scope", "must be full or feed");
     if ((rc = http_fields_ok(ctx)) != OK)

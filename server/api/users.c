@@ -92,6 +92,8 @@ api_users_create(struct http_ctx *ctx)
         http_field(ctx, "email", "must be an e-mail address");
     if (decode_string(ctx, body, "name", &name) != DECODE_BAD && !validate_text(name, 1, 200))
         http_field(ctx, "name", "is required: 1 to 200 characters");
+    else
+        http_check_line(ctx, "name", name);
     if (decode_string(ctx, body, "password", &password) != DECODE_BAD) {
         if (password == NULL)
             http_field(ctx, "password", "is required");
@@ -156,16 +158,51 @@ api_users_get(struct http_ctx *ctx)
     return OK;
 }
 
+/* What a PATCH of a user asks for. */
+struct users_patch {
+    const char *name, *password;
+    struct strbuf roles; /* a PostgreSQL array, when has_roles is DECODE_SET */
+    enum decode_presence has_roles, has_disabled;
+    bool disabled;
+};
+
+/* Validates a PATCH body for user id into u (strings borrowed from body). */
+static void
+users_patch_decode(struct http_ctx *ctx, const json_t *body, int64_t id, struct users_patch *u)
+{
+    switch (decode_string(ctx, body, "name", &u->name)) {
+    case DECODE_SET:
+        if (!validate_text(u->name, 1, 200))
+            http_field(ctx, "name", "must be 1 to 200 characters");
+        else
+            http_check_line(ctx, "name", u->name);
+        break;
+    case DECODE_NULL: http_field(ctx, "name", "cannot be cleared"); break;
+    default: break;
+    }
+    switch (decode_string(ctx, body, "password", &u->password)) {
+    case DECODE_SET: users_password(ctx, u->password); break;
+    case DECODE_NULL: http_field(ctx, "password", "cannot be cleared"); break;
+    default: break;
+    }
+    u->has_roles = users_roles(ctx, body, &u->roles);
+    u->has_disabled = decode_bool(ctx, body, "disabled", &u->disabled);
+    if (u->has_disabled == DECODE_NULL)
+        http_field(ctx, "disabled", "must be true or false");
+    if (u->has_disabled == DECODE_SET && u->disabled && id == ctx->user.id)
+        http_field(ctx, "disabled", "you cannot disable your own account");
+    if (u->has_roles == DECODE_SET && id == ctx->user.id &&
+        strstr(strbuf_str(&u->roles), "admin") == NULL)
+        http_field(ctx, "roles", "you cannot take the admin role from yourself");
+}
+
 enum outcome
 api_users_update(struct http_ctx *ctx)
 {
     static const char *const fields[] = {"name", "password", "roles", "disabled", NULL};
-    const char *name = NULL, *password = NULL;
-    struct strbuf roles = STRBUF_INIT;
+    struct users_patch u = {.roles = STRBUF_INIT};
     char hash[SEC_PWHASH_LEN] = "";
     json_t *body = NULL, *doc = NULL;
-    bool disabled = false;
-    enum decode_presence has_roles, has_disabled;
     int64_t id;
     enum outcome rc;
 
@@ -176,42 +213,22 @@ api_users_update(struct http_ctx *ctx)
     if ((rc = http_body(ctx, false, &body)) != OK ||
         (rc = http_known_fields(ctx, body, fields)) != OK)
         goto out;
-    switch (decode_string(ctx, body, "name", &name)) {
-    case DECODE_SET:
-        if (!validate_text(name, 1, 200))
-            http_field(ctx, "name", "must be 1 to 200 characters");
-        break;
-    case DECODE_NULL: http_field(ctx, "name", "cannot be cleared"); break;
-    default: break;
-    }
-    switch (decode_string(ctx, body, "password", &password)) {
-    case DECODE_SET: users_password(ctx, password); break;
-    case DECODE_NULL: http_field(ctx, "password", "cannot be cleared"); break;
-    default: break;
-    }
-    has_roles = users_roles(ctx, body, &roles);
-    has_disabled = decode_bool(ctx, body, "disabled", &disabled);
-    if (has_disabled == DECODE_NULL)
-        http_field(ctx, "disabled", "must be true or false");
-    if (has_disabled == DECODE_SET && disabled && id == ctx->user.id)
-        http_field(ctx, "disabled", "you cannot disable your own account");
-    if (has_roles == DECODE_SET && id == ctx->user.id &&
-        strstr(strbuf_str(&roles), "admin") == NULL)
-        http_field(ctx, "roles", "you cannot take the admin role from yourself");
+    users_patch_decode(ctx, body, id, &u);
     if ((rc = http_fields_ok(ctx)) != OK)
         goto out;
-    if (password != NULL && (rc = sec_password_hash(password, hash)) != OK)
+    if (u.password != NULL && (rc = sec_password_hash(u.password, hash)) != OK)
         goto out;
-    rc = db_user_update(
-        ctx->db, http_actor(ctx), id, name, has_roles == DECODE_SET ? strbuf_str(&roles) : NULL,
-        password != NULL ? hash : NULL, has_disabled == DECODE_SET ? disabled : -1, &doc);
+    rc = db_user_update(ctx->db, http_actor(ctx), id, u.name,
+                        u.has_roles == DECODE_SET ? strbuf_str(&u.roles) : NULL,
+                        u.password != NULL ? hash : NULL,
+                        u.has_disabled == DECODE_SET ? u.disabled : -1, &doc);
     if (rc != OK)
         goto out;
     http_reply(ctx, 200, doc);
     doc = NULL;
 out:
     sec_wipe(hash, sizeof hash);
-    strbuf_free(&roles);
+    strbuf_free(&u.roles);
     json_decref(body);
     json_decref(doc);
     return rc;

@@ -34,29 +34,30 @@ api_webhooks_list(struct http_ctx *ctx)
     return OK;
 }
 
-enum outcome
-api_webhooks_create(struct http_ctx *ctx)
-{
-    static const char *const fields[] = {"url", "events", "format", NULL};
-    static const char *const formats[] = {"standard", "chat", NULL};
-    const char *url = NULL, *format = "standard";
-    const json_t *events = NULL;
-    char secret[SEC_WEBHOOK_SECRET_LEN], field[48], whybuf[128];
-    const char *why;
-    struct strbuf pg = STRBUF_INIT;
-    json_t *body = NULL, *doc = NULL;
-    size_t i, j, n = 0;
-    enum outcome rc;
+/* A subscription as asked for: borrowed from the body, events as a
+ * PostgreSQL array. */
+struct webhooks_input {
+    const char *url, *format;
+    struct strbuf events;
+};
 
-    if ((rc = http_body(ctx, false, &body)) != OK ||
-        (rc = http_known_fields(ctx, body, fields)) != OK)
-        goto out;
-    if (decode_string(ctx, body, "url", &url) != DECODE_BAD) {
-        if (url == NULL || !validate_text(url, 10, 2000) ||
-            (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) ||
-            strpbrk(url, " \t\r\n") != NULL)
+/* Validates a subscription body into in. */
+static void
+webhooks_decode(struct http_ctx *ctx, const json_t *body, struct webhooks_input *in)
+{
+    static const char *const formats[] = {"standard", "chat", NULL};
+    const json_t *events = NULL;
+    char field[48], whybuf[128];
+    const char *why;
+    size_t i, j, n = 0;
+
+    if (decode_string(ctx, body, "url", &in->url) != DECODE_BAD) {
+        if (in->url == NULL || !validate_text(in->url, 10, 2000) ||
+            (strncmp(in->url, "https://", 8) != 0 && strncmp(in->url, "http://", 7) != 0) ||
+            strpbrk(in->url, " \t\r\n") != NULL)
             http_field(ctx, "url", "is required: an http:// or https:// URL");
-        else if ((why = deliver_check_url(url, whybuf, sizeof whybuf)) != NULL)
+        else if (http_check_line(ctx, "url", in->url) &&
+                 (why = deliver_check_url(in->url, whybuf, sizeof whybuf)) != NULL)
             http_field(ctx, "url", "%s", why);
     }
     if (decode_strings(ctx, body, "events", &events, &n) != DECODE_BAD && n == 0)
@@ -70,18 +71,40 @@ api_webhooks_create(struct http_ctx *ctx)
             if (strcmp(e, json_string_value(json_array_get(events, j))) == 0)
                 http_field(ctx, field, "is listed twice");
     }
-    if (decode_string(ctx, body, "format", &format) == DECODE_SET &&
-        !validate_oneof(format, formats))
+    if (decode_string(ctx, body, "format", &in->format) == DECODE_SET &&
+        !validate_oneof(in->format, formats))
         http_field(ctx, "format", "must be standard or chat");
+    if (in->format == NULL)
+        in->format = "standard";
+    strbuf_putc(&in->events, '{');
+    for (i = 0; i < n; i++)
+        strbuf_printf(&in->events, "%s\"%s\"", i ? "," : "",
+                      json_string_value(json_array_get(events, i)));
+    strbuf_putc(&in->events, '}');
+}
+
+enum outcome
+api_webhooks_create(struct http_ctx *ctx)
+{
+    static const char *const fields[] = {"url", "events", "format", NULL};
+    struct webhooks_input in = {.format = "standard", .events = STRBUF_INIT};
+    char secret[SEC_WEBHOOK_SECRET_LEN];
+    json_t *body = NULL, *doc = NULL;
+    enum outcome rc;
+
+    if ((rc = http_body(ctx, false, &body)) != OK ||
+        (rc = http_known_fields(ctx, body, fields)) != OK)
+        goto out;
+    webhooks_decode(ctx, body, &in);
     if ((rc = http_fields_ok(ctx)) != OK)
         goto out;
-    strbuf_putc(&pg, '{');
-    for (i = 0; i < n; i++)
-        strbuf_printf(&pg, "%s\"%s\"", i ? "," : "", json_string_value(json_array_get(events, i)));
-    strbuf_putc(&pg, '}');
+    if (strbuf_failed(&in.events)) {
+        rc = ERR_INTERNAL;
+        goto out;
+    }
     sec_webhook_secret(secret);
-    if ((rc = db_webhook_create(ctx->db, http_actor(ctx), ctx->user.id, url, strbuf_str(&pg),
-                                format ? format : "standard", secret, &doc)) != OK)
+    if ((rc = db_webhook_create(ctx->db, http_actor(ctx), ctx->user.id, in.url,
+                                strbuf_str(&in.events), in.format, secret, &doc)) != OK)
         goto out;
     json_object_set_new(doc, "secret", json_string(secret));
     http_add_header(ctx, "Location", "/api/v1/webhooks/%lld",
@@ -90,7 +113,7 @@ api_webhooks_create(struct http_ctx *ctx)
     doc = NULL;
 out:
     sec_wipe(secret, sizeof secret);
-    strbuf_free(&pg);
+    strbuf_free(&in.events);
     json_decref(body);
     json_decref(doc);
     return rc;

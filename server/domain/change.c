@@ -9,11 +9,28 @@
 
 const char *const change_business_impacts[] = {"low", "medium", "high", NULL};
 
+/* A multi-line text field: tab and line breaks allowed, no other control. */
 static void
 change_check_text(const char *field, const char *s, struct fielderr *fe)
 {
+    char why[VALIDATE_WHY_LEN];
+
     if (s != NULL && !validate_text(s, 0, CHANGE_TEXT_MAX))
         fielderr_add(fe, field, "must be valid UTF-8 of at most %d characters", CHANGE_TEXT_MAX);
+    else if (!validate_lines(s, why))
+        fielderr_add(fe, field, "%s", why);
+}
+
+/* The title: one line of 1 to CHANGE_TITLE_MAX characters. */
+static void
+change_check_title(const char *s, struct fielderr *fe)
+{
+    char why[VALIDATE_WHY_LEN];
+
+    if (s == NULL || !validate_text(s, 1, CHANGE_TITLE_MAX))
+        fielderr_add(fe, "title", "is required: 1 to %d characters", CHANGE_TITLE_MAX);
+    else if (!validate_line(s, why))
+        fielderr_add(fe, "title", "%s", why);
 }
 
 bool
@@ -23,8 +40,7 @@ change_validate(const struct change_content *c, struct fielderr *fe)
     size_t i, j;
     char field[32];
 
-    if (c->title == NULL || !validate_text(c->title, 1, CHANGE_TITLE_MAX))
-        fielderr_add(fe, "title", "is required: 1 to %d characters", CHANGE_TITLE_MAX);
+    change_check_title(c->title, fe);
     change_check_text("description", c->description, fe);
     change_check_text("implementation_plan", c->implementation_plan, fe);
     change_check_text("backout_plan", c->backout_plan, fe);

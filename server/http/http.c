@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "domain/role.h"
+#include "domain/validate.h"
 #include "sec/sec.h"
 
 const char *
@@ -37,14 +38,26 @@ http_query(const struct http_ctx *ctx, const char *name, char *buf, size_t size)
     return 1;
 }
 
+/* Whether the media type of a Content-Type value is want (parameters such as
+ * "; charset=utf-8" may follow). */
 static bool
-http_is_json(const char *type)
+http_is_type(const char *type, const char *want)
 {
-    size_t n = strlen("application/json");
+    size_t n = strlen(want);
 
-    if (type == NULL || strncasecmp(type, "application/json", n) != 0)
+    if (type == NULL || strncasecmp(type, want, n) != 0)
         return false;
-    return type[n] == '\0' || type[n] == ';' || type[n] == ' ';
+    return type[n] == '\0' || type[n] == ';' || type[n] == ' ' || type[n] == '\t';
+}
+
+/* JSON, or for a PATCH also a JSON merge patch document (RFC 7396), which
+ * is what every PATCH of this API applies. */
+static bool
+http_is_json(const struct http_ctx *ctx, const char *type)
+{
+    return http_is_type(type, "application/json") ||
+           (strcmp(ctx->method, "PATCH") == 0 &&
+            http_is_type(type, "application/merge-patch+json"));
 }
 
 /* How deeply arrays and objects nest in the JSON text (strings skipped);
@@ -89,12 +102,15 @@ http_body(struct http_ctx *ctx, bool empty_ok, json_t **out)
                          HTTP_BODY_MAX);
     if (ctx->body_len == 0 && empty_ok &&
         (http_header(ctx, "Content-Type") == NULL ||
-         http_is_json(http_header(ctx, "Content-Type")))) {
+         http_is_json(ctx, http_header(ctx, "Content-Type")))) {
         *out = json_object();
         return *out ? OK : ERR_INTERNAL;
     }
-    if (!http_is_json(http_header(ctx, "Content-Type")))
-        return http_fail(ctx, ERR_MEDIA_TYPE, "the body must be application/json");
+    if (!http_is_json(ctx, http_header(ctx, "Content-Type")))
+        return http_fail(ctx, ERR_MEDIA_TYPE,
+                         strcmp(ctx->method, "PATCH") == 0
+                             ? "the body must be application/json or application/merge-patch+json"
+                             : "the body must be application/json");
     if (http_json_depth(ctx->body ? ctx->body : "", ctx->body_len, HTTP_JSON_DEPTH) >
         HTTP_JSON_DEPTH)
         return http_fail(ctx, ERR_MALFORMED, "the JSON nests deeper than %d levels",
@@ -162,6 +178,48 @@ http_known_fields(struct http_ctx *ctx, const json_t *obj, const char *const *al
             http_field(ctx, key, "is not a field of this resource, or cannot be written");
     }
     return http_fields_ok(ctx);
+}
+
+bool
+http_check_line(struct http_ctx *ctx, const char *field, const char *s)
+{
+    char why[VALIDATE_WHY_LEN];
+
+    if (validate_line(s, why))
+        return true;
+    http_field(ctx, field, "%s", why);
+    return false;
+}
+
+bool
+http_check_lines(struct http_ctx *ctx, const char *field, const char *s)
+{
+    char why[VALIDATE_WHY_LEN];
+
+    if (validate_lines(s, why))
+        return true;
+    http_field(ctx, field, "%s", why);
+    return false;
+}
+
+enum outcome
+http_newlines(json_t *obj, const char *const *keys)
+{
+    for (; *keys != NULL; keys++) {
+        json_t *v = json_object_get(obj, *keys);
+        char *text;
+        int rc;
+
+        if (!json_is_string(v) || strchr(json_string_value(v), '\r') == NULL)
+            continue;
+        if ((text = validate_newlines(json_string_value(v))) == NULL)
+            return ERR_INTERNAL;
+        rc = json_string_set(v, text);
+        free(text);
+        if (rc != 0)
+            return ERR_INTERNAL;
+    }
+    return OK;
 }
 
 void
@@ -331,6 +389,7 @@ http_reason(int status)
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 412: return "Precondition Failed";
     case 413: return "Content Too Large";

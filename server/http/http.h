@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "app.h"
 #include "db/db.h"
 #include "domain/fielderr.h"
 #include "domain/outcome.h"
@@ -23,6 +24,10 @@
 struct mg_connection;
 
 #define HTTP_BODY_MAX 1048576 /* 1 MiB */
+/* A request's body must arrive within this long of its headers; it is also
+ * how long any one read or write waits for the client (CivetWeb's
+ * request_timeout_ms) and how long the first request's headers may take. */
+#define HTTP_BODY_DEADLINE_MS 5000
 #define HTTP_JSON_DEPTH 32
 #define HTTP_PATH_MAX 4096
 
@@ -42,6 +47,7 @@ struct http_server;
 struct http_ctx {
     struct mg_connection *conn;
     struct http_server *server;
+    const struct app *app; /* what every handler may use: the pool, the server key */
     const char *method;
     const char *path;  /* percent-decoded */
     const char *query; /* as sent: http_query decodes */
@@ -68,6 +74,8 @@ struct http_ctx {
     char detail[512];
     struct fielderr fe;
     int retry_after;
+    int fail_status; /* with an error outcome, a status other than its own (408) */
+    bool close;      /* the connection closes after the response */
 
     char actor[32];
 };
@@ -86,6 +94,10 @@ struct http_route {
     http_handler handler;
     unsigned flags;
     unsigned roles; /* enum role bits admitted; 0 = any signed-in user */
+    /* The query parameters the handler reads (with http_query or
+     * http_paging), NULL-terminated; NULL when it reads none. Any other
+     * parameter is refused with 400 before the handler runs. */
+    const char *const *query;
 };
 
 /* The i-th {placeholder} of the route's pattern. */
@@ -97,8 +109,9 @@ const char *http_header(const struct http_ctx *ctx, const char *name);
 int http_query(const struct http_ctx *ctx, const char *name, char *buf, size_t size);
 
 /* The body as a JSON object (new reference in *out): ERR_MEDIA_TYPE unless
- * application/json, ERR_TOO_LARGE over 1 MiB, ERR_MALFORMED unless it parses
- * to an object. An empty body is {} when empty_ok. */
+ * application/json (or, for a PATCH, application/merge-patch+json), with any
+ * parameters, ERR_TOO_LARGE over 1 MiB, ERR_MALFORMED unless it parses to an
+ * object. An empty body is {} when empty_ok. */
 enum outcome http_body(struct http_ctx *ctx, bool empty_ok, json_t **out);
 
 /* Records the detail of an error and returns rc. */
@@ -111,6 +124,20 @@ void http_field(struct http_ctx *ctx, const char *field, const char *fmt, ...)
 enum outcome http_fields_ok(struct http_ctx *ctx);
 /* ERR_INVALID naming each key of obj not in the NULL-terminated list. */
 enum outcome http_known_fields(struct http_ctx *ctx, const json_t *obj, const char *const *allowed);
+
+/* Records a field error unless s (NULL: absent) may fill a single-line text
+ * field (validate_line: no control or bidirectional control characters);
+ * returns whether it may. Lengths are the caller's to check. */
+bool http_check_line(struct http_ctx *ctx, const char *field, const char *s);
+/* The same for a multi-line text field (validate_lines: of the controls,
+ * tab and line breaks only). */
+bool http_check_lines(struct http_ctx *ctx, const char *field, const char *s);
+/* Rewrites every string member of obj named in keys (NULL-terminated) so
+ * that each CRLF and lone CR is one LF (validate_newlines): the form in
+ * which multi-line text is checked, stored and hashed. Strings borrowed
+ * from those members before the call are no longer valid. ERR_INTERNAL
+ * when memory runs out. */
+enum outcome http_newlines(json_t *obj, const char *const *keys);
 
 /* Sets the reply; takes the reference to body (NULL for no body). */
 void http_reply(struct http_ctx *ctx, int status, json_t *body);

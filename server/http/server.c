@@ -28,9 +28,8 @@ static const char http_security_headers[] =
     "Permissions-Policy: camera=(), microphone=(), geolocation=()\r\n";
 
 struct http_server {
-    char secret[SEC_ED_SECRET_B64];
+    const struct app *app;
     struct mg_context *mg;
-    struct db_pool *pool;
     const struct http_route *routes;
     size_t nroutes;
     const char **metric_methods;
@@ -53,43 +52,195 @@ http_has_body(const char *method)
            strcmp(method, "PATCH") == 0 || strcmp(method, "DELETE") == 0;
 }
 
-/* Reads the body up to the limit; past it, notes it and reads no more
- * (CivetWeb discards the rest after the reply). */
+/* How a request frames its body (RFC 9112 §6): a Content-Length, or
+ * chunked, or neither (no body). */
+struct http_frame {
+    int64_t length; /* the Content-Length; -1 without one */
+    bool chunked;
+};
+
+/* The value of a Content-Length line into *n: a comma-separated list of
+ * decimal numbers that must all be equal (a list is what two lines folded
+ * into one look like). False for anything else. Saturates past 2^62. */
+static bool
+http_content_length(const char *v, int64_t *n)
+{
+    bool seen = false;
+
+    for (;;) {
+        int64_t x = 0;
+        size_t digits = 0;
+
+        while (*v == ' ' || *v == '\t')
+            v++;
+        for (; *v >= '0' && *v <= '9'; v++, digits++)
+            x = x > ((int64_t)1 << 62) / 10 ? (int64_t)1 << 62 : x * 10 + (*v - '0');
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (digits == 0 || (*v != ',' && *v != '\0') || (seen && x != *n))
+            return false;
+        *n = x;
+        seen = true;
+        if (*v++ == '\0')
+            return true;
+    }
+}
+
+/* Reads how the request frames its body from every header line (CivetWeb
+ * looks at the first Content-Length or Transfer-Encoding line only, lets
+ * Transfer-Encoding win over Content-Length, and takes "5, 7" for 5: the
+ * ingredients of request smuggling). ERR_MALFORMED, detail recorded, for
+ * two lengths, a length that is not a number, Transfer-Encoding with
+ * Content-Length, a coding other than chunked alone, or more header lines
+ * than CivetWeb keeps (it drops the rest unseen). */
 static enum outcome
-http_read_body(struct http_ctx *ctx)
+http_framing(struct http_ctx *ctx, struct http_frame *f)
 {
     const struct mg_request_info *ri = mg_get_request_info(ctx->conn);
-    size_t cap = 0;
+    int i, codings = 0;
+
+    f->length = -1;
+    f->chunked = false;
+    if (ri->num_headers >= MG_MAX_HEADERS)
+        return http_fail(ctx, ERR_MALFORMED, "at most %d header lines", MG_MAX_HEADERS - 1);
+    for (i = 0; i < ri->num_headers; i++) {
+        const char *name = ri->http_headers[i].name, *value = ri->http_headers[i].value;
+        int64_t n;
+
+        if (strcasecmp(name, "Content-Length") == 0) {
+            if (!http_content_length(value, &n))
+                return http_fail(ctx, ERR_MALFORMED, "Content-Length must be one number");
+            if (f->length >= 0 && n != f->length)
+                return http_fail(ctx, ERR_MALFORMED, "two different Content-Length values");
+            f->length = n;
+        } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
+            size_t len = strlen(value);
+
+            while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+                len--;
+            if (++codings > 1 || len != 7 || strncasecmp(value, "chunked", 7) != 0)
+                return http_fail(ctx, ERR_MALFORMED, "the only transfer coding taken is chunked");
+            f->chunked = true;
+        }
+    }
+    if (f->chunked && f->length >= 0)
+        return http_fail(ctx, ERR_MALFORMED,
+                         "Transfer-Encoding and Content-Length together frame a body two ways");
+    if (f->chunked && ri->http_version != NULL && strcmp(ri->http_version, "1.1") != 0)
+        return http_fail(ctx, ERR_MALFORMED, "chunked bodies need HTTP/1.1");
+    return OK;
+}
+
+/* What reading a body came to. */
+enum http_read { HTTP_READ_OK, HTTP_READ_CLOSED, HTTP_READ_STALLED, HTTP_READ_NOMEM };
+
+/* The most one mg_read asks for: CivetWeb goes on reading until it has all
+ * it was asked for, so the deadline is checked between pieces. */
+#define HTTP_READ_PIECE 16384
+
+static bool
+http_past_deadline(const struct timespec *t0)
+{
+    return http_elapsed(t0) * 1000 >= HTTP_BODY_DEADLINE_MS;
+}
+
+/* Reads exactly f->length bytes. mg_read returns 0 only when CivetWeb's
+ * request timeout passed without a byte, and less than 0 when the client
+ * closed the connection or it broke. */
+static enum http_read
+http_read_length(struct http_ctx *ctx, const struct http_frame *f, const struct timespec *t0)
+{
+    size_t want = (size_t)f->length, piece;
     int n;
 
-    if (ri->content_length > HTTP_BODY_MAX) {
-        ctx->body_too_large = true;
-        return OK;
+    if ((ctx->body = malloc(want + 1)) == NULL)
+        return HTTP_READ_NOMEM;
+    while (ctx->body_len < want) {
+        if (http_past_deadline(t0))
+            return HTTP_READ_STALLED;
+        piece = want - ctx->body_len < HTTP_READ_PIECE ? want - ctx->body_len : HTTP_READ_PIECE;
+        n = mg_read(ctx->conn, ctx->body + ctx->body_len, piece);
+        if (n < 0)
+            return HTTP_READ_CLOSED;
+        if (n == 0)
+            return HTTP_READ_STALLED;
+        ctx->body_len += (size_t)n;
     }
+    ctx->body[ctx->body_len] = '\0';
+    return HTTP_READ_OK;
+}
+
+/* Reads a chunked body up to just past the limit. mg_read returns 0 after
+ * the last chunk, and less than 0 for a broken chunk, a closed connection or
+ * a client that stalled past CivetWeb's request timeout (which is the body
+ * deadline: the time tells them apart). */
+static enum http_read
+http_read_chunked(struct http_ctx *ctx, const struct timespec *t0)
+{
+    size_t cap = 0, piece;
+    int n;
+
     for (;;) {
         if (ctx->body_len == cap) {
             char *more;
             if (cap > HTTP_BODY_MAX) {
                 ctx->body_too_large = true;
-                return OK;
+                return HTTP_READ_OK;
             }
             cap = cap ? cap * 2 : 4096;
             if ((more = realloc(ctx->body, cap + 1)) == NULL)
-                return ERR_INTERNAL;
+                return HTTP_READ_NOMEM;
             ctx->body = more;
         }
-        n = mg_read(ctx->conn, ctx->body + ctx->body_len, cap - ctx->body_len);
-        if (n < 0)
-            return http_fail(ctx, ERR_MALFORMED, "the body could not be read");
+        if (http_past_deadline(t0))
+            return HTTP_READ_STALLED;
+        piece = cap - ctx->body_len < HTTP_READ_PIECE ? cap - ctx->body_len : HTTP_READ_PIECE;
+        n = mg_read(ctx->conn, ctx->body + ctx->body_len, piece);
         if (n == 0)
             break;
+        if (n < 0)
+            return http_past_deadline(t0) ? HTTP_READ_STALLED : HTTP_READ_CLOSED;
         ctx->body_len += (size_t)n;
     }
     if (ctx->body_len > HTTP_BODY_MAX)
         ctx->body_too_large = true;
-    if (ctx->body)
-        ctx->body[ctx->body_len] = '\0';
-    return OK;
+    ctx->body[ctx->body_len] = '\0';
+    return HTTP_READ_OK;
+}
+
+/* Reads the whole body before the handler runs: a handler sees a body only
+ * when every byte it was declared with arrived within HTTP_BODY_DEADLINE_MS
+ * of the request (checked between pieces; no piece waits longer than that
+ * for its next byte). Over the limit, notes it and reads no more (CivetWeb
+ * discards the rest after the reply). Otherwise ERR_MALFORMED, and the
+ * connection closes after the refusal: 400 when the client closed early or
+ * broke a chunk, 408 when it stalled. */
+static enum outcome
+http_read_body(struct http_ctx *ctx, const struct http_frame *f, const struct timespec *t0)
+{
+    enum http_read got;
+
+    if (f->length > HTTP_BODY_MAX) {
+        ctx->body_too_large = true;
+        return OK;
+    }
+    if (!f->chunked && f->length <= 0)
+        return OK;
+    got = f->chunked ? http_read_chunked(ctx, t0) : http_read_length(ctx, f, t0);
+    if (got == HTTP_READ_OK)
+        return OK;
+    if (got == HTTP_READ_NOMEM)
+        return ERR_INTERNAL;
+    ctx->close = true;
+    if (got == HTTP_READ_CLOSED)
+        return http_fail(ctx, ERR_MALFORMED,
+                         "the connection ended, or a chunk was malformed, before the whole body "
+                         "arrived (%zu bytes came)",
+                         ctx->body_len);
+    ctx->fail_status = 408;
+    return http_fail(ctx, ERR_MALFORMED,
+                     "the body did not arrive within %d seconds (%zu bytes came)",
+                     HTTP_BODY_DEADLINE_MS / 1000, ctx->body_len);
 }
 
 static void
@@ -155,15 +306,63 @@ http_authenticate(struct http_ctx *ctx, const struct http_route *route)
     return OK;
 }
 
+/* One parameter name of a query string, as sent, made fit to quote in a
+ * problem (bytes outside printable ASCII become '?'). */
+static void
+http_query_name(const char *p, size_t len, char *buf, size_t size)
+{
+    size_t i;
+
+    if (len >= size)
+        len = size - 1;
+    for (i = 0; i < len; i++)
+        buf[i] = p[i] > ' ' && p[i] < 0x7f ? p[i] : '?';
+    buf[len] = '\0';
+}
+
+/* ERR_MALFORMED naming every parameter of the query string that is not in
+ * known (NULL-terminated; NULL: none), so that a misspelt filter never
+ * silently does nothing. Names compare as http_query finds them: as sent,
+ * ignoring case. */
 static enum outcome
-http_run(struct http_server *srv, struct http_ctx *ctx, const struct http_route *route)
+http_known_query(struct http_ctx *ctx, const char *const *known)
+{
+    const char *p = ctx->query;
+    char name[64];
+    int unknown = 0;
+
+    while (p != NULL && *p != '\0') {
+        size_t len = strcspn(p, "&"), nlen = strcspn(p, "=&");
+        const char *const *k;
+        bool ok = nlen == 0; /* "a=1&&b=2": nothing between the & */
+
+        for (k = known; k != NULL && *k != NULL && !ok; k++)
+            ok = strlen(*k) == nlen && strncasecmp(*k, p, nlen) == 0;
+        if (!ok) {
+            http_query_name(p, nlen, name, sizeof name);
+            http_field(ctx, name, "is not a query parameter of this resource");
+            unknown++;
+        }
+        p += len + (p[len] == '&');
+    }
+    if (unknown == 0)
+        return OK;
+    if (unknown == 1)
+        return http_fail(ctx, ERR_MALFORMED, "%s is not a query parameter of this resource",
+                         ctx->fe.e[0].field);
+    return http_fail(ctx, ERR_MALFORMED, "%d query parameters are unknown here", unknown);
+}
+
+static enum outcome
+http_run(struct http_server *srv, struct http_ctx *ctx, const struct http_route *route,
+         const struct http_frame *frame, const struct timespec *t0)
 {
     enum outcome rc;
 
     ctx->route_roles = route->roles;
-    if (http_has_body(ctx->method) && (rc = http_read_body(ctx)) != OK)
+    if (http_has_body(ctx->method) && (rc = http_read_body(ctx, frame, t0)) != OK)
         return rc;
-    if (!(route->flags & HTTP_NO_DB) && (rc = db_acquire(srv->pool, &ctx->db)) != OK) {
+    if (!(route->flags & HTTP_NO_DB) && (rc = db_acquire(srv->app->pool, &ctx->db)) != OK) {
         ctx->db = NULL;
         return http_fail(ctx, rc, "the database is unavailable; try again shortly");
     }
@@ -173,24 +372,25 @@ http_run(struct http_server *srv, struct http_ctx *ctx, const struct http_route 
         if (!(route->flags & HTTP_DEFER_ROLE) && (rc = http_authorize(ctx)) != OK)
             return rc;
     }
+    if ((rc = http_known_query(ctx, route->query)) != OK)
+        return rc;
     return route->handler(ctx);
 }
 
 static json_t *
 http_problem(struct http_ctx *ctx, enum outcome rc, int status)
 {
+    char type[64];
     json_t *p, *errs;
     int i;
 
-    p = json_pack("{s:s, s:s, s:i, s:s}", "type", "", "title", http_reason(status), "status",
+    /* the one status no outcome has: a body that stopped arriving */
+    snprintf(type, sizeof type, "urn:cabinet:problem:%s",
+             status == 408 ? "timeout" : outcome_name(rc));
+    p = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", http_reason(status), "status",
                   status, "detail", ctx->detail[0] ? ctx->detail : http_reason(status));
     if (p == NULL)
         return NULL;
-    {
-        char type[64];
-        snprintf(type, sizeof type, "urn:cabinet:problem:%s", outcome_name(rc));
-        json_object_set_new(p, "type", json_string(type));
-    }
     if (ctx->fe.n > 0) {
         errs = json_array();
         for (i = 0; i < ctx->fe.n && i < FIELDERR_MAX; i++)
@@ -214,21 +414,44 @@ http_wants_close(struct http_ctx *ctx)
     return ri->http_version != NULL && strcmp(ri->http_version, "1.0") == 0;
 }
 
-/* Writes the whole response in one mg_write; returns the status. */
+/* Writes the whole response in one mg_write; when ctx->close, CivetWeb
+ * then closes the connection rather than read another request from it. */
+static void
+http_write(struct http_ctx *ctx, int status, const char *type, const char *body, size_t len)
+{
+    struct strbuf out = STRBUF_INIT;
+
+    strbuf_printf(&out, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+    if (status != 204)
+        strbuf_printf(&out, "Content-Type: %s\r\nContent-Length: %zu\r\n", type, len);
+    strbuf_puts(&out, "Cache-Control: no-store\r\n");
+    if (ctx->close || http_wants_close(ctx))
+        strbuf_puts(&out, "Connection: close\r\n");
+    strbuf_puts(&out, http_security_headers);
+    strbuf_puts(&out, strbuf_str(&ctx->headers));
+    strbuf_puts(&out, "\r\n");
+    if (strcmp(ctx->method, "HEAD") != 0 && status != 204)
+        strbuf_append(&out, body, len);
+    if (!strbuf_failed(&out))
+        mg_write(ctx->conn, out.buf, out.len);
+    strbuf_free(&out);
+    if (ctx->close)
+        mg_disable_connection_keep_alive(ctx->conn);
+}
+
+/* Sends the reply, or the problem of rc; returns the status. */
 static int
 http_send(struct http_ctx *ctx, enum outcome rc)
 {
-    const char *type = "application/json";
-    struct strbuf out = STRBUF_INIT;
+    const char *type = "application/json", *body = "";
     char *json = NULL;
-    const char *body = "";
     size_t len = 0;
     int status;
 
     if (rc != OK) {
         json_t *p;
 
-        status = http_status(rc);
+        status = ctx->fail_status ? ctx->fail_status : http_status(rc);
         if (status >= 500)
             log_error("%s %s: %d %s", ctx->method, ctx->path, status, ctx->detail);
         p = http_problem(ctx, rc, status);
@@ -239,7 +462,9 @@ http_send(struct http_ctx *ctx, enum outcome rc)
             http_add_header(ctx, "WWW-Authenticate", "Bearer realm=\"cabinet\"");
         if (ctx->retry_after > 0)
             http_add_header(ctx, "Retry-After", "%d", ctx->retry_after);
-        if (rc == ERR_TOO_LARGE)
+        /* the rest of the body is not read: the client should not reuse the
+         * connection (CivetWeb discards what it sends, then may keep it) */
+        if (rc == ERR_TOO_LARGE && !ctx->close && !http_wants_close(ctx))
             http_add_header(ctx, "Connection", "close");
     } else if (ctx->raw_body != NULL) {
         status = ctx->status;
@@ -255,20 +480,7 @@ http_send(struct http_ctx *ctx, enum outcome rc)
         body = json;
         len = strlen(json);
     }
-    strbuf_printf(&out, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
-    if (status != 204)
-        strbuf_printf(&out, "Content-Type: %s\r\nContent-Length: %zu\r\n", type, len);
-    strbuf_puts(&out, "Cache-Control: no-store\r\n");
-    if (http_wants_close(ctx) && rc != ERR_TOO_LARGE)
-        strbuf_puts(&out, "Connection: close\r\n");
-    strbuf_puts(&out, http_security_headers);
-    strbuf_puts(&out, strbuf_str(&ctx->headers));
-    strbuf_puts(&out, "\r\n");
-    if (strcmp(ctx->method, "HEAD") != 0 && status != 204)
-        strbuf_append(&out, body, len);
-    if (!strbuf_failed(&out))
-        mg_write(ctx->conn, out.buf, out.len);
-    strbuf_free(&out);
+    http_write(ctx, status, type, body, len);
     free(json);
     return status;
 }
@@ -308,62 +520,70 @@ http_send_static(struct http_server *srv, struct http_ctx *ctx)
     return status;
 }
 
+/* Routes a request whose framing and path are sound: the route's handler,
+ * 405, 404, or a file of the web UI. Returns the status; *slot is the
+ * request's line in the metrics. */
+static int
+http_route_request(struct http_server *srv, struct http_ctx *ctx, const struct http_frame *frame,
+                   const struct timespec *t0, int *slot)
+{
+    switch (router_match(srv->routes, srv->nroutes, sizeof *srv->routes, ctx->method, ctx->path,
+                         &ctx->match)) {
+    case ROUTER_FOUND:
+        *slot = ctx->match.index;
+        return http_send(ctx, http_run(srv, ctx, &srv->routes[ctx->match.index], frame, t0));
+    case ROUTER_NO_METHOD:
+        http_add_header(ctx, "Allow", "%s", ctx->match.allow);
+        return http_send(ctx, http_fail(ctx, ERR_METHOD, "%s is not allowed here; use %s",
+                                        ctx->method, ctx->match.allow));
+    default:
+        if (strncmp(ctx->path, "/api/", 5) == 0)
+            return http_send(ctx, http_fail(ctx, ERR_NOT_FOUND, "no such resource"));
+        *slot = (int)srv->nroutes + METRICS_STATIC;
+        return http_send_static(srv, ctx);
+    }
+}
+
 static int
 http_dispatch(struct mg_connection *conn, void *cbdata)
 {
     struct http_server *srv = cbdata;
     const struct mg_request_info *ri = mg_get_request_info(conn);
+    const char *uri = ri->local_uri ? ri->local_uri : "/";
+    struct http_frame frame;
     struct http_ctx ctx;
     struct timespec t0;
     char path[HTTP_PATH_MAX];
     enum outcome rc;
-    int slot, status, len;
+    int slot = (int)srv->nroutes + METRICS_UNMATCHED, status, len;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(&ctx, 0, sizeof ctx);
     ctx.conn = conn;
     ctx.server = srv;
+    ctx.app = srv->app;
     ctx.method = ri->request_method;
-    ctx.path = ri->local_uri ? ri->local_uri : "/";
+    ctx.path = uri;
     ctx.query = ri->query_string;
 
     /* CivetWeb is told not to decode the path (decode_url=no) so that a NUL
      * from %00 cannot cut it short of what was asked: decode it here */
-    len = mg_url_decode(ri->local_uri ? ri->local_uri : "/",
-                        (int)strlen(ri->local_uri ? ri->local_uri : "/"), path, sizeof path, 0);
-    if (len < 0 || memchr(path, '\0', (size_t)len) != NULL) {
-        slot = (int)srv->nroutes + METRICS_UNMATCHED;
+    len = mg_url_decode(uri, (int)strlen(uri), path, sizeof path, 0);
+    if ((rc = http_framing(&ctx, &frame)) != OK) {
+        /* where the body ends is in doubt, so is where the next request
+         * starts: none is read from this connection */
+        ctx.close = true;
+        status = http_send(&ctx, rc);
+    } else if (len < 0 || memchr(path, '\0', (size_t)len) != NULL) {
         status = http_send(
             &ctx, http_fail(&ctx, ERR_MALFORMED, "the path is too long or holds a NUL byte"));
-        goto done;
+    } else {
+        ctx.path = path;
+        status = http_route_request(srv, &ctx, &frame, &t0, &slot);
     }
-    ctx.path = path;
-    switch (router_match(srv->routes, srv->nroutes, sizeof *srv->routes, ctx.method, ctx.path,
-                         &ctx.match)) {
-    case ROUTER_FOUND:
-        slot = ctx.match.index;
-        rc = http_run(srv, &ctx, &srv->routes[ctx.match.index]);
-        status = http_send(&ctx, rc);
-        break;
-    case ROUTER_NO_METHOD:
-        slot = (int)srv->nroutes + METRICS_UNMATCHED;
-        http_add_header(&ctx, "Allow", "%s", ctx.match.allow);
-        status = http_send(&ctx, http_fail(&ctx, ERR_METHOD, "%s is not allowed here; use %s",
-                                           ctx.method, ctx.match.allow));
-        break;
-    default:
-        if (strncmp(ctx.path, "/api/", 5) == 0) {
-            slot = (int)srv->nroutes + METRICS_UNMATCHED;
-            status = http_send(&ctx, http_fail(&ctx, ERR_NOT_FOUND, "no such resource"));
-        } else {
-            slot = (int)srv->nroutes + METRICS_STATIC;
-            status = http_send_static(srv, &ctx);
-        }
-    }
-done:
     metrics_observe(slot, status, http_elapsed(&t0));
     if (ctx.db != NULL)
-        db_release(srv->pool, ctx.db);
+        db_release(srv->app->pool, ctx.db);
     json_decref(ctx.reply);
     strbuf_free(&ctx.headers);
     free(ctx.raw_body);
@@ -381,12 +601,12 @@ http_log_message(const struct mg_connection *conn, const char *message)
 }
 
 enum outcome
-http_server_start(struct db_pool *pool, const struct http_route *routes, size_t nroutes,
-                  const char *server_secret, struct http_server **out)
+http_server_start(const struct app *app, const struct http_route *routes, size_t nroutes,
+                  struct http_server **out)
 {
     struct mg_callbacks callbacks;
     struct http_server *srv;
-    char threads[16];
+    char threads[16], timeout[16];
     size_t i;
     const char *options[] = {
         "listening_ports",
@@ -394,7 +614,7 @@ http_server_start(struct db_pool *pool, const struct http_route *routes, size_t 
         "num_threads",
         threads,
         "request_timeout_ms",
-        "30000",
+        timeout,
         "keep_alive_timeout_ms",
         "15000",
         "enable_keep_alive",
@@ -422,8 +642,7 @@ http_server_start(struct db_pool *pool, const struct http_route *routes, size_t 
     srv = calloc(1, sizeof *srv);
     if (srv == NULL)
         return ERR_INTERNAL;
-    snprintf(srv->secret, sizeof srv->secret, "%s", server_secret);
-    srv->pool = pool;
+    srv->app = app;
     srv->routes = routes;
     srv->nroutes = nroutes;
     srv->metric_methods = calloc(nroutes + METRICS_EXTRA, sizeof *srv->metric_methods);
@@ -443,6 +662,7 @@ http_server_start(struct db_pool *pool, const struct http_route *routes, size_t 
     srv->metric_routes[nroutes + METRICS_UNMATCHED] = "unmatched";
 
     snprintf(threads, sizeof threads, "%d", config->threads);
+    snprintf(timeout, sizeof timeout, "%d", HTTP_BODY_DEADLINE_MS);
     memset(&callbacks, 0, sizeof callbacks);
     callbacks.log_message = http_log_message;
     mg_init_library(0);
@@ -467,7 +687,6 @@ http_server_stop(struct http_server *srv)
         mg_exit_library();
     }
     metrics_free();
-    sec_wipe(srv->secret, sizeof srv->secret);
     free(srv->metric_methods);
     free(srv->metric_routes);
     free(srv);
@@ -476,17 +695,6 @@ http_server_stop(struct http_server *srv)
 void
 http_server_metrics(struct http_ctx *ctx, struct strbuf *sb)
 {
-    metrics_render(sb, ctx->server->metric_methods, ctx->server->metric_routes, ctx->server->pool);
-}
-
-const char *
-http_server_secret(struct http_ctx *ctx)
-{
-    return ctx->server->secret;
-}
-
-struct db_pool *
-http_server_pool(struct http_ctx *ctx)
-{
-    return ctx->server->pool;
+    metrics_render(sb, ctx->server->metric_methods, ctx->server->metric_routes,
+                   ctx->server->app->pool);
 }

@@ -35,8 +35,10 @@ def make_writes(server):
     admin, alice = server.as_("admin"), server.as_("alice")
     s = ok(admin.post("/services", json={"name": unique("au"), "title": "Audited",
                                          "tier": 2}), 201)
+    # Text fields refuse control characters but tab and line breaks, which
+    # canonical JSON escapes as \t and \n.
     ch = ok(alice.post("/changes", json={"title": unique("audited"), "services": [s["name"]],
-                                         "description": 'quotes " and \\ and é and \x01'}),
+                                         "description": 'quotes " and \\ and é,\ttab\nand LF'}),
             201)
     ok(alice.patch(f"/changes/{ch['id']}", json={"title": "audited, edited"}))
     t = ok(alice.post("/tokens", json={"name": "audit"}), 201)

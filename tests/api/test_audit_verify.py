@@ -103,7 +103,7 @@ def make_history(srv, signer=None):
     ch = ok(alice.post("/changes", json={
         "title": unique("evidence"), "services": [svc],
         "window": {"start": ts(start), "end": ts(start + timedelta(hours=1))},
-        "description": 'quotes " and \\ and é and \x01 and \n newline',
+        "description": 'quotes " and \\ and é and \t tab and \n newline',
         "test_plan": "smoke", "backout_plan": "restore"}), 201)
     ch = ok(alice.patch(f"/changes/{ch['id']}", json={"implementation_plan": "1. do\n2. check"}))
     ch = ok(alice.post(f"/changes/{ch['id']}/submit"))

@@ -1,5 +1,8 @@
 /* Validators of single values: slugs, e-mail addresses, UTF-8, text, enums. */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "domain/validate.h"
 #include "unit.h"
@@ -180,6 +183,152 @@ test_validate_utf8(void)
     }
 }
 
+enum fault { FINE, CONTROL, BIDI, NOT_UTF8 };
+
+/* The message validate_line (lines false) or validate_lines gives. */
+static void
+fault_message(enum fault f, bool lines, const char *cp, char *buf, size_t size)
+{
+    switch (f) {
+    case FINE: snprintf(buf, size, "%s", ""); break;
+    case CONTROL:
+        snprintf(buf, size, "%s: U+%s is a control character",
+                 lines ? "may hold tabs and line breaks but no other control character"
+                       : "must be one line of text",
+                 cp);
+        break;
+    case BIDI:
+        snprintf(buf, size,
+                 "must not hold U+%s, a bidirectional control that reorders how text is "
+                 "displayed",
+                 cp);
+        break;
+    case NOT_UTF8: snprintf(buf, size, "%s", "must be valid UTF-8"); break;
+    }
+}
+
+/* The characters of single-line and multi-line text fields: each row is
+ * judged both ways, with the fault each finds first. */
+static void
+validate_text_characters(void)
+{
+    static const struct {
+        const char *s;
+        enum fault line;
+        const char *line_cp;
+        enum fault lines;
+        const char *lines_cp;
+    } rows[] = {
+        /* clang-format off */
+        {"", FINE, "", FINE, ""},
+        {"Upgrade the web tier", FINE, "", FINE, ""},
+        {"caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80", FINE, "", FINE, ""},
+        {"a\xc2\xa0" "b", FINE, "", FINE, ""},      /* U+00A0: past the C1 controls */
+        {"a\xe2\x80\x8f" "b", FINE, "", FINE, ""}, /* U+200F RLM is not refused */
+        {"a\xe2\x80\xa9", FINE, "", FINE, ""},     /* U+2029, just below U+202A */
+        {"a\xe2\x80\xaf", FINE, "", FINE, ""},     /* U+202F, just past U+202E */
+        {"a\xe2\x81\xa5", FINE, "", FINE, ""},     /* U+2065, just below U+2066 */
+        {"a\xe2\x81\xaa", FINE, "", FINE, ""},     /* U+206A, just past U+2069 */
+        {"~ ", FINE, "", FINE, ""},                 /* U+007E, just below DEL */
+        /* C0 controls: only tab, LF and CR in multi-line text */
+        {"a\tb", CONTROL, "0009", FINE, ""},
+        {"a\nb", CONTROL, "000A", FINE, ""},
+        {"a\r\nb", CONTROL, "000D", FINE, ""},
+        {"a\rb", CONTROL, "000D", FINE, ""},
+        {"\x01", CONTROL, "0001", CONTROL, "0001"},
+        {"ring \x07", CONTROL, "0007", CONTROL, "0007"},
+        {"\x08", CONTROL, "0008", CONTROL, "0008"},
+        {"\x0b", CONTROL, "000B", CONTROL, "000B"},
+        {"\x0c", CONTROL, "000C", CONTROL, "000C"},
+        {"\x1b[31m", CONTROL, "001B", CONTROL, "001B"},
+        {"\x1f", CONTROL, "001F", CONTROL, "001F"},
+        {"a\nb\x07", CONTROL, "000A", CONTROL, "0007"},
+        {"\x7f", CONTROL, "007F", CONTROL, "007F"},
+        /* C1 controls */
+        {"\xc2\x80", CONTROL, "0080", CONTROL, "0080"},
+        {"a\xc2\x85", CONTROL, "0085", CONTROL, "0085"},
+        {"\xc2\x9b" "31m", CONTROL, "009B", CONTROL, "009B"},
+        {"\xc2\x9f", CONTROL, "009F", CONTROL, "009F"},
+        /* embeddings, overrides, isolates */
+        {"\xe2\x80\xaa", BIDI, "202A", BIDI, "202A"},
+        {"\xe2\x80\xab", BIDI, "202B", BIDI, "202B"},
+        {"\xe2\x80\xac", BIDI, "202C", BIDI, "202C"},
+        {"\xe2\x80\xad", BIDI, "202D", BIDI, "202D"},
+        {"access\xe2\x80\xae" "nimda", BIDI, "202E", BIDI, "202E"},
+        {"\xe2\x81\xa6", BIDI, "2066", BIDI, "2066"},
+        {"\xe2\x81\xa7", BIDI, "2067", BIDI, "2067"},
+        {"\xe2\x81\xa8", BIDI, "2068", BIDI, "2068"},
+        {"x\n\xe2\x81\xa9", CONTROL, "000A", BIDI, "2069"},
+        /* not UTF-8 at all */
+        {"\xff", NOT_UTF8, "", NOT_UTF8, ""},
+        {"a\xc3", NOT_UTF8, "", NOT_UTF8, ""},
+        {"\xc2\x07", NOT_UTF8, "", NOT_UTF8, ""},
+        {"\xe2\x80", NOT_UTF8, "", NOT_UTF8, ""},
+        {"\xed\xa0\x80", NOT_UTF8, "", NOT_UTF8, ""},
+        {"\xc0\x87", NOT_UTF8, "", NOT_UTF8, ""}, /* an overlong BEL */
+        /* clang-format on */
+    };
+    size_t i;
+
+    for (i = 0; i < UNIT_NELEM(rows); i++) {
+        char why[VALIDATE_WHY_LEN], want[VALIDATE_WHY_LEN];
+
+        unit_row("row %zu, single line", i);
+        fault_message(rows[i].line, false, rows[i].line_cp, want, sizeof want);
+        strcpy(why, "(untouched)");
+        CHECK_INT(validate_line(rows[i].s, why), rows[i].line == FINE);
+        CHECK_STR(why, rows[i].line == FINE ? "(untouched)" : want);
+        CHECK_INT(validate_line(rows[i].s, NULL), rows[i].line == FINE);
+
+        unit_row("row %zu, multi-line", i);
+        fault_message(rows[i].lines, true, rows[i].lines_cp, want, sizeof want);
+        strcpy(why, "(untouched)");
+        CHECK_INT(validate_lines(rows[i].s, why), rows[i].lines == FINE);
+        CHECK_STR(why, rows[i].lines == FINE ? "(untouched)" : want);
+        CHECK_INT(validate_lines(rows[i].s, NULL), rows[i].lines == FINE);
+    }
+    unit_row("NULL is an absent field");
+    CHECK(validate_line(NULL, NULL));
+    CHECK(validate_lines(NULL, NULL));
+}
+
+/* CRLF and lone CR become LF; nothing else changes. */
+static void
+validate_text_newlines(void)
+{
+    static const struct {
+        const char *s, *want;
+    } rows[] = {
+        {"", ""},
+        {"one line", "one line"},
+        {"a\nb", "a\nb"},
+        {"a\r\nb", "a\nb"},
+        {"a\rb", "a\nb"},
+        {"\r\n\r\n", "\n\n"},
+        {"\r\r\n", "\n\n"}, /* a lone CR, then a pair */
+        {"\n\r", "\n\n"},   /* LF CR is two breaks */
+        {"\r", "\n"},
+        {"end\r", "end\n"},
+        {"\r\n", "\n"},
+        {"tab\tstays\r\n", "tab\tstays\n"},
+        {"caf\xc3\xa9\r\n\xe6\x97\xa5", "caf\xc3\xa9\n\xe6\x97\xa5"},
+    };
+    size_t i;
+
+    for (i = 0; i < UNIT_NELEM(rows); i++) {
+        char *got = validate_newlines(rows[i].s);
+
+        unit_row("row %zu", i);
+        CHECK(got != NULL && got != rows[i].s);
+        CHECK_STR(got, rows[i].want);
+        if (got != NULL)
+            CHECK(validate_lines(got, NULL) && strchr(got, '\r') == NULL);
+        free(got);
+    }
+    unit_row("NULL");
+    CHECK(validate_newlines(NULL) == NULL);
+}
+
 void
 test_validate_text(void)
 {
@@ -227,6 +376,8 @@ test_validate_text(void)
         CHECK_INT(validate_text(rows[i].null ? NULL : s, rows[i].min, rows[i].max), rows[i].want);
         free(s);
     }
+    validate_text_characters();
+    validate_text_newlines();
 }
 
 void

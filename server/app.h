@@ -1,0 +1,21 @@
+/*
+ * What every request handler may use besides its request: made by
+ * `cabinet serve` before the HTTP server starts and read-only while it runs
+ * (so any worker thread may read it), reachable as ctx->app. The one
+ * configuration stays the global `config` (config.h).
+ */
+#ifndef CABINET_APP_H
+#define CABINET_APP_H
+
+struct db_pool;
+
+struct app {
+    /* The database connections the HTTP workers share; borrowed: whoever
+     * made the app closes the pool after the server stops. */
+    struct db_pool *pool;
+    /* The server's Ed25519 secret key (base64) that signs audit
+     * checkpoints; borrowed, wiped by its owner. Never logged, never sent. */
+    const char *server_secret;
+};
+
+#endif
