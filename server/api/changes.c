@@ -32,23 +32,23 @@ struct changes_body {
     const char *external_ref;
 };
 
-/* Types only: the rules of the content are change_validate's. */
-#define CHANGES_TEXT(name)                                                                         \
-    {                                                                                              \
-#name, DECODE_TEXT, offsetof(struct changes_body, name), false, 0, CHANGE_TEXT_MAX, NULL,  \
-            NULL                                                                                   \
-    }
+/* Types and characters only: the rules of the content are
+ * change_validate's. Text of several lines is stored with LF line ends. */
+/* clang-format off */
+#define CHANGES_FIELD(name, type) \
+    {#name, type, offsetof(struct changes_body, name), false, 0, CHANGE_TEXT_MAX, NULL, NULL}
+/* clang-format on */
 static const struct decode_field changes_fields[] = {
-    CHANGES_TEXT(title),
-    CHANGES_TEXT(description),
-    CHANGES_TEXT(model),
+    CHANGES_FIELD(title, DECODE_LINE),
+    CHANGES_FIELD(description, DECODE_TEXT),
+    CHANGES_FIELD(model, DECODE_LINE),
     {"services", DECODE_NAMES, offsetof(struct changes_body, services), false, 0, 0, NULL, NULL},
     {"window", DECODE_WINDOW, offsetof(struct changes_body, window), false, 0, 0, NULL, NULL},
-    CHANGES_TEXT(business_impact),
-    CHANGES_TEXT(implementation_plan),
-    CHANGES_TEXT(backout_plan),
-    CHANGES_TEXT(test_plan),
-    CHANGES_TEXT(external_ref),
+    CHANGES_FIELD(business_impact, DECODE_LINE),
+    CHANGES_FIELD(implementation_plan, DECODE_TEXT),
+    CHANGES_FIELD(backout_plan, DECODE_TEXT),
+    CHANGES_FIELD(test_plan, DECODE_TEXT),
+    CHANGES_FIELD(external_ref, DECODE_LINE),
 };
 #define CHANGES_NFIELDS (sizeof changes_fields / sizeof changes_fields[0])
 
@@ -129,7 +129,7 @@ changes_content(struct changes_input *in)
  * merge patch applied), including that its model and services exist; every
  * field at fault is named in one reply. */
 static enum outcome
-changes_decode(struct http_ctx *ctx, const json_t *obj, struct changes_input *in)
+changes_decode(struct http_ctx *ctx, json_t *obj, struct changes_input *in)
 {
     enum outcome rc;
 

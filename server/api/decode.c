@@ -303,6 +303,27 @@ decode_type_ok(const struct decode_field *f, const json_t *v)
 
 /* Checks a value of the right type against the field's limits and stores
  * it. */
+/* A text field's characters (one line, or lines) and length. */
+static void
+decode_text(struct http_ctx *ctx, const struct decode_field *f, const char *s, void *out)
+{
+    char why[VALIDATE_WHY_LEN];
+
+    if (f->type == DECODE_LINE ? !validate_line(s, why) : !validate_lines(s, why)) {
+        http_field(ctx, f->name, "%s", why);
+        return;
+    }
+    if (!validate_text(s, (size_t)f->min, (size_t)f->max)) {
+        if (f->min > 0)
+            http_field(ctx, f->name, "%s%s%ld to %ld characters", f->hint ? f->hint : "",
+                       f->hint ? ": " : "", f->min, f->max);
+        else
+            http_field(ctx, f->name, "at most %ld characters", f->max);
+        return;
+    }
+    *DECODE_AT(out, f, const char *) = s;
+}
+
 static void
 decode_value(struct http_ctx *ctx, const struct decode_field *f, const json_t *v, void *out)
 {
@@ -315,14 +336,7 @@ decode_value(struct http_ctx *ctx, const struct decode_field *f, const json_t *v
     }
     switch (f->type) {
     case DECODE_LINE:
-    case DECODE_TEXT:
-        if (!validate_text(s, (size_t)f->min, (size_t)f->max)) {
-            http_field(ctx, f->name, "%s%s1 to %ld characters of valid UTF-8",
-                       f->hint ? f->hint : "", f->hint ? ": " : "", f->max);
-            return;
-        }
-        *DECODE_AT(out, f, const char *) = s;
-        break;
+    case DECODE_TEXT: decode_text(ctx, f, s, out); break;
     case DECODE_ONEOF:
         if (!validate_oneof(s, f->oneof)) {
             http_field(ctx, f->name, "must be %s", f->hint ? f->hint : "one of the listed words");
@@ -363,9 +377,29 @@ decode_value(struct http_ctx *ctx, const struct decode_field *f, const json_t *v
     }
 }
 
+/* Text of several lines is checked, stored and hashed with LF line ends:
+ * the member is replaced by its normalised form (a new string in obj). */
+static const json_t *
+decode_newlines(json_t *obj, const char *key, const json_t *v)
+{
+    char *lf;
+    json_t *fresh;
+
+    if (!json_is_string(v) || strchr(json_string_value(v), '\r') == NULL ||
+        strlen(json_string_value(v)) != json_string_length(v))
+        return v;
+    if ((lf = validate_newlines(json_string_value(v))) == NULL)
+        return v; /* out of memory: checked as sent, and refused for its CR */
+    fresh = json_string(lf);
+    free(lf);
+    if (fresh == NULL || json_object_set_new(obj, key, fresh) != 0)
+        return v;
+    return fresh;
+}
+
 enum outcome
-decode_body(struct http_ctx *ctx, const json_t *obj, const struct decode_field *fields,
-            size_t nfields, void *out, enum decode_presence *presence)
+decode_body(struct http_ctx *ctx, json_t *obj, const struct decode_field *fields, size_t nfields,
+            void *out, enum decode_presence *presence)
 {
     const char *key;
     json_t *v;
@@ -385,6 +419,8 @@ decode_body(struct http_ctx *ctx, const json_t *obj, const struct decode_field *
         enum decode_presence p;
 
         v = json_object_get(obj, f->name);
+        if (f->type == DECODE_TEXT)
+            v = (json_t *)(uintptr_t)decode_newlines(obj, f->name, v);
         p = v == NULL ? DECODE_ABSENT : json_is_null(v) ? DECODE_NULL : DECODE_SET;
         if (p == DECODE_SET && !decode_type_ok(f, v)) {
             http_field(ctx, f->name, "%s", decode_type_hint(f));

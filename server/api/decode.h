@@ -42,8 +42,9 @@ void decode_merge_patch(json_t *target, const json_t *patch);
 
 /* A request body decoded in one pass from a table of its fields. */
 enum decode_type {
-    DECODE_LINE,   /* const char *: one line of text, min..max characters */
-    DECODE_TEXT,   /* const char *: text of several lines, up to max characters */
+    DECODE_LINE,   /* const char *: one line of text (validate_line), min..max characters */
+    DECODE_TEXT,   /* const char *: lines of text (validate_lines), min..max characters,
+                    * stored with LF line ends */
     DECODE_ONEOF,  /* const char *: one of the words in oneof */
     DECODE_INT,    /* int64_t, min..max */
     DECODE_BOOL,   /* bool */
@@ -76,9 +77,10 @@ struct decode_field {
  * the caller): every member not in fields, of the wrong type, or breaking
  * its limits is recorded in ctx's field errors, each once, and decoding
  * goes on so that one reply names them all. presence (NULL, or one per
- * field) says of each whether it was absent, null or set. Returns
- * http_fields_ok(ctx). Strings borrow from obj. */
-enum outcome decode_body(struct http_ctx *ctx, const json_t *obj, const struct decode_field *fields,
+ * field) says of each whether it was absent, null or set. DECODE_TEXT
+ * members of obj are rewritten with LF line ends first (so obj is
+ * modified). Returns http_fields_ok(ctx). Strings borrow from obj. */
+enum outcome decode_body(struct http_ctx *ctx, json_t *obj, const struct decode_field *fields,
                          size_t nfields, void *out, enum decode_presence *presence);
 
 /* Parses "42" or "<prefix>42" (e.g. "CHG-42") into a positive id. */

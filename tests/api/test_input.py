@@ -257,3 +257,38 @@ def test_a_conflict_note_is_stored_with_lf_and_checked(server):
                  "U+001B")
     k = ok(alice.post(f"/conflicts/{kid}/acknowledge", json={"note": "fine:\r\nlow traffic"}))
     assert k["note"] == "fine:\nlow traffic"
+
+
+# --- change texts are stored and hashed with LF -----------------------------------------------
+
+@pytest.mark.parametrize("given,stored", [
+    ("one\r\ntwo", "one\ntwo"), ("one\rtwo", "one\ntwo"), ("a\r\n\r\nb\n", "a\n\nb\n")])
+@pytest.mark.parametrize("field", ["description", "implementation_plan", "backout_plan",
+                                   "test_plan"])
+def test_a_change_text_is_stored_with_lf(server, field, given, stored):
+    from canonjson import content_hash
+    alice = server.as_("alice")
+    ch = ok(alice.post("/changes", json={"title": unique("lf"), field: given}), 201)
+    assert ch[field] == stored
+    assert ch["content_hash"] == content_hash(ch), "the hash is of the stored form"
+    same = ok(alice.patch(f"/changes/{ch['id']}", json={field: stored}))
+    assert same["version"] == ch["version"], "CRLF and LF are the same text"
+
+
+@pytest.mark.parametrize("action,body,field", [
+    ("cancel", {"reason": "no\x07"}, "reason"),
+    ("complete", {"outcome": "failed", "notes": "x\u202e"}, "notes"),
+])
+def test_workflow_texts_are_checked(server, action, body, field):
+    alice = server.as_("alice")
+    ch = ok(alice.post("/changes", json={"title": unique("wt")}), 201)
+    problem(alice.post(f"/changes/{ch['id']}/{action}", json=body), 422, field=field)
+    assert ok(alice.get(f"/changes/{ch['id']}"))["state"] == "draft"
+
+
+def test_a_cancel_reason_is_stored_with_lf(server):
+    alice = server.as_("alice")
+    ch = ok(alice.post("/changes", json={"title": unique("cr")}), 201)
+    ok(alice.post(f"/changes/{ch['id']}/cancel", json={"reason": "a\r\nb"}))
+    row = server.psql_json(f"SELECT to_json(cancel_reason) FROM changes WHERE id = {ch['id']}")
+    assert row == "a\nb", row

@@ -176,3 +176,10 @@ def test_an_unknown_state_lists_the_states(server):
     for s in ("draft", "awaiting_approval", "approved", "rejected", "in_progress", "review",
               "closed", "cancelled"):
         assert s in msg, msg
+
+
+def test_a_draft_without_a_window_can_be_cancelled(server):
+    alice = server.as_("alice")
+    ch = ok(alice.post("/changes", json={"title": unique("nowin")}), 201)
+    done = ok(alice.post(f"/changes/{ch['id']}/cancel", json={"reason": "not needed"}))
+    assert done["state"] == "cancelled" and done["window"] is None
