@@ -7,6 +7,8 @@
 #ifndef CABINET_APP_H
 #define CABINET_APP_H
 
+#include <stddef.h>
+
 struct db_pool;
 
 struct app {
@@ -16,6 +18,12 @@ struct app {
     /* The server's Ed25519 secret key (base64) that signs audit
      * checkpoints; borrowed, wiped by its owner. Never logged, never sent. */
     const char *server_secret;
+    /* Says why no webhook may be delivered to url (a static or why-held
+     * message), or NULL when it may: the delivery worker's own check
+     * (deliver_check_url in jobs/deliver.c, libcurl's URL parser), handed
+     * in so that api/ refuses a subscription exactly as deliveries would,
+     * without reaching into jobs/. */
+    const char *(*check_receiver)(const char *url, char *why, size_t size);
 };
 
 #endif

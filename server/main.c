@@ -135,6 +135,7 @@ main_serve(void)
         goto out;
     app.pool = pool;
     app.server_secret = secret;
+    app.check_receiver = deliver_check_url;
     if (http_server_start(&app, api_routes, api_nroutes, &srv) != OK)
         goto out;
     log_info("cabinet serving on %s (base URL %s, %d threads, %d database connections)",

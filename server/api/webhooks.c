@@ -8,7 +8,6 @@
 #include "api/decode.h"
 #include "db/db_webhook.h"
 #include "domain/validate.h"
-#include "jobs/deliver.h"
 #include "sec/sec.h"
 
 static const char *const webhooks_events[] = {"change.created",
@@ -57,7 +56,7 @@ webhooks_decode(struct http_ctx *ctx, const json_t *body, struct webhooks_input 
             strpbrk(in->url, " \t\r\n") != NULL)
             http_field(ctx, "url", "is required: an http:// or https:// URL");
         else if (http_check_line(ctx, "url", in->url) &&
-                 (why = deliver_check_url(in->url, whybuf, sizeof whybuf)) != NULL)
+                 (why = ctx->app->check_receiver(in->url, whybuf, sizeof whybuf)) != NULL)
             http_field(ctx, "url", "%s", why);
     }
     if (decode_strings(ctx, body, "events", &events, &n) != DECODE_BAD && n == 0)
