@@ -211,78 +211,26 @@ schedule_host(void)
     return h ? h + 3 : config->base_url;
 }
 
-static void
-schedule_ics_change(struct strbuf *sb, const json_t *c)
-{
-    const char *state = json_string_value(json_object_get(c, "state"));
-    const char *level = json_string_value(json_object_get(c, "level"));
-    const json_t *services = json_object_get(c, "services"), *flags = json_object_get(c, "flags");
-    long long id = (long long)json_integer_value(json_object_get(c, "id"));
-    struct strbuf text = STRBUF_INIT;
-    char buf[1200];
-    size_t i;
+/* The feed's sink: every row becomes a VEVENT in the calendar being made. */
+struct schedule_ics {
+    struct strbuf sb;
+    struct ical_site site;
+};
 
-    strbuf_puts(sb, "BEGIN:VEVENT\r\n");
-    snprintf(buf, sizeof buf, "change-%lld@%s", id, schedule_host());
-    ical_text(sb, "UID", buf);
-    ical_time(sb, "DTSTAMP", json_integer_value(json_object_get(c, "stamp")));
-    ical_time(sb, "CREATED", json_integer_value(json_object_get(c, "created")));
-    ical_time(sb, "LAST-MODIFIED", json_integer_value(json_object_get(c, "stamp")));
-    ical_time(sb, "DTSTART", json_integer_value(json_object_get(c, "start")));
-    ical_time(sb, "DTEND", json_integer_value(json_object_get(c, "end")));
-    snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(json_object_get(c, "rev")));
-    ical_line(sb, "SEQUENCE", buf);
-    snprintf(buf, sizeof buf, "CHG-%lld %s", id, json_string_value(json_object_get(c, "title")));
-    ical_text(sb, "SUMMARY", buf);
-    strbuf_printf(&text, "State: %s\nModel: %s\nRisk: %s\nServices: ", state,
-                  json_string_value(json_object_get(c, "model")), level ? level : "not assessed");
-    for (i = 0; i < json_array_size(services); i++)
-        strbuf_printf(&text, "%s%s", i ? ", " : "", json_string_value(json_array_get(services, i)));
-    for (i = 0; i < json_array_size(flags); i++)
-        strbuf_printf(&text, "\nFlag: %s", json_string_value(json_array_get(flags, i)));
-    strbuf_printf(&text, "\n%s/#/changes/CHG-%lld", config->base_url, id);
-    ical_text(sb, "DESCRIPTION", strbuf_str(&text));
-    strbuf_free(&text);
-    snprintf(buf, sizeof buf, "%s/#/changes/CHG-%lld", config->base_url, id);
-    ical_line(sb, "URL", buf);
-    ical_line(sb, "STATUS",
-              strcmp(state, "awaiting_approval") == 0                             ? "TENTATIVE"
-              : strcmp(state, "cancelled") == 0 || strcmp(state, "rejected") == 0 ? "CANCELLED"
-                                                                                  : "CONFIRMED");
-    ical_text(sb, "CATEGORIES", "Change");
-    strbuf_puts(sb, "TRANSP:OPAQUE\r\nEND:VEVENT\r\n");
+static void
+schedule_ics_change(void *arg, const struct ical_change *c)
+{
+    struct schedule_ics *ics = arg;
+
+    ical_change_event(&ics->sb, &ics->site, c);
 }
 
 static void
-schedule_ics_freeze(struct strbuf *sb, const json_t *f)
+schedule_ics_freeze(void *arg, const struct ical_freeze *f)
 {
-    const json_t *services = json_object_get(f, "services");
-    long long id = (long long)json_integer_value(json_object_get(f, "id"));
-    struct strbuf text = STRBUF_INIT;
-    char buf[400];
-    size_t i;
+    struct schedule_ics *ics = arg;
 
-    strbuf_puts(sb, "BEGIN:VEVENT\r\n");
-    snprintf(buf, sizeof buf, "freeze-%lld@%s", id, schedule_host());
-    ical_text(sb, "UID", buf);
-    ical_time(sb, "DTSTAMP", json_integer_value(json_object_get(f, "stamp")));
-    ical_time(sb, "CREATED", json_integer_value(json_object_get(f, "created")));
-    ical_time(sb, "DTSTART", json_integer_value(json_object_get(f, "start")));
-    ical_time(sb, "DTEND", json_integer_value(json_object_get(f, "end")));
-    snprintf(buf, sizeof buf, "%s freeze: %s",
-             json_is_true(json_object_get(f, "hard")) ? "Hard" : "Soft",
-             json_string_value(json_object_get(f, "name")));
-    ical_text(sb, "SUMMARY", buf);
-    strbuf_puts(&text, "Services: ");
-    if (json_array_size(services) == 0)
-        strbuf_puts(&text, "all");
-    for (i = 0; i < json_array_size(services); i++)
-        strbuf_printf(&text, "%s%s", i ? ", " : "", json_string_value(json_array_get(services, i)));
-    strbuf_printf(&text, "\n%s", json_string_value(json_object_get(f, "reason")));
-    ical_text(sb, "DESCRIPTION", strbuf_str(&text));
-    strbuf_free(&text);
-    ical_text(sb, "CATEGORIES", "Freeze");
-    strbuf_puts(sb, "STATUS:CONFIRMED\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\n");
+    ical_freeze_event(&ics->sb, &ics->site, f);
 }
 
 enum outcome
@@ -290,11 +238,10 @@ api_schedule_ics(struct http_ctx *ctx)
 {
     const char *authz = http_header(ctx, "Authorization");
     char token[256] = "", hash[SEC_HEX256_LEN];
-    struct strbuf sb = STRBUF_INIT;
+    struct schedule_ics ics = {STRBUF_INIT, {config->base_url, schedule_host()}};
+    struct db_feed_sink sink = {schedule_ics_change, schedule_ics_freeze, &ics};
     struct db_principal p;
-    json_t *feed = NULL;
     enum outcome rc;
-    size_t i;
 
     if (authz != NULL && strncasecmp(authz, "Bearer ", 7) == 0)
         snprintf(token, sizeof token, "%s", authz + 7);
@@ -308,24 +255,21 @@ api_schedule_ics(struct http_ctx *ctx)
     rc = db_auth_token(ctx->db, hash, &p);
     if (rc == ERR_NOT_FOUND)
         return http_fail(ctx, ERR_UNAUTHENTICATED, "the token is unknown or revoked");
-    if (rc != OK || (rc = db_schedule_feed(ctx->db, &feed)) != OK)
+    if (rc != OK)
         return rc;
-    strbuf_puts(&sb, "BEGIN:VCALENDAR\r\n");
-    ical_line(&sb, "VERSION", "2.0");
-    ical_line(&sb, "PRODID", "-//Cabinet//Change schedule//EN");
-    ical_line(&sb, "CALSCALE", "GREGORIAN");
-    ical_line(&sb, "METHOD", "PUBLISH");
-    ical_text(&sb, "X-WR-CALNAME", "Cabinet change schedule");
-    for (i = 0; i < json_array_size(json_object_get(feed, "changes")); i++)
-        schedule_ics_change(&sb, json_array_get(json_object_get(feed, "changes"), i));
-    for (i = 0; i < json_array_size(json_object_get(feed, "freezes")); i++)
-        schedule_ics_freeze(&sb, json_array_get(json_object_get(feed, "freezes"), i));
-    strbuf_puts(&sb, "END:VCALENDAR\r\n");
-    rc = strbuf_failed(&sb)
-             ? ERR_INTERNAL
-             : http_reply_raw(ctx, 200, "text/calendar; charset=utf-8", strbuf_str(&sb), sb.len);
-    strbuf_free(&sb);
-    json_decref(feed);
+    strbuf_puts(&ics.sb, "BEGIN:VCALENDAR\r\n");
+    ical_line(&ics.sb, "VERSION", "2.0");
+    ical_line(&ics.sb, "PRODID", "-//Cabinet//Change schedule//EN");
+    ical_line(&ics.sb, "CALSCALE", "GREGORIAN");
+    ical_line(&ics.sb, "METHOD", "PUBLISH");
+    ical_text(&ics.sb, "X-WR-CALNAME", "Cabinet change schedule");
+    if ((rc = db_schedule_feed(ctx->db, &sink)) == OK) {
+        strbuf_puts(&ics.sb, "END:VCALENDAR\r\n");
+        rc = strbuf_failed(&ics.sb) ? ERR_INTERNAL
+                                    : http_reply_raw(ctx, 200, "text/calendar; charset=utf-8",
+                                                     strbuf_str(&ics.sb), ics.sb.len);
+    }
+    strbuf_free(&ics.sb);
     return rc;
 }
 

@@ -10,8 +10,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "db/db_internal.h"
+#include "domain/change.h"
 
 #define SCHEDULE_ROW                                                                               \
     "json_build_object('doc', change_doc(c), 'rev', c.rev, 'gate_token', c.gate_token)"
@@ -48,31 +50,30 @@ static const char SQL_SCHEDULE[] =
 static const char SQL_AGENDA[] =
     "SELECT " SCHEDULE_ROW " FROM changes c WHERE c.state = 'awaiting_approval'"
     " AND c.win && tstzrange($1::timestamptz, $2::timestamptz) ORDER BY lower(c.win), c.id";
+/* The feed's rows, changes then freezes: one row type with a kind column,
+ * so that the feed is one statement (and can be read row by row). */
 static const char SQL_FEED[] =
-    "SELECT json_build_object("
-    " 'changes', COALESCE((SELECT json_agg(json_build_object('id', c.id, 'title', c.title,"
-    "   'state', c.state, 'rev', c.rev, 'model', c.model,"
-    "   'start', extract(epoch FROM lower(c.win))::bigint,"
-    "   'end', extract(epoch FROM upper(c.win))::bigint,"
-    "   'stamp', extract(epoch FROM date_trunc('second', c.updated_at))::bigint,"
-    "   'created', extract(epoch FROM date_trunc('second', c.created_at))::bigint,"
-    "   'services', (SELECT COALESCE(json_agg(cs.service ORDER BY cs.service), '[]')"
-    "                FROM change_services cs WHERE cs.change_id = c.id),"
-    "   'level', (SELECT a.level FROM assessments a WHERE a.change_id = c.id"
-    "             ORDER BY a.id DESC LIMIT 1),"
-    "   'flags', to_json(c.flags)) ORDER BY lower(c.win), c.id)"
-    "   FROM changes c WHERE c.state <> 'draft' AND c.win IS NOT NULL"
-    "   AND c.win && tstzrange(now() - interval '90 days', now() + interval '400 days')), '[]'),"
-    " 'freezes', COALESCE((SELECT json_agg(json_build_object('id', f.id, 'name', f.name,"
-    "   'reason', f.reason, 'hard', f.hard,"
-    "   'start', extract(epoch FROM lower(f.win))::bigint,"
-    "   'end', extract(epoch FROM upper(f.win))::bigint,"
-    "   'stamp', extract(epoch FROM date_trunc('second', f.updated_at))::bigint,"
-    "   'created', extract(epoch FROM date_trunc('second', f.created_at))::bigint,"
-    "   'services', (SELECT COALESCE(json_agg(fs.service ORDER BY fs.service), '[]')"
-    "                FROM freeze_services fs WHERE fs.freeze_id = f.id)) ORDER BY lower(f.win))"
-    "   FROM freezes f"
-    "   WHERE f.win && tstzrange(now() - interval '90 days', now() + interval '400 days')), '[]'))";
+    "SELECT 'c', c.id, c.rev, c.state, array_to_string(c.flags, ','),"
+    "  extract(epoch FROM lower(c.win))::bigint, extract(epoch FROM upper(c.win))::bigint,"
+    "  extract(epoch FROM date_trunc('second', c.created_at))::bigint,"
+    "  extract(epoch FROM date_trunc('second', c.updated_at))::bigint,"
+    "  c.title, c.model,"
+    "  (SELECT a.level FROM assessments a WHERE a.change_id = c.id ORDER BY a.id DESC LIMIT 1),"
+    "  (SELECT string_agg(cs.service, ',' ORDER BY cs.service) FROM change_services cs"
+    "   WHERE cs.change_id = c.id), false, lower(c.win)"
+    " FROM changes c WHERE c.state <> 'draft' AND c.win IS NOT NULL"
+    " AND c.win && tstzrange(now() - interval '90 days', now() + interval '400 days')"
+    " UNION ALL"
+    " SELECT 'f', f.id, 0, '', '',"
+    "  extract(epoch FROM lower(f.win))::bigint, extract(epoch FROM upper(f.win))::bigint,"
+    "  extract(epoch FROM date_trunc('second', f.created_at))::bigint,"
+    "  extract(epoch FROM date_trunc('second', f.updated_at))::bigint,"
+    "  f.name, f.reason, NULL,"
+    "  (SELECT string_agg(fs.service, ',' ORDER BY fs.service) FROM freeze_services fs"
+    "   WHERE fs.freeze_id = f.id), f.hard, lower(f.win)"
+    " FROM freezes f"
+    " WHERE f.win && tstzrange(now() - interval '90 days', now() + interval '400 days')"
+    " ORDER BY 1, 15, 2";
 static const char SQL_BUSY[] =
     "WITH imp AS (SELECT name FROM impact_set(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))),"
     " r AS (SELECT tstzrange($2::timestamptz, $3::timestamptz) AS span)"
@@ -138,9 +139,55 @@ db_schedule_agenda(struct db *db, const char *from, const char *to, json_t **out
 }
 
 enum outcome
-db_schedule_feed(struct db *db, json_t **out)
+db_schedule_feed(struct db *db, const struct db_feed_sink *sink)
 {
-    return db_json(db, SQL_FEED, 0, NULL, out);
+    PGresult *res;
+    enum outcome rc;
+    int i;
+
+    if ((rc = db_run(db, SQL_FEED, 0, NULL, &res)) != OK)
+        return rc;
+    for (i = 0; i < PQntuples(res); i++) {
+        const char *v[15];
+        int k;
+
+        for (k = 0; k < 15; k++)
+            v[k] = PQgetisnull(res, i, k) ? NULL : PQgetvalue(res, i, k);
+        if (v[0][0] == 'c') {
+            int st = lifecycle_state_parse(v[3]);
+            struct ical_change c = {
+                .id = strtoll(v[1], NULL, 10),
+                .rev = strtoll(v[2], NULL, 10),
+                .state = st < 0 ? STATE_DRAFT : (enum change_state)st,
+                .flags = (strstr(v[4], "unauthorized") ? CHANGE_UNAUTHORIZED : 0u) |
+                         (strstr(v[4], "retrospective") ? CHANGE_RETROSPECTIVE : 0u),
+                .start = strtoll(v[5], NULL, 10),
+                .end = strtoll(v[6], NULL, 10),
+                .created = strtoll(v[7], NULL, 10),
+                .stamp = strtoll(v[8], NULL, 10),
+                .title = v[9],
+                .model = v[10],
+                .level = v[11],
+                .services = v[12],
+            };
+            sink->change(sink->arg, &c);
+        } else {
+            struct ical_freeze f = {
+                .id = strtoll(v[1], NULL, 10),
+                .hard = v[13][0] == 't',
+                .start = strtoll(v[5], NULL, 10),
+                .end = strtoll(v[6], NULL, 10),
+                .created = strtoll(v[7], NULL, 10),
+                .stamp = strtoll(v[8], NULL, 10),
+                .name = v[9],
+                .reason = v[10],
+                .services = v[12],
+            };
+            sink->freeze(sink->arg, &f);
+        }
+    }
+    PQclear(res);
+    return OK;
 }
 
 enum outcome

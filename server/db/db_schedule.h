@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "db/db.h"
+#include "domain/ical.h"
 
 /* Conflicts by id after `after`: open NULL = all, "true" = not resolved,
  * "false" = resolved. */
@@ -27,10 +28,17 @@ enum outcome db_schedule_get(struct db *db, const char *from, const char *to, js
  * start: change rows. A NULL bound is open, so with both NULL every change
  * awaiting approval, whatever its window. */
 enum outcome db_schedule_agenda(struct db *db, const char *from, const char *to, json_t **out);
-/* Rows for the feed: changes ({id, title, state, rev, start, end, stamp,
- * services, level, flags}) and freezes ({id, name, start, end, stamp,
- * hard, services}), times in epoch seconds. */
-enum outcome db_schedule_feed(struct db *db, json_t **out);
+/* Where the feed's rows go, one call each (the structs and their strings
+ * live only for the call). */
+struct db_feed_sink {
+    void (*change)(void *arg, const struct ical_change *c);
+    void (*freeze)(void *arg, const struct ical_freeze *f);
+    void *arg;
+};
+/* The iCalendar feed's rows: changes other than drafts whose window
+ * overlaps 90 days back to 400 days ahead, by window start, then the
+ * freezes of that period; each handed to sink. */
+enum outcome db_schedule_feed(struct db *db, const struct db_feed_sink *sink);
 /* [[start, end], …] epoch seconds: active changes' windows on the impact set
  * of services (a JSON array), and freezes covering it, within [from, to).
  * *unknown: positions of services that do not exist. */

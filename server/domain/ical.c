@@ -1,7 +1,9 @@
 #include "domain/ical.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "domain/change.h"
 #include "domain/timefmt.h"
 
 /* Appends one logical line, folding it: a line holds at most 75 octets, and
@@ -92,4 +94,93 @@ ical_time(struct strbuf *sb, const char *name, int64_t epoch)
             compact[j++] = t[i];
     compact[j] = '\0';
     ical_line(sb, name, compact);
+}
+
+const char *
+ical_status(enum change_state state)
+{
+    switch (state) {
+    case STATE_AWAITING_APPROVAL: return "TENTATIVE";
+    case STATE_CANCELLED:
+    case STATE_REJECTED: return "CANCELLED";
+    default: return "CONFIRMED";
+    }
+}
+
+/* "a, b, c" of a comma-separated list; `none` when it is empty. */
+static void
+ical_list(struct strbuf *sb, const char *list, const char *none)
+{
+    const char *p;
+
+    if (list == NULL || *list == '\0') {
+        strbuf_puts(sb, none);
+        return;
+    }
+    for (p = list; *p; p++) {
+        if (*p == ',')
+            strbuf_puts(sb, ", ");
+        else
+            strbuf_putc(sb, *p);
+    }
+}
+
+void
+ical_change_event(struct strbuf *sb, const struct ical_site *site, const struct ical_change *c)
+{
+    struct strbuf text = STRBUF_INIT;
+    char buf[1200];
+
+    strbuf_puts(sb, "BEGIN:VEVENT\r\n");
+    snprintf(buf, sizeof buf, "change-%lld@%s", (long long)c->id, site->host);
+    ical_text(sb, "UID", buf);
+    ical_time(sb, "DTSTAMP", c->stamp);
+    ical_time(sb, "CREATED", c->created);
+    ical_time(sb, "LAST-MODIFIED", c->stamp);
+    ical_time(sb, "DTSTART", c->start);
+    ical_time(sb, "DTEND", c->end);
+    snprintf(buf, sizeof buf, "%lld", (long long)c->rev);
+    ical_line(sb, "SEQUENCE", buf);
+    snprintf(buf, sizeof buf, "CHG-%lld %s", (long long)c->id, c->title);
+    ical_text(sb, "SUMMARY", buf);
+    strbuf_printf(&text,
+                  "State: %s\nModel: %s\nRisk: %s\nServices: ", lifecycle_state_name(c->state),
+                  c->model, c->level && c->level[0] ? c->level : "not assessed");
+    ical_list(&text, c->services, "");
+    if (c->flags & CHANGE_UNAUTHORIZED)
+        strbuf_puts(&text, "\nFlag: unauthorized");
+    if (c->flags & CHANGE_RETROSPECTIVE)
+        strbuf_puts(&text, "\nFlag: retrospective");
+    strbuf_printf(&text, "\n%s/#/changes/CHG-%lld", site->base_url, (long long)c->id);
+    ical_text(sb, "DESCRIPTION", strbuf_str(&text));
+    strbuf_free(&text);
+    snprintf(buf, sizeof buf, "%s/#/changes/CHG-%lld", site->base_url, (long long)c->id);
+    ical_line(sb, "URL", buf);
+    ical_line(sb, "STATUS", ical_status(c->state));
+    ical_text(sb, "CATEGORIES", "Change");
+    strbuf_puts(sb, "TRANSP:OPAQUE\r\nEND:VEVENT\r\n");
+}
+
+void
+ical_freeze_event(struct strbuf *sb, const struct ical_site *site, const struct ical_freeze *f)
+{
+    struct strbuf text = STRBUF_INIT;
+    char buf[400];
+
+    strbuf_puts(sb, "BEGIN:VEVENT\r\n");
+    snprintf(buf, sizeof buf, "freeze-%lld@%s", (long long)f->id, site->host);
+    ical_text(sb, "UID", buf);
+    ical_time(sb, "DTSTAMP", f->stamp);
+    ical_time(sb, "CREATED", f->created);
+    ical_time(sb, "DTSTART", f->start);
+    ical_time(sb, "DTEND", f->end);
+    snprintf(buf, sizeof buf, "%s freeze: %s", f->hard ? "Hard" : "Soft", f->name);
+    ical_text(sb, "SUMMARY", buf);
+    strbuf_puts(&text, "Services: ");
+    ical_list(&text, f->services, "all");
+    strbuf_printf(&text, "\n%s", f->reason ? f->reason : "");
+    ical_text(sb, "DESCRIPTION", strbuf_str(&text));
+    strbuf_free(&text);
+    ical_text(sb, "CATEGORIES", "Freeze");
+    strbuf_puts(sb, "STATUS:CONFIRMED\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\n");
 }

@@ -54,6 +54,7 @@ static const struct unit_test unit_tests[] = {
     {"slots_find", test_slots_find},
     {"ical_text", test_ical_text},
     {"ical_fold", test_ical_fold},
+    {"ical_events", test_ical_events},
     {"webhook_signature", test_webhook_signature},
     {"ed25519_rfc8032", test_ed25519_rfc8032},
     {"ed25519_wycheproof", test_ed25519_wycheproof},

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/change.h"
 #include "domain/ical.h"
 #include "domain/slots.h"
 #include "unit.h"
@@ -131,5 +132,85 @@ test_ical_fold(void)
     unit_row("unfolded length");
     CHECK_INT(total, strlen("DESCRIPTION:") + 200);
     free(value);
+    strbuf_free(&sb);
+}
+
+/* The calendar text with its folds undone (CRLF + space removed), for
+ * looking up a whole logical line; static storage. */
+static const char *
+ical_unfolded(const char *s)
+{
+    static char out[4096];
+    size_t n = 0;
+
+    while (*s && n + 1 < sizeof out) {
+        if (s[0] == '\r' && s[1] == '\n' && s[2] == ' ')
+            s += 3;
+        else
+            out[n++] = *s++;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* A change's event in the feed: its STATUS by state, and the lines a
+ * calendar reads. */
+void
+test_ical_events(void)
+{
+    static const struct {
+        enum change_state state;
+        const char *status;
+    } rows[] = {
+        {STATE_AWAITING_APPROVAL, "TENTATIVE"},
+        {STATE_APPROVED, "CONFIRMED"},
+        {STATE_IN_PROGRESS, "CONFIRMED"},
+        {STATE_REVIEW, "CONFIRMED"},
+        {STATE_CLOSED, "CONFIRMED"},
+        {STATE_CANCELLED, "CANCELLED"},
+        {STATE_REJECTED, "CANCELLED"},
+    };
+    struct ical_site site = {"https://cab.example", "cab.example"};
+    struct ical_change c = {.id = 42,
+                            .rev = 7,
+                            .state = STATE_IN_PROGRESS,
+                            .flags = CHANGE_UNAUTHORIZED,
+                            .start = 1924992000, /* 2031-01-01T00:00:00Z */
+                            .end = 1924995600,
+                            .created = 1924900000,
+                            .stamp = 1924950000,
+                            .title = "Rotate keys",
+                            .model = "emergency",
+                            .level = "",
+                            .services = "db,web"};
+    struct ical_freeze f = {.id = 3,
+                            .hard = true,
+                            .start = 1924992000,
+                            .end = 1925078400,
+                            .name = "Month end",
+                            .reason = "books",
+                            .services = ""};
+    struct strbuf sb = STRBUF_INIT;
+    size_t i;
+
+    for (i = 0; i < UNIT_NELEM(rows); i++) {
+        unit_row("%s", lifecycle_state_name(rows[i].state));
+        CHECK_STR(ical_status(rows[i].state), rows[i].status);
+    }
+    unit_row("change event");
+    ical_change_event(&sb, &site, &c);
+    CHECK(strstr(strbuf_str(&sb), "UID:change-42@cab.example\r\n") != NULL);
+    CHECK(strstr(strbuf_str(&sb), "DTSTART:20310101T000000Z\r\n") != NULL);
+    CHECK(strstr(strbuf_str(&sb), "SEQUENCE:7\r\n") != NULL);
+    CHECK(strstr(strbuf_str(&sb), "SUMMARY:CHG-42 Rotate keys\r\n") != NULL);
+    CHECK(strstr(ical_unfolded(strbuf_str(&sb)),
+                 "Risk: not assessed\\nServices: db\\, web\\nFlag: unauthorized") != NULL);
+    CHECK(strstr(strbuf_str(&sb), "STATUS:CONFIRMED\r\n") != NULL);
+    CHECK(strstr(strbuf_str(&sb), "URL:https://cab.example/#/changes/CHG-42\r\n") != NULL);
+    strbuf_free(&sb);
+    unit_row("freeze event");
+    ical_freeze_event(&sb, &site, &f);
+    CHECK(strstr(strbuf_str(&sb), "SUMMARY:Hard freeze: Month end\r\n") != NULL);
+    CHECK(strstr(strbuf_str(&sb), "Services: all\\nbooks") != NULL);
     strbuf_free(&sb);
 }

@@ -52,6 +52,7 @@ int unit_main(const struct unit_test *tests, size_t n, int argc, char **argv);
 char *unit_build(const char *head, const char *rep, size_t n, const char *tail);
 
 /* The tests, one per function; main.c lists them. */
+void test_ical_events(void);
 void test_decision_apply(void);
 void test_decision_model_policy(void);
 void test_decision_actions(void);
