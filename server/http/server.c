@@ -316,7 +316,7 @@ http_query_name(const char *p, size_t len, char *buf, size_t size)
     if (len >= size)
         len = size - 1;
     for (i = 0; i < len; i++)
-        buf[i] = p[i] > ' ' && p[i] < 0x7f ? p[i] : '?';
+        buf[i] = (char)(p[i] > ' ' && p[i] < 0x7f ? p[i] : '?');
     buf[len] = '\0';
 }
 
