@@ -273,88 +273,111 @@ api_schedule_ics(struct http_ctx *ctx)
     return rc;
 }
 
-enum outcome
-api_schedule_slots(struct http_ctx *ctx)
-{
-    char list[1024], buf[64], after_s[TIMEFMT_LEN], until_s[TIMEFMT_LEN], *services = NULL;
-    struct slots_interval *busy = NULL, found[20];
-    json_t *names = NULL, *b = NULL, *items = NULL, *missing = NULL;
-    int64_t duration = 0, after, now = (int64_t)time(NULL);
-    long limit = 5;
-    size_t i, n, nbusy;
-    enum outcome rc = OK;
+/* What a slot search asks for. */
+struct schedule_slot_query {
+    json_t *names; /* the services, as a JSON array */
+    int64_t duration, after;
+    long limit;
+};
 
-    names = json_array();
-    if (http_query(ctx, "services", list, sizeof list) != 1 || list[0] == '\0') {
+/* services=a,b (every name between commas counts, so "a,,b" and "," are
+ * errors), duration, after, limit: each fault a field error. */
+static enum outcome
+schedule_slot_query(struct http_ctx *ctx, struct schedule_slot_query *q)
+{
+    char list[1024], buf[64], *tok, *comma, *end;
+
+    q->after = (int64_t)time(NULL);
+    q->limit = 5;
+    if ((q->names = json_array()) == NULL)
+        return ERR_INTERNAL;
+    if (http_query(ctx, "services", list, sizeof list) != 1 || list[0] == '\0')
         http_field(ctx, "services", "is required: service names separated by commas");
-    } else {
-        /* Every name between commas counts, so "a,,b" and "," are errors. */
-        char *tok = list, *comma;
-        do {
+    else
+        for (tok = list, comma = list; comma != NULL; tok = comma + 1) {
             if ((comma = strchr(tok, ',')) != NULL)
                 *comma = '\0';
             if (!validate_slug(tok))
                 http_field(ctx, "services", "\"%s\" is not a service name", tok);
-            json_array_append_new(names, json_string(tok));
-            tok = comma + 1;
-        } while (comma != NULL);
-    }
-    if (http_query(ctx, "duration", buf, sizeof buf) != 1 || slots_duration(buf, &duration) != OK ||
-        duration > SCHEDULE_MAX_DURATION)
+            json_array_append_new(q->names, json_string(tok));
+        }
+    if (http_query(ctx, "duration", buf, sizeof buf) != 1 ||
+        slots_duration(buf, &q->duration) != OK || q->duration > SCHEDULE_MAX_DURATION)
         http_field(ctx, "duration", "is required: an ISO 8601 duration up to 30 days (PT2H)");
-    after = now;
-    if (http_query(ctx, "after", buf, sizeof buf) != 0 && timefmt_parse(buf, &after) != OK)
+    if (http_query(ctx, "after", buf, sizeof buf) != 0 && timefmt_parse(buf, &q->after) != OK)
         http_field(ctx, "after", "must be an RFC 3339 date-time");
     if (http_query(ctx, "limit", buf, sizeof buf) != 0) {
-        char *end;
-        limit = strtol(buf, &end, 10);
-        if (*buf == '\0' || *end != '\0' || limit < 1 || limit > 20)
+        q->limit = strtol(buf, &end, 10);
+        if (*buf == '\0' || *end != '\0' || q->limit < 1 || q->limit > 20)
             http_field(ctx, "limit", "a whole number from 1 to 20");
     }
-    if ((rc = http_fields_ok(ctx)) != OK)
-        goto out;
-    services = json_dumps(names, JSON_COMPACT);
-    if (services == NULL) {
-        rc = ERR_INTERNAL;
-        goto out;
-    }
+    return http_fields_ok(ctx);
+}
+
+/* Names every service of the query that does not exist. */
+static enum outcome
+schedule_slot_services(struct http_ctx *ctx, const struct schedule_slot_query *q,
+                       const char *services)
+{
+    json_t *missing = NULL;
+    enum outcome rc;
+    size_t i;
+
     if ((rc = db_service_missing(ctx->db, services, &missing)) != OK)
-        goto out;
+        return rc;
     for (i = 0; i < json_array_size(missing); i++)
         http_field(ctx, "services", "no service is named %s",
                    json_string_value(json_array_get(
-                       names, (size_t)json_integer_value(json_array_get(missing, i)))));
-    if ((rc = http_fields_ok(ctx)) != OK)
-        goto out;
-    timefmt_format(after, after_s);
-    timefmt_format(after + SCHEDULE_SLOT_HORIZON, until_s);
-    if ((rc = db_schedule_busy(ctx->db, services, after_s, until_s, &b)) != OK)
-        goto out;
-    nbusy = json_array_size(b);
-    if (nbusy > 0 && (busy = calloc(nbusy, sizeof *busy)) == NULL) {
-        rc = ERR_INTERNAL;
-        goto out;
-    }
-    for (i = 0; i < nbusy; i++) {
-        busy[i].start = json_integer_value(json_array_get(json_array_get(b, i), 0));
-        busy[i].end = json_integer_value(json_array_get(json_array_get(b, i), 1));
-    }
-    n = slots_find(busy, nbusy, after, after + SCHEDULE_SLOT_HORIZON, duration, found,
-                   (size_t)limit);
-    items = json_array();
-    for (i = 0; i < n; i++) {
+                       q->names, (size_t)json_integer_value(json_array_get(missing, i)))));
+    json_decref(missing);
+    return http_fields_ok(ctx);
+}
+
+static json_t *
+schedule_slot_items(const struct slots_interval *found, size_t n)
+{
+    json_t *items = json_array();
+    size_t i;
+
+    for (i = 0; items != NULL && i < n; i++) {
         char s[TIMEFMT_LEN], e[TIMEFMT_LEN];
+
         timefmt_format(found[i].start, s);
         timefmt_format(found[i].end, e);
         json_array_append_new(items, json_pack("{s:s, s:s}", "start", s, "end", e));
     }
-    http_reply(ctx, 200, json_pack("{s:o, s:s}", "items", items, "searched_until", until_s));
+    return items;
+}
+
+enum outcome
+api_schedule_slots(struct http_ctx *ctx)
+{
+    struct schedule_slot_query q = {0};
+    struct slots_interval *busy = NULL, found[20];
+    char after_s[TIMEFMT_LEN], until_s[TIMEFMT_LEN], *services = NULL;
+    size_t n, nbusy = 0;
+    enum outcome rc;
+
+    if ((rc = schedule_slot_query(ctx, &q)) != OK)
+        goto out;
+    if ((services = json_dumps(q.names, JSON_COMPACT)) == NULL) {
+        rc = ERR_INTERNAL;
+        goto out;
+    }
+    timefmt_format(q.after, after_s);
+    timefmt_format(q.after + SCHEDULE_SLOT_HORIZON, until_s);
+    if ((rc = schedule_slot_services(ctx, &q, services)) != OK ||
+        (rc = db_schedule_busy(ctx->db, services, after_s, until_s, &busy, &nbusy)) != OK)
+        goto out;
+    n = slots_find(busy, nbusy, q.after, q.after + SCHEDULE_SLOT_HORIZON, q.duration, found,
+                   (size_t)q.limit);
+    http_reply(
+        ctx, 200,
+        json_pack("{s:o, s:s}", "items", schedule_slot_items(found, n), "searched_until", until_s));
 out:
     free(busy);
     free(services);
-    json_decref(names);
-    json_decref(b);
-    json_decref(missing);
+    json_decref(q.names);
     return rc;
 }
 

@@ -77,8 +77,7 @@ static const char SQL_FEED[] =
 static const char SQL_BUSY[] =
     "WITH imp AS (SELECT name FROM impact_set(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))),"
     " r AS (SELECT tstzrange($2::timestamptz, $3::timestamptz) AS span)"
-    " SELECT COALESCE(json_agg(json_build_array(extract(epoch FROM lower(b.w))::bigint,"
-    "                                           extract(epoch FROM upper(b.w))::bigint)), '[]')"
+    " SELECT extract(epoch FROM lower(b.w))::bigint, extract(epoch FROM upper(b.w))::bigint"
     " FROM (SELECT ci.win AS w FROM change_impact ci, r"
     "       WHERE ci.service IN (SELECT name FROM imp) AND ci.win && r.span"
     "       UNION ALL"
@@ -192,11 +191,27 @@ db_schedule_feed(struct db *db, const struct db_feed_sink *sink)
 
 enum outcome
 db_schedule_busy(struct db *db, const char *services, const char *from, const char *to,
-                 json_t **out)
+                 struct slots_interval **out, size_t *n)
 {
     const char *params[3] = {services, from, to};
+    PGresult *res;
+    enum outcome rc;
+    int i;
 
-    return db_json(db, SQL_BUSY, 3, params, out);
+    *out = NULL;
+    *n = 0;
+    if ((rc = db_run(db, SQL_BUSY, 3, params, &res)) != OK)
+        return rc;
+    if ((*out = calloc((size_t)PQntuples(res) + 1, sizeof **out)) == NULL)
+        rc = ERR_INTERNAL;
+    for (i = 0; rc == OK && i < PQntuples(res); i++) {
+        (*out)[i].start = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        (*out)[i].end = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+    }
+    if (rc == OK)
+        *n = (size_t)PQntuples(res);
+    PQclear(res);
+    return rc;
 }
 
 enum outcome

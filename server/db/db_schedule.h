@@ -11,6 +11,7 @@
 
 #include "db/db.h"
 #include "domain/ical.h"
+#include "domain/slots.h"
 
 /* Conflicts by id after `after`: open NULL = all, "true" = not resolved,
  * "false" = resolved. */
@@ -39,11 +40,12 @@ struct db_feed_sink {
  * overlaps 90 days back to 400 days ahead, by window start, then the
  * freezes of that period; each handed to sink. */
 enum outcome db_schedule_feed(struct db *db, const struct db_feed_sink *sink);
-/* [[start, end], …] epoch seconds: active changes' windows on the impact set
- * of services (a JSON array), and freezes covering it, within [from, to).
- * *unknown: positions of services that do not exist. */
+/* The busy intervals (epoch seconds) on the impact set of services (a JSON
+ * array of names): active changes' windows and the freezes covering it,
+ * within [from, to). *out (n of them, in no order) is the caller's to
+ * free. */
 enum outcome db_schedule_busy(struct db *db, const char *services, const char *from, const char *to,
-                              json_t **out);
+                              struct slots_interval **out, size_t *n);
 /* Changes on the service and what it depends on, transitively, active within
  * the last hours: change rows, most recent first. ERR_NOT_FOUND for an
  * unknown service. */
