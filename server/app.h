@@ -8,6 +8,7 @@
 #define CABINET_APP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct db_pool;
 
@@ -24,6 +25,11 @@ struct app {
      * in so that api/ refuses a subscription exactly as deliveries would,
      * without reaching into jobs/. */
     const char *(*check_receiver)(const char *url, char *why, size_t size);
+    /* Notes that an API token was used (usage_note in jobs/usage.c: the
+     * use is written off the request path, at most about once a minute per
+     * token); usage is its first argument. NULL: uses are not recorded. */
+    void (*note_token_use)(void *usage, int64_t token_id);
+    void *usage;
 };
 
 #endif

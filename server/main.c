@@ -24,6 +24,7 @@
 #include "http/server.h"
 #include "jobs/chain.h"
 #include "jobs/deliver.h"
+#include "jobs/usage.h"
 #include "log.h"
 #include "sec/sec.h"
 #include "sec/sec_key.h"
@@ -93,6 +94,7 @@ main_serve(void)
     struct http_server *srv = NULL;
     struct chain *chain = NULL;
     struct deliver *deliver = NULL;
+    struct usage *usage = NULL;
     char pub[SEC_ED_PUBLIC_B64], secret[SEC_ED_SECRET_B64];
     sigset_t set;
     int sig = 0, status = 1;
@@ -131,11 +133,14 @@ main_serve(void)
     }
     if (db_pool_open(config->database_url, config->db_pool, &pool) != OK ||
         chain_start(config->database_url, secret, &chain) != OK ||
-        deliver_start(config->database_url, &deliver) != OK)
+        deliver_start(config->database_url, &deliver) != OK ||
+        usage_start(config->database_url, &usage) != OK)
         goto out;
     app.pool = pool;
     app.server_secret = secret;
     app.check_receiver = deliver_check_url;
+    app.note_token_use = usage_note;
+    app.usage = usage;
     if (http_server_start(&app, api_routes, api_nroutes, &srv) != OK)
         goto out;
     log_info("cabinet serving on %s (base URL %s, %d threads, %d database connections)",
@@ -145,6 +150,7 @@ main_serve(void)
     status = 0;
 out:
     http_server_stop(srv);
+    usage_stop(usage);
     deliver_stop(deliver);
     chain_stop(chain);
     db_pool_close(pool);

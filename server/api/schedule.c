@@ -257,6 +257,8 @@ api_schedule_ics(struct http_ctx *ctx)
         return http_fail(ctx, ERR_UNAUTHENTICATED, "the token is unknown or revoked");
     if (rc != OK)
         return rc;
+    if (p.use_stale && ctx->app->note_token_use != NULL)
+        ctx->app->note_token_use(ctx->app->usage, p.token_id);
     strbuf_puts(&ics.sb, "BEGIN:VCALENDAR\r\n");
     ical_line(&ics.sb, "VERSION", "2.0");
     ical_line(&ics.sb, "PRODID", "-//Cabinet//Change schedule//EN");

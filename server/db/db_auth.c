@@ -12,17 +12,23 @@
 
 #include "db/db_audit.h"
 #include "db/db_internal.h"
+#include "domain/strbuf.h"
 
 static const char SQL_SESSION[] =
     "SELECT u.id, u.email, u.name, array_to_string(u.roles, ','), s.id, s.csrf_token"
     " FROM sessions s JOIN users u ON u.id = s.user_id"
     " WHERE s.token_hash = decode($1, 'hex') AND s.expires_at > now() AND NOT u.disabled";
+/* A read: the use is recorded later, off the request path
+ * (db_auth_tokens_used), when last_used_at is over a minute old. */
 static const char SQL_TOKEN[] =
-    "UPDATE api_tokens t SET last_used_at = now()"
-    " FROM users u"
-    " WHERE t.token_hash = decode($1, 'hex') AND t.revoked_at IS NULL"
-    " AND u.id = t.user_id AND NOT u.disabled"
-    " RETURNING u.id, u.email, u.name, array_to_string(u.roles, ','), t.id, t.scope";
+    "SELECT u.id, u.email, u.name, array_to_string(u.roles, ','), t.id, t.scope,"
+    "       t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute'"
+    " FROM api_tokens t JOIN users u ON u.id = t.user_id"
+    " WHERE t.token_hash = decode($1, 'hex') AND t.revoked_at IS NULL AND NOT u.disabled";
+static const char SQL_TOKENS_USED[] =
+    "UPDATE api_tokens SET last_used_at = now()"
+    " WHERE id = ANY ($1::bigint[])"
+    " AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')";
 static const char SQL_LOCKOUT[] =
     "SELECT count(*), COALESCE(ceil(extract(epoch FROM"
     "  min(f.at) + interval '15 minutes' - now()))::int, 0)"
@@ -73,6 +79,7 @@ db_auth_principal(struct db *db, const char *sql, const char *hash_hex, bool tok
     if (token) {
         out->token_id = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
         snprintf(out->scope, sizeof out->scope, "%s", PQgetvalue(res, 0, 5));
+        out->use_stale = PQgetvalue(res, 0, 6)[0] == 't';
     } else {
         out->session_id = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
         snprintf(out->csrf, sizeof out->csrf, "%s", PQgetvalue(res, 0, 5));
@@ -91,6 +98,24 @@ enum outcome
 db_auth_token(struct db *db, const char *hash_hex, struct db_principal *out)
 {
     return db_auth_principal(db, SQL_TOKEN, hash_hex, true, out);
+}
+
+enum outcome
+db_auth_tokens_used(struct db *db, const int64_t *ids, int n)
+{
+    struct strbuf list = STRBUF_INIT;
+    const char *params[1];
+    enum outcome rc;
+    int i;
+
+    strbuf_putc(&list, '{');
+    for (i = 0; i < n; i++)
+        strbuf_printf(&list, "%s%lld", i ? "," : "", (long long)ids[i]);
+    strbuf_putc(&list, '}');
+    params[0] = strbuf_str(&list);
+    rc = strbuf_failed(&list) ? ERR_INTERNAL : db_exec(db, SQL_TOKENS_USED, 1, params, NULL);
+    strbuf_free(&list);
+    return rc;
 }
 
 enum outcome

@@ -21,13 +21,18 @@ struct db_principal {
     int64_t token_id;   /* 0 for a session */
     char csrf[64];      /* sessions only */
     char scope[8];      /* tokens only: full | feed */
+    bool use_stale;     /* tokens only: last used over a minute ago (or never) */
 };
 
 /* The live session whose token hashes to hash_hex, for an enabled user;
  * ERR_NOT_FOUND otherwise. */
 enum outcome db_auth_session(struct db *db, const char *hash_hex, struct db_principal *out);
-/* Likewise for an unrevoked API token (and notes when it was last used). */
+/* Likewise for an unrevoked API token; a read only: use_stale says whether
+ * its use should be recorded (db_auth_tokens_used, off the request path). */
 enum outcome db_auth_token(struct db *db, const char *hash_hex, struct db_principal *out);
+/* Records now as the last use of each of the n tokens whose last use is
+ * over a minute old. */
+enum outcome db_auth_tokens_used(struct db *db, const int64_t *ids, int n);
 
 /* For a login attempt on email: *locked_for is 0 when the attempt may go on,
  * else the seconds until the oldest of five failures in 15 min expires. */

@@ -280,6 +280,8 @@ http_authenticate(struct http_ctx *ctx, const struct http_route *route)
         if (rc != OK)
             return rc;
         http_set_user(ctx, &p);
+        if (p.use_stale && ctx->app->note_token_use != NULL)
+            ctx->app->note_token_use(ctx->app->usage, p.token_id);
         if (ctx->user.feed_only && !(route->flags & HTTP_FEED))
             return http_fail(ctx, ERR_FORBIDDEN,
                              "a feed token reads the calendar feed and nothing else");

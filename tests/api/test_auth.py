@@ -402,3 +402,37 @@ def test_disabled_user_cannot_log_in_and_loses_access(server):
     problem(server.bearer(t["token"]).get("/me"), 401)
     ok(admin.patch(f"/users/{u['id']}", json={"disabled": False}))
     assert ok(attempt(server, u["email"], PASSWORD))
+
+
+# --- token use is recorded off the request path ---------------------------------------------
+
+def test_bearer_requests_do_not_write_and_use_is_recorded_once(server):
+    import time
+    t = ok(server.as_("alice").post("/tokens", json={"name": unique("use")}), 201)
+    client, tid = server.bearer(t["token"]), t["id"]
+
+    def updates():
+        return server.psql_json("SELECT to_json(n_tup_upd) FROM pg_stat_user_tables"
+                                " WHERE relname = 'api_tokens'")
+
+    ok(client.get("/me"))
+    deadline = time.time() + 10
+    used = None
+    while time.time() < deadline:
+        used = server.psql_json(f"SELECT to_json(last_used_at) FROM api_tokens WHERE id = {tid}")
+        if used:
+            break
+        time.sleep(0.2)
+    assert used, "the first use is recorded within seconds"
+    # past the recorder's next write (other tests' tokens too) and the
+    # statistics' flush (at most every 500 ms)
+    time.sleep(2.7)
+    before = updates()
+    for _ in range(40):
+        ok(client.get("/me"))
+    time.sleep(3)  # past a flush of the recorder
+    assert server.psql_json(
+        f"SELECT to_json(last_used_at) FROM api_tokens WHERE id = {tid}") == used, \
+        "used again within the minute: not written again"
+    time.sleep(0.7)
+    assert updates() == before, "forty authenticated requests wrote nothing to api_tokens"
