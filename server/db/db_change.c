@@ -2,7 +2,8 @@
  * Relies on: change_doc(), approval_doc(), user_ref(), audit_doc(), cab_ts()
  * (0001, 0002); the tables changes, change_services, change_versions,
  * assessments, approvals, comments, idempotency_keys and audit_log (0001);
- * the unique index changes_external_ref_active (0001).
+ * the unique index changes_external_ref_active (0001, 0007); text search
+ * through change_search_match() and its indexes (0010).
  */
 #include "db/db_change.h"
 
@@ -93,11 +94,7 @@ static const char SQL_LIST[] =
     " AND ($5::timestamptz IS NULL OR upper(c.win) > $5::timestamptz)"
     " AND ($6::timestamptz IS NULL OR lower(c.win) < $6::timestamptz)"
     " AND ($7::text IS NULL"
-    "      OR c.title ILIKE '%' || replace(replace(replace($7, '\\', '\\\\'),"
-    "                         '%', '\\%'), '_', '\\_') || '%'"
-    "      OR c.description ILIKE '%' || replace(replace(replace($7, '\\', '\\\\'),"
-    "                         '%', '\\%'), '_', '\\_') || '%'"
-    "      OR 'CHG-' || c.id = upper($7) OR c.external_ref = $7)"
+    "      OR change_search_match(c.id, c.title, c.description, c.external_ref, $7))"
     " AND ($8::text IS NULL OR c.requester_id = (SELECT u.id FROM users u"
     "      WHERE u.id::text = $8 OR lower(u.email) = lower($8) LIMIT 1))"
     " AND ($9::bigint = 0 OR c.id < $9::bigint)"
