@@ -148,7 +148,7 @@ freezes_patched(struct http_ctx *ctx, const json_t *doc, const json_t *patch)
     json_t *merged;
     size_t i;
 
-    for (i = 0; i < 2; i++)
+    for (i = 0; i < sizeof keep / sizeof keep[0]; i++)
         if (json_is_null(json_object_get(patch, keep[i])))
             http_field(ctx, keep[i], "cannot be cleared");
     merged =
