@@ -1,97 +1,12 @@
 #include "api/decode.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "db/db_service.h"
 #include "domain/validate.h"
-
-#include <stdlib.h>
-#include <string.h>
-
-enum decode_presence
-decode_string(struct http_ctx *ctx, const json_t *obj, const char *key, const char **out)
-{
-    const json_t *v = json_object_get(obj, key);
-
-    if (v == NULL)
-        return DECODE_ABSENT;
-    if (json_is_null(v))
-        return DECODE_NULL;
-    if (!json_is_string(v)) {
-        http_field(ctx, key, "must be a string");
-        return DECODE_BAD;
-    }
-    if (strlen(json_string_value(v)) != json_string_length(v)) {
-        http_field(ctx, key, "must not contain NUL characters");
-        return DECODE_BAD;
-    }
-    *out = json_string_value(v);
-    return DECODE_SET;
-}
-
-enum decode_presence
-decode_int(struct http_ctx *ctx, const json_t *obj, const char *key, int64_t *out)
-{
-    const json_t *v = json_object_get(obj, key);
-
-    if (v == NULL)
-        return DECODE_ABSENT;
-    if (json_is_null(v))
-        return DECODE_NULL;
-    if (!json_is_integer(v)) {
-        http_field(ctx, key, "must be a whole number");
-        return DECODE_BAD;
-    }
-    *out = json_integer_value(v);
-    return DECODE_SET;
-}
-
-enum decode_presence
-decode_bool(struct http_ctx *ctx, const json_t *obj, const char *key, bool *out)
-{
-    const json_t *v = json_object_get(obj, key);
-
-    if (v == NULL)
-        return DECODE_ABSENT;
-    if (json_is_null(v))
-        return DECODE_NULL;
-    if (!json_is_boolean(v)) {
-        http_field(ctx, key, "must be true or false");
-        return DECODE_BAD;
-    }
-    *out = json_is_true(v);
-    return DECODE_SET;
-}
-
-enum decode_presence
-decode_strings(struct http_ctx *ctx, const json_t *obj, const char *key, const json_t **out,
-               size_t *n)
-{
-    const json_t *v = json_object_get(obj, key);
-    size_t i;
-
-    if (v == NULL)
-        return DECODE_ABSENT;
-    if (json_is_null(v))
-        return DECODE_NULL;
-    if (!json_is_array(v)) {
-        http_field(ctx, key, "must be a list of strings");
-        return DECODE_BAD;
-    }
-    for (i = 0; i < json_array_size(v); i++) {
-        const json_t *item = json_array_get(v, i);
-        if (!json_is_string(item) || strlen(json_string_value(item)) != json_string_length(item)) {
-            char field[96];
-            snprintf(field, sizeof field, "%s[%zu]", key, i);
-            http_field(ctx, field, "must be a string");
-            return DECODE_BAD;
-        }
-    }
-    *out = v;
-    *n = json_array_size(v);
-    return DECODE_SET;
-}
 
 void
 decode_merge_patch(json_t *target, const json_t *patch)
@@ -135,92 +50,28 @@ decode_id(const char *s, const char *prefix, int64_t *id)
     return true;
 }
 
-void
-decode_window(struct http_ctx *ctx, const json_t *obj, bool required, char start[TIMEFMT_LEN],
-              char end[TIMEFMT_LEN])
-{
-    static const char *const keys[] = {"start", "end", NULL};
-    const json_t *w = json_object_get(obj, "window");
-    const char *key;
-    json_t *v;
-
-    start[0] = end[0] = '\0';
-    if (w == NULL || json_is_null(w)) {
-        if (required)
-            http_field(ctx, "window", "is required: {start, end}");
-        return;
-    }
-    if (!json_is_object(w)) {
-        http_field(ctx, "window", "must be an object {start, end}%s", required ? "" : " or null");
-        return;
-    }
-    json_object_foreach((json_t *)(uintptr_t)w, key, v)
-    {
-        char field[96];
-
-        (void)v;
-        if (!validate_oneof(key, keys)) {
-            snprintf(field, sizeof field, "window.%s", key);
-            http_field(ctx, field, "is not a field of a window");
-        }
-    }
-    v = json_object_get(w, "start");
-    if (!json_is_string(v) || timefmt_normalize(json_string_value(v), start) != OK) {
-        http_field(ctx, "window.start", "is required: an RFC 3339 date-time");
-        start[0] = '\0';
-    }
-    v = json_object_get(w, "end");
-    if (!json_is_string(v) || timefmt_normalize(json_string_value(v), end) != OK) {
-        http_field(ctx, "window.end", "is required: an RFC 3339 date-time");
-        end[0] = '\0';
-    }
-}
-
 enum outcome
-decode_services(struct http_ctx *ctx, const json_t *obj, const char *key, char **json)
+decode_services_exist(struct http_ctx *ctx, const char *key, const struct decode_names *names,
+                      char **json)
 {
-    const json_t *list = NULL;
     json_t *missing = NULL;
-    char field[64];
-    size_t i, j, n = 0;
-    int before = ctx->fe.n;
     enum outcome rc;
+    size_t i;
 
-    *json = NULL;
-    if (decode_strings(ctx, obj, key, &list, &n) != DECODE_SET || n == 0) {
-        *json = strdup("[]");
-        return *json ? OK : ERR_INTERNAL;
-    }
-    if (n > 100) {
-        http_field(ctx, key, "at most 100 services");
-        return OK;
-    }
-    for (i = 0; i < n; i++) {
-        const char *name = json_string_value(json_array_get(list, i));
-
-        snprintf(field, sizeof field, "%s[%zu]", key, i);
-        if (!validate_slug(name)) {
-            http_field(ctx, field, "must be a service name");
-            continue;
-        }
-        for (j = 0; j < i; j++)
-            if (strcmp(name, json_string_value(json_array_get(list, j))) == 0) {
-                http_field(ctx, field, "is listed twice");
-                break;
-            }
-    }
-    if (ctx->fe.n > before)
-        return OK;
-    if ((*json = json_dumps(list, JSON_COMPACT)) == NULL)
+    *json = names->n ? json_dumps(names->list, JSON_COMPACT) : strdup("[]");
+    if (*json == NULL)
         return ERR_INTERNAL;
+    if (names->n == 0)
+        return OK;
     if ((rc = db_service_missing(ctx->db, *json, &missing)) != OK)
         return rc;
     for (i = 0; i < json_array_size(missing); i++) {
         size_t at = (size_t)json_integer_value(json_array_get(missing, i));
+        char field[96];
 
         snprintf(field, sizeof field, "%s[%zu]", key, at);
         http_field(ctx, field, "no service is named %s",
-                   json_string_value(json_array_get(list, at)));
+                   json_string_value(json_array_get(names->list, at)));
     }
     json_decref(missing);
     return OK;
@@ -229,18 +80,27 @@ decode_services(struct http_ctx *ctx, const json_t *obj, const char *key, char *
 /* The member of out that field f fills. */
 #define DECODE_AT(out, f, type) ((type *)(void *)((char *)(out) + (f)->offset))
 
+/* What a name (validate_slug) is made of. */
+#define DECODE_SLUG_RULE "lowercase letters, digits and - (not first), at most 63 characters"
+
 static const char *
 decode_type_hint(const struct decode_field *f)
 {
     switch (f->type) {
     case DECODE_LINE:
     case DECODE_TEXT:
+    case DECODE_STRING:
+    case DECODE_EMAIL:
+    case DECODE_SLUG:
     case DECODE_ONEOF: return "must be a string";
     case DECODE_INT: return "must be a whole number";
     case DECODE_BOOL: return "must be true or false";
     case DECODE_TIME: return "must be an RFC 3339 date-time string";
-    case DECODE_NAMES: return "must be a list of strings";
+    case DECODE_NAMES:
+    case DECODE_SLUGS:
+    case DECODE_WORDS: return "must be a list of strings";
     case DECODE_WINDOW: return "must be an object {start, end}";
+    case DECODE_OBJECT: return "must be an object";
     }
     return "has the wrong type";
 }
@@ -291,25 +151,30 @@ decode_type_ok(const struct decode_field *f, const json_t *v)
     switch (f->type) {
     case DECODE_LINE:
     case DECODE_TEXT:
+    case DECODE_STRING:
+    case DECODE_EMAIL:
+    case DECODE_SLUG:
     case DECODE_ONEOF:
     case DECODE_TIME: return json_is_string(v);
     case DECODE_INT: return json_is_integer(v);
     case DECODE_BOOL: return json_is_boolean(v);
-    case DECODE_NAMES: return json_is_array(v);
-    case DECODE_WINDOW: return json_is_object(v);
+    case DECODE_NAMES:
+    case DECODE_SLUGS:
+    case DECODE_WORDS: return json_is_array(v);
+    case DECODE_WINDOW:
+    case DECODE_OBJECT: return json_is_object(v);
     }
     return false;
 }
 
-/* Checks a value of the right type against the field's limits and stores
- * it. */
-/* A text field's characters (one line, or lines) and length. */
+/* A text field's characters (one line, lines, or any) and length. */
 static void
 decode_text(struct http_ctx *ctx, const struct decode_field *f, const char *s, void *out)
 {
     char why[VALIDATE_WHY_LEN];
 
-    if (f->type == DECODE_LINE ? !validate_line(s, why) : !validate_lines(s, why)) {
+    if ((f->type == DECODE_LINE && !validate_line(s, why)) ||
+        (f->type == DECODE_TEXT && !validate_lines(s, why))) {
         http_field(ctx, f->name, "%s", why);
         return;
     }
@@ -324,11 +189,97 @@ decode_text(struct http_ctx *ctx, const struct decode_field *f, const char *s, v
     *DECODE_AT(out, f, const char *) = s;
 }
 
+/* "one of a, b, c": the words a DECODE_WORDS item may be. */
+static void
+decode_words_hint(const char *const *words, char *buf, size_t size)
+{
+    size_t used = 0;
+    int i;
+
+    buf[0] = '\0';
+    for (i = 0; words[i] != NULL && used + 1 < size; i++) {
+        snprintf(buf + used, size - used, "%s%s", i ? ", " : "one of ", words[i]);
+        used = strlen(buf);
+    }
+}
+
+/* Whether the item at i of a list field is good; records item errors. */
+static bool
+decode_item(struct http_ctx *ctx, const struct decode_field *f, const json_t *list, size_t i)
+{
+    const json_t *item = json_array_get(list, i);
+    const char *s = json_string_value(item);
+    char field[96], words[192];
+    size_t j;
+
+    snprintf(field, sizeof field, "%s[%zu]", f->name, i);
+    if (s == NULL || strlen(s) != json_string_length(item)) {
+        http_field(ctx, field, "must be a string");
+        return false;
+    }
+    if (f->type == DECODE_SLUGS && !validate_slug(s)) {
+        http_field(ctx, field, "must be a name: " DECODE_SLUG_RULE);
+        return false;
+    }
+    if (f->type == DECODE_WORDS && !validate_oneof(s, f->oneof)) {
+        decode_words_hint(f->oneof, words, sizeof words);
+        http_field(ctx, field, "must be %s", words);
+        return false;
+    }
+    for (j = 0; f->type == DECODE_SLUGS && j < i; j++)
+        if (json_is_string(json_array_get(list, j)) &&
+            strcmp(s, json_string_value(json_array_get(list, j))) == 0) {
+            http_field(ctx, field, "is listed twice");
+            return false;
+        }
+    return true;
+}
+
+/* A list field: its length, then each item (every one at fault named). */
+static void
+decode_list(struct http_ctx *ctx, const struct decode_field *f, const json_t *v, void *out)
+{
+    size_t i, n = json_array_size(v);
+    bool good = true;
+
+    if (f->type != DECODE_NAMES && ((long)n < f->min || (long)n > f->max)) {
+        if (f->min > 0)
+            http_field(ctx, f->name, "%s%s%ld to %ld items", f->hint ? f->hint : "",
+                       f->hint ? ": " : "", f->min, f->max);
+        else
+            http_field(ctx, f->name, "at most %ld items", f->max);
+        return;
+    }
+    for (i = 0; i < n && (good || f->type != DECODE_NAMES); i++)
+        good &= decode_item(ctx, f, v, i);
+    if (!good)
+        return;
+    DECODE_AT(out, f, struct decode_names)->list = v;
+    DECODE_AT(out, f, struct decode_names)->n = n;
+}
+
+/* Whether a string of the right type is one a DECODE_EMAIL, DECODE_SLUG or
+ * DECODE_ONEOF field takes; records the fault when not. */
+static bool
+decode_word_ok(struct http_ctx *ctx, const struct decode_field *f, const char *s)
+{
+    if (f->type == DECODE_EMAIL && !validate_email(s))
+        http_field(ctx, f->name, "must be an e-mail address");
+    else if (f->type == DECODE_SLUG && !validate_slug(s))
+        http_field(ctx, f->name, "must be a name: " DECODE_SLUG_RULE);
+    else if (f->type == DECODE_ONEOF && !validate_oneof(s, f->oneof))
+        http_field(ctx, f->name, "must be %s", f->hint ? f->hint : "one of the listed words");
+    else
+        return true;
+    return false;
+}
+
+/* Checks a value of the right type against the field's limits and stores
+ * it. */
 static void
 decode_value(struct http_ctx *ctx, const struct decode_field *f, const json_t *v, void *out)
 {
     const char *s = json_string_value(v);
-    size_t i;
 
     if (s != NULL && strlen(s) != json_string_length(v)) {
         http_field(ctx, f->name, "must not contain NUL characters");
@@ -336,20 +287,19 @@ decode_value(struct http_ctx *ctx, const struct decode_field *f, const json_t *v
     }
     switch (f->type) {
     case DECODE_LINE:
-    case DECODE_TEXT: decode_text(ctx, f, s, out); break;
+    case DECODE_TEXT:
+    case DECODE_STRING: decode_text(ctx, f, s, out); break;
+    case DECODE_EMAIL:
+    case DECODE_SLUG:
     case DECODE_ONEOF:
-        if (!validate_oneof(s, f->oneof)) {
-            http_field(ctx, f->name, "must be %s", f->hint ? f->hint : "one of the listed words");
-            return;
-        }
-        *DECODE_AT(out, f, const char *) = s;
+        if (decode_word_ok(ctx, f, s))
+            *DECODE_AT(out, f, const char *) = s;
         break;
     case DECODE_INT:
-        if (json_integer_value(v) < f->min || json_integer_value(v) > f->max) {
+        if (json_integer_value(v) < f->min || json_integer_value(v) > f->max)
             http_field(ctx, f->name, "must be from %ld to %ld", f->min, f->max);
-            return;
-        }
-        *DECODE_AT(out, f, int64_t) = json_integer_value(v);
+        else
+            *DECODE_AT(out, f, int64_t) = json_integer_value(v);
         break;
     case DECODE_BOOL: *DECODE_AT(out, f, bool) = json_is_true(v); break;
     case DECODE_TIME:
@@ -360,20 +310,10 @@ decode_value(struct http_ctx *ctx, const struct decode_field *f, const json_t *v
         }
         break;
     case DECODE_NAMES:
-        for (i = 0; i < json_array_size(v); i++) {
-            const json_t *item = json_array_get(v, i);
-            if (!json_is_string(item) ||
-                strlen(json_string_value(item)) != json_string_length(item)) {
-                char field[96];
-                snprintf(field, sizeof field, "%s[%zu]", f->name, i);
-                http_field(ctx, field, "must be a string");
-                return;
-            }
-        }
-        DECODE_AT(out, f, struct decode_names)->list = v;
-        DECODE_AT(out, f, struct decode_names)->n = json_array_size(v);
-        break;
+    case DECODE_SLUGS:
+    case DECODE_WORDS: decode_list(ctx, f, v, out); break;
     case DECODE_WINDOW: decode_one_window(ctx, v, DECODE_AT(out, f, struct decode_window)); break;
+    case DECODE_OBJECT: *DECODE_AT(out, f, const json_t *) = v; break;
     }
 }
 
@@ -417,14 +357,18 @@ decode_body(struct http_ctx *ctx, json_t *obj, const struct decode_field *fields
     for (i = 0; i < nfields; i++) {
         const struct decode_field *f = &fields[i];
         enum decode_presence p;
+        int before = ctx->fe.n;
 
         v = json_object_get(obj, f->name);
         if (f->type == DECODE_TEXT)
             v = (json_t *)(uintptr_t)decode_newlines(obj, f->name, v);
         p = v == NULL ? DECODE_ABSENT : json_is_null(v) ? DECODE_NULL : DECODE_SET;
         if (p == DECODE_SET && !decode_type_ok(f, v)) {
-            http_field(ctx, f->name, "%s", decode_type_hint(f));
-            p = DECODE_BAD;
+            /* an object's hint says what it is better than its type */
+            if (f->type == DECODE_OBJECT && f->hint)
+                http_field(ctx, f->name, "must be %s", f->hint);
+            else
+                http_field(ctx, f->name, "%s", decode_type_hint(f));
         } else if (p == DECODE_SET) {
             decode_value(ctx, f, v, out);
         } else if (f->required) {
@@ -432,7 +376,7 @@ decode_body(struct http_ctx *ctx, json_t *obj, const struct decode_field *fields
                        f->hint ? f->hint : "");
         }
         if (presence != NULL)
-            presence[i] = p;
+            presence[i] = ctx->fe.n > before ? DECODE_BAD : p;
     }
     return http_fields_ok(ctx);
 }

@@ -1,5 +1,6 @@
 /* Freeze windows: read by anyone, written by managers. A freeze with no
  * services covers every service. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,47 +8,54 @@
 #include "api/api.h"
 #include "api/decode.h"
 #include "db/db_key.h"
-#include "domain/validate.h"
 
-static const char *const freezes_fields[] = {"name", "window", "services", "hard", "reason", NULL};
-/* The fields of several lines, stored with LF line breaks only. */
-static const char *const freezes_lines[] = {"reason", NULL};
+/* A freeze as a request gives it, or a stored freeze merged with a patch;
+ * hard defaults to true, reason to "". */
+struct freezes_body {
+    const char *name;
+    struct decode_window window;
+    struct decode_names services;
+    bool hard;
+    const char *reason;
+};
+#define FREEZES_AT(m) offsetof(struct freezes_body, m)
+static const struct decode_field freezes_fields[] = {
+    {"name", DECODE_LINE, FREEZES_AT(name), true, 1, 200, NULL, NULL},
+    {"window", DECODE_WINDOW, FREEZES_AT(window), true, 0, 0, NULL, "{start, end}"},
+    {"services", DECODE_SLUGS, FREEZES_AT(services), false, 0, 100, NULL, NULL},
+    {"hard", DECODE_BOOL, FREEZES_AT(hard), false, 0, 0, NULL, NULL},
+    {"reason", DECODE_TEXT, FREEZES_AT(reason), false, 0, 10000, NULL, NULL},
+};
 
-/* Validates a whole freeze (a create body, or a stored freeze merged with a
- * patch) into f; the services JSON is malloc'd into *services. */
+/* A freeze decoded and checked, and the form the database takes. */
+struct freezes_input {
+    struct freezes_body b;
+    char *services; /* JSON text, malloc'd; "[]" covers every service */
+    struct db_freeze f;
+};
+
+/* Decodes and checks a whole freeze (a create body, or a stored freeze
+ * merged with a patch) into in: every field at fault is named in one
+ * reply, the services that do not exist too. */
 static enum outcome
-freezes_decode(struct http_ctx *ctx, const json_t *obj, struct db_freeze *f, char *start, char *end,
-               char **services)
+freezes_decode(struct http_ctx *ctx, json_t *obj, struct freezes_input *in)
 {
-    const char *name = NULL, *reason = "";
-    bool hard = true;
+    struct freezes_body *b = &in->b;
     enum outcome rc;
 
-    if (decode_string(ctx, obj, "name", &name) != DECODE_BAD &&
-        (name == NULL || !validate_text(name, 1, 200)))
-        http_field(ctx, "name", "is required: 1 to 200 characters");
-    else
-        http_check_line(ctx, "name", name);
-    decode_window(ctx, obj, true, start, end);
-    if (start[0] && end[0] && strcmp(end, start) <= 0)
+    *b = (struct freezes_body){.hard = true, .reason = ""};
+    (void)decode_body(ctx, obj, freezes_fields, DECODE_NFIELDS(freezes_fields), b, NULL);
+    if (b->window.start[0] && strcmp(b->window.end, b->window.start) <= 0)
         http_field(ctx, "window.end", "must be after window.start");
-    if (decode_bool(ctx, obj, "hard", &hard) == DECODE_NULL)
-        hard = true;
-    if (decode_string(ctx, obj, "reason", &reason) == DECODE_SET &&
-        !validate_text(reason, 0, 10000))
-        http_field(ctx, "reason", "at most 10000 characters");
-    else
-        http_check_lines(ctx, "reason", reason);
-    if ((rc = decode_services(ctx, obj, "services", services)) != OK)
+    if ((rc = decode_services_exist(ctx, "services", &b->services, &in->services)) != OK ||
+        (rc = http_fields_ok(ctx)) != OK)
         return rc;
-    if ((rc = http_fields_ok(ctx)) != OK)
-        return rc;
-    f->name = name;
-    f->start = start;
-    f->end = end;
-    f->services = *services;
-    f->hard = hard ? "true" : "false";
-    f->reason = reason ? reason : "";
+    in->f = (struct db_freeze){.name = b->name,
+                               .start = b->window.start,
+                               .end = b->window.end,
+                               .services = in->services,
+                               .hard = b->hard ? "true" : "false",
+                               .reason = b->reason};
     return OK;
 }
 
@@ -86,24 +94,20 @@ api_freezes_list(struct http_ctx *ctx)
 enum outcome
 api_freezes_create(struct http_ctx *ctx)
 {
-    char start[TIMEFMT_LEN], end[TIMEFMT_LEN], *services = NULL;
-    struct db_freeze f;
+    struct freezes_input in = {0};
     json_t *body = NULL, *doc = NULL;
     enum outcome rc;
 
-    if ((rc = http_body(ctx, false, &body)) != OK ||
-        (rc = http_known_fields(ctx, body, freezes_fields)) != OK ||
-        (rc = http_newlines(body, freezes_lines)) != OK ||
-        (rc = freezes_decode(ctx, body, &f, start, end, &services)) != OK)
+    if ((rc = http_body(ctx, false, &body)) != OK || (rc = freezes_decode(ctx, body, &in)) != OK)
         goto out;
-    if ((rc = db_freeze_create(ctx->db, http_actor(ctx), ctx->user.id, &f, &doc)) != OK)
+    if ((rc = db_freeze_create(ctx->db, http_actor(ctx), ctx->user.id, &in.f, &doc)) != OK)
         goto out;
     http_add_header(ctx, "Location", "/api/v1/freezes/%lld",
                     (long long)json_integer_value(json_object_get(doc, "id")));
     http_reply(ctx, 201, doc);
     doc = NULL;
 out:
-    free(services);
+    free(in.services);
     json_decref(body);
     json_decref(doc);
     return rc;
@@ -135,45 +139,52 @@ api_freezes_get(struct http_ctx *ctx)
     return OK;
 }
 
-enum outcome
-api_freezes_update(struct http_ctx *ctx)
+/* The stored freeze doc with the patch applied (new reference), after
+ * recording that name and window cannot be cleared. */
+static json_t *
+freezes_patched(struct http_ctx *ctx, const json_t *doc, const json_t *patch)
 {
-    char start[TIMEFMT_LEN], end[TIMEFMT_LEN], *services = NULL;
-    json_t *body = NULL, *doc = NULL, *merged = NULL;
-    struct db_freeze f;
-    int64_t id;
-    enum outcome rc;
+    static const char *const keep[] = {"name", "window"};
+    json_t *merged;
+    size_t i;
 
-    if ((rc = freezes_load(ctx, &id, &doc)) != OK || (rc = http_authorize(ctx)) != OK ||
-        (rc = http_body(ctx, false, &body)) != OK ||
-        (rc = http_known_fields(ctx, body, freezes_fields)) != OK)
-        goto out;
-    if (json_is_null(json_object_get(body, "name")) ||
-        json_is_null(json_object_get(body, "window")))
-        http_field(ctx, json_is_null(json_object_get(body, "name")) ? "name" : "window",
-                   "cannot be cleared");
-    if ((rc = http_fields_ok(ctx)) != OK)
-        goto out;
+    for (i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        if (json_is_null(json_object_get(patch, keep[i])))
+            http_field(ctx, keep[i], "cannot be cleared");
     merged =
         json_pack("{s:O, s:O, s:O, s:O, s:O}", "name", json_object_get(doc, "name"), "window",
                   json_object_get(doc, "window"), "services", json_object_get(doc, "services"),
                   "hard", json_object_get(doc, "hard"), "reason", json_object_get(doc, "reason"));
-    if (merged == NULL) {
+    if (merged != NULL)
+        decode_merge_patch(merged, patch);
+    return merged;
+}
+
+enum outcome
+api_freezes_update(struct http_ctx *ctx)
+{
+    struct freezes_input in = {0};
+    json_t *body = NULL, *doc = NULL, *merged = NULL;
+    int64_t id;
+    enum outcome rc;
+
+    if ((rc = freezes_load(ctx, &id, &doc)) != OK || (rc = http_authorize(ctx)) != OK ||
+        (rc = http_body(ctx, false, &body)) != OK)
+        goto out;
+    if ((merged = freezes_patched(ctx, doc, body)) == NULL) {
         rc = ERR_INTERNAL;
         goto out;
     }
-    decode_merge_patch(merged, body);
-    if ((rc = http_newlines(merged, freezes_lines)) != OK ||
-        (rc = freezes_decode(ctx, merged, &f, start, end, &services)) != OK)
+    if ((rc = freezes_decode(ctx, merged, &in)) != OK)
         goto out;
     json_decref(doc);
     doc = NULL;
-    if ((rc = db_freeze_update(ctx->db, http_actor(ctx), id, &f, &doc)) != OK)
+    if ((rc = db_freeze_update(ctx->db, http_actor(ctx), id, &in.f, &doc)) != OK)
         goto out;
     http_reply(ctx, 200, doc);
     doc = NULL;
 out:
-    free(services);
+    free(in.services);
     json_decref(body);
     json_decref(doc);
     json_decref(merged);

@@ -1,33 +1,39 @@
 /* Approvers' public keys: registered and revoked by their owners, listed
  * for anyone to verify approvals with. */
+#include <stddef.h>
 #include <stdio.h>
 
 #include "api/api.h"
 #include "api/decode.h"
 #include "db/db_key.h"
-#include "domain/validate.h"
 #include "sec/sec.h"
+
+/* A key as a request registers it; the label defaults to "". */
+struct keys_body {
+    const char *public_key;
+    const char *label;
+};
+static const struct decode_field keys_fields[] = {
+    {"public_key", DECODE_LINE, offsetof(struct keys_body, public_key), true, 0, 200, NULL,
+     "an Ed25519 public key: 32 bytes in padded base64"},
+    {"label", DECODE_LINE, offsetof(struct keys_body, label), false, 0, 100, NULL, NULL},
+};
 
 enum outcome
 api_keys_create(struct http_ctx *ctx)
 {
-    static const char *const fields[] = {"public_key", "label", NULL};
-    const char *pk = NULL, *label = "";
+    struct keys_body b = {.label = ""};
     json_t *body = NULL, *doc = NULL;
     enum outcome rc;
 
-    if ((rc = http_body(ctx, false, &body)) != OK ||
-        (rc = http_known_fields(ctx, body, fields)) != OK)
+    if ((rc = http_body(ctx, false, &body)) != OK)
         goto out;
-    if (decode_string(ctx, body, "public_key", &pk) != DECODE_BAD && !sec_ed25519_public_ok(pk))
+    (void)decode_body(ctx, body, keys_fields, DECODE_NFIELDS(keys_fields), &b, NULL);
+    if (b.public_key != NULL && !sec_ed25519_public_ok(b.public_key))
         http_field(ctx, "public_key", "must be an Ed25519 public key: 32 bytes in padded base64");
-    if (decode_string(ctx, body, "label", &label) == DECODE_SET && !validate_text(label, 0, 100))
-        http_field(ctx, "label", "at most 100 characters");
-    else
-        http_check_line(ctx, "label", label);
     if ((rc = http_fields_ok(ctx)) != OK)
         goto out;
-    rc = db_key_add(ctx->db, ctx->user.id, pk, label ? label : "", &doc);
+    rc = db_key_add(ctx->db, ctx->user.id, b.public_key, b.label, &doc);
     if (rc == ERR_CONFLICT) {
         http_field(ctx, "public_key", "is registered already");
         rc = http_fail(ctx, rc, "this public key is registered already");

@@ -1,5 +1,6 @@
 /* Change models and their approval policies: read by anyone, written by
  * admins. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,25 +11,44 @@
 #include "domain/role.h"
 #include "domain/validate.h"
 
-static const char *const models_fields[] = {"name", "kind", "title", "description", "policy", NULL};
 static const char *const models_kinds[] = {"standard", "normal", "emergency", NULL};
 static const char *const models_levels[] = {"low", "medium", "high", "critical", NULL};
-/* The fields of several lines, stored with LF line breaks only. */
-static const char *const models_lines[] = {"description", NULL};
 
-/* A policy: null, or {"<level>": [{"role": R, "count": N}, ...]}. */
+/* A model as a request gives it. */
+struct models_body {
+    const char *name;
+    const char *kind;
+    const char *title;
+    const char *description;
+    const json_t *policy;
+};
+#define MODELS_AT(m) offsetof(struct models_body, m)
+/* On update nothing is required, and only description and policy can be
+ * cleared (to "" and the default policy). */
+enum { MODELS_NAME, MODELS_KIND, MODELS_TITLE, MODELS_DESCRIPTION, MODELS_POLICY, MODELS_NFIELDS };
+/* clang-format off */
+#define MODELS_FIELDS(req) {                                                                     \
+    [MODELS_NAME] = {"name", DECODE_SLUG, MODELS_AT(name), req, 0, 0, NULL,                       \
+                     "lowercase letters, digits and -"},                                          \
+    [MODELS_KIND] = {"kind", DECODE_ONEOF, MODELS_AT(kind), req, 0, 0, models_kinds,              \
+                     "standard, normal or emergency"},                                            \
+    [MODELS_TITLE] = {"title", DECODE_LINE, MODELS_AT(title), req, 1, 200, NULL, NULL},           \
+    [MODELS_DESCRIPTION] = {"description", DECODE_TEXT, MODELS_AT(description), false, 0, 10000,  \
+                            NULL, NULL},                                                          \
+    [MODELS_POLICY] = {"policy", DECODE_OBJECT, MODELS_AT(policy), false, 0, 0, NULL,             \
+                       "null or an object from risk level to quotas"},                            \
+}
+/* clang-format on */
+static const struct decode_field models_create_fields[MODELS_NFIELDS] = MODELS_FIELDS(true);
+static const struct decode_field models_update_fields[MODELS_NFIELDS] = MODELS_FIELDS(false);
+
+/* The shape of a policy object: {"<level>": [{"role": R, "count": N}, ...]}. */
 static void
 models_policy(struct http_ctx *ctx, const json_t *policy)
 {
     const char *level;
     json_t *quotas;
 
-    if (json_is_null(policy))
-        return;
-    if (!json_is_object(policy)) {
-        http_field(ctx, "policy", "must be null or an object from risk level to quotas");
-        return;
-    }
     json_object_foreach((json_t *)(uintptr_t)policy, level, quotas)
     {
         char field[96];
@@ -61,35 +81,39 @@ models_policy(struct http_ctx *ctx, const json_t *policy)
     }
 }
 
-/* Checks the fields of a model body into m; policy JSON into *policy. */
-static void
-models_decode(struct http_ctx *ctx, const json_t *body, bool creating, struct db_model *m,
-              char **policy)
+/* Decodes a model body into m (name from the body, or the path's when
+ * updating, which the body may only repeat); the policy as JSON text into
+ * *policy ("null" to clear it). */
+static enum outcome
+models_decode(struct http_ctx *ctx, json_t *body, bool creating, struct db_model *m, char **policy)
 {
-    enum decode_presence p;
-    const json_t *pol;
+    static const int keep[] = {MODELS_KIND, MODELS_TITLE};
+    struct models_body b = {0};
+    enum decode_presence p[MODELS_NFIELDS];
+    enum outcome rc;
+    size_t i;
 
-    p = decode_string(ctx, body, "kind", &m->kind);
-    if ((p == DECODE_SET && !validate_oneof(m->kind, models_kinds)) || p == DECODE_NULL ||
-        (p == DECODE_ABSENT && creating))
-        http_field(ctx, "kind", "is required: standard, normal or emergency");
-    p = decode_string(ctx, body, "title", &m->title);
-    if ((p == DECODE_SET && !validate_text(m->title, 1, 200)) || p == DECODE_NULL ||
-        (p == DECODE_ABSENT && creating))
-        http_field(ctx, "title", "is required: 1 to 200 characters");
-    else if (p == DECODE_SET)
-        http_check_line(ctx, "title", m->title);
-    p = decode_string(ctx, body, "description", &m->description);
-    if (p == DECODE_NULL)
-        m->description = "";
-    else if (p == DECODE_SET && !validate_text(m->description, 0, 10000))
-        http_field(ctx, "description", "at most 10000 characters");
-    else if (p == DECODE_SET)
-        http_check_lines(ctx, "description", m->description);
-    if ((pol = json_object_get(body, "policy")) != NULL) {
-        models_policy(ctx, pol);
-        *policy = json_dumps(pol, JSON_COMPACT | JSON_ENCODE_ANY);
-    }
+    (void)decode_body(ctx, body, creating ? models_create_fields : models_update_fields,
+                      MODELS_NFIELDS, &b, p);
+    if (!creating && p[MODELS_NAME] != DECODE_ABSENT &&
+        (b.name == NULL || strcmp(b.name, http_param(ctx, 0)) != 0) &&
+        !fielderr_has(&ctx->fe, "name"))
+        http_field(ctx, "name", "cannot change");
+    for (i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        if (p[keep[i]] == DECODE_NULL)
+            http_field(ctx, models_update_fields[keep[i]].name, "cannot be cleared");
+    if (b.policy != NULL)
+        models_policy(ctx, b.policy);
+    if ((rc = http_fields_ok(ctx)) != OK)
+        return rc;
+    m->name = creating ? b.name : http_param(ctx, 0);
+    m->kind = b.kind;
+    m->title = b.title;
+    m->description = p[MODELS_DESCRIPTION] == DECODE_NULL ? "" : b.description;
+    if (b.policy == NULL && p[MODELS_POLICY] != DECODE_NULL)
+        return OK;
+    *policy = json_dumps(b.policy ? b.policy : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
+    return *policy ? OK : ERR_INTERNAL;
 }
 
 enum outcome
@@ -128,13 +152,7 @@ api_models_create(struct http_ctx *ctx)
     enum outcome rc;
 
     if ((rc = http_body(ctx, false, &body)) != OK ||
-        (rc = http_known_fields(ctx, body, models_fields)) != OK ||
-        (rc = http_newlines(body, models_lines)) != OK)
-        goto out;
-    if (decode_string(ctx, body, "name", &m.name) != DECODE_BAD && !validate_slug(m.name))
-        http_field(ctx, "name", "is required: lowercase letters, digits and -");
-    models_decode(ctx, body, true, &m, &policy);
-    if ((rc = http_fields_ok(ctx)) != OK)
+        (rc = models_decode(ctx, body, true, &m, &policy)) != OK)
         goto out;
     m.policy = policy && strcmp(policy, "null") != 0 ? policy : NULL;
     rc = db_model_create(ctx->db, http_actor(ctx), &m, &doc);
@@ -160,7 +178,6 @@ api_models_update(struct http_ctx *ctx)
     struct db_model m = {0};
     json_t *body = NULL, *doc = NULL;
     char *policy = NULL;
-    const char *name = NULL;
     enum outcome rc;
 
     if (!validate_slug(http_param(ctx, 0)) ||
@@ -173,15 +190,7 @@ api_models_update(struct http_ctx *ctx)
     json_decref(doc);
     doc = NULL;
     if ((rc = http_body(ctx, false, &body)) != OK ||
-        (rc = http_known_fields(ctx, body, models_fields)) != OK ||
-        (rc = http_newlines(body, models_lines)) != OK)
-        goto out;
-    if (decode_string(ctx, body, "name", &name) != DECODE_ABSENT &&
-        (name == NULL || strcmp(name, http_param(ctx, 0)) != 0) && !fielderr_has(&ctx->fe, "name"))
-        http_field(ctx, "name", "cannot change");
-    m.name = http_param(ctx, 0);
-    models_decode(ctx, body, false, &m, &policy);
-    if ((rc = http_fields_ok(ctx)) != OK)
+        (rc = models_decode(ctx, body, false, &m, &policy)) != OK)
         goto out;
     m.policy = policy;
     if ((rc = db_model_update(ctx->db, http_actor(ctx), &m, &doc)) != OK)

@@ -1,6 +1,7 @@
 /* The forward schedule: conflicts and their acknowledgement, the schedule
  * and the CAB agenda, the iCalendar feed, free slots, and what changed
  * recently around a service. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,12 +85,21 @@ api_conflicts_list(struct http_ctx *ctx)
     return OK;
 }
 
+/* An acknowledgement as a request gives it. */
+struct schedule_ack_body {
+    const char *note;
+};
+static const struct decode_field schedule_ack_fields[] = {
+    {"note", DECODE_TEXT, offsetof(struct schedule_ack_body, note), true, 1, 10000, NULL,
+     "why the conflict is acceptable"},
+};
+
 enum outcome
 api_conflicts_acknowledge(struct http_ctx *ctx)
 {
-    static const char *const fields[] = {"note", NULL};
+    struct schedule_ack_body b = {0};
     json_t *k = NULL, *body = NULL;
-    const char *note = NULL, *state;
+    const char *state;
     bool owner = false;
     int64_t id;
     size_t i;
@@ -111,22 +121,15 @@ api_conflicts_acknowledge(struct http_ctx *ctx)
         goto out;
     }
     if ((rc = http_body(ctx, false, &body)) != OK ||
-        (rc = http_known_fields(ctx, body, fields)) != OK ||
-        (rc = http_newlines(body, fields)) != OK)
-        goto out;
-    if (decode_string(ctx, body, "note", &note) != DECODE_BAD &&
-        (note == NULL || !validate_text(note, 1, 10000)))
-        http_field(ctx, "note", "is required: why the conflict is acceptable");
-    else
-        http_check_lines(ctx, "note", note);
-    if ((rc = http_fields_ok(ctx)) != OK)
+        (rc = decode_body(ctx, body, schedule_ack_fields, DECODE_NFIELDS(schedule_ack_fields), &b,
+                          NULL)) != OK)
         goto out;
     state = json_string_value(json_object_get(json_object_get(k, "doc"), "state"));
     if (strcmp(state, "open") != 0) {
         rc = http_fail(ctx, ERR_CONFLICT, "the conflict is %s, not open", state);
         goto out;
     }
-    rc = db_schedule_acknowledge(ctx->db, http_actor(ctx), id, ctx->user.id, note);
+    rc = db_schedule_acknowledge(ctx->db, http_actor(ctx), id, ctx->user.id, b.note);
     if (rc == ERR_CONFLICT)
         rc = http_fail(ctx, rc, "the conflict changed meanwhile: read it again");
     if (rc != OK)

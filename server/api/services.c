@@ -1,4 +1,5 @@
 /* The service map: read by anyone, written by admins. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,109 +9,112 @@
 #include "db/db_service.h"
 #include "domain/validate.h"
 
-static const char *const services_fields[] = {"name",        "title",      "tier", "owner",
-                                              "description", "depends_on", NULL};
-
-/* The fields of several lines, stored with LF line breaks only. */
-static const char *const services_lines[] = {"description", NULL};
-
-/* Validates the text fields and the tier of a service body into s
- * (strings borrowed from body, the tier into tier). `creating` makes title
- * and tier required. */
-static void
-services_decode_fields(struct http_ctx *ctx, const json_t *body, bool creating,
-                       struct db_service *s, char *tier, size_t tier_size)
-{
-    int64_t t = 0;
-    enum decode_presence p;
-
-    p = decode_string(ctx, body, "title", &s->title);
-    if ((p == DECODE_SET && !validate_text(s->title, 1, 200)) || p == DECODE_NULL ||
-        (p == DECODE_ABSENT && creating))
-        http_field(ctx, "title", "is required: 1 to 200 characters");
-    else if (p == DECODE_SET)
-        http_check_line(ctx, "title", s->title);
-    p = decode_int(ctx, body, "tier", &t);
-    if ((p == DECODE_SET && (t < 1 || t > 4)) || p == DECODE_NULL ||
-        (p == DECODE_ABSENT && creating))
-        http_field(ctx, "tier", "is required: 1 (most critical) to 4");
-    else if (p == DECODE_SET)
-        snprintf(tier, tier_size, "%d", (int)t);
-    p = decode_string(ctx, body, "owner", &s->owner);
-    if (p == DECODE_NULL)
-        s->owner = "";
-    else if (p == DECODE_SET && !validate_text(s->owner, 0, 200))
-        http_field(ctx, "owner", "at most 200 characters");
-    else if (p == DECODE_SET)
-        http_check_line(ctx, "owner", s->owner);
-    p = decode_string(ctx, body, "description", &s->description);
-    if (p == DECODE_NULL)
-        s->description = "";
-    else if (p == DECODE_SET && !validate_text(s->description, 0, 10000))
-        http_field(ctx, "description", "at most 10000 characters");
-    else if (p == DECODE_SET)
-        http_check_lines(ctx, "description", s->description);
+/* A service as a request gives it. */
+struct services_body {
+    const char *name;
+    const char *title;
+    int64_t tier;
+    const char *owner;
+    const char *description;
+    struct decode_names depends_on;
+};
+#define SERVICES_AT(m) offsetof(struct services_body, m)
+/* On update nothing is required; owner, description and depends_on can be
+ * cleared (to "", "" and none), title and tier cannot. */
+enum {
+    SERVICES_NAME,
+    SERVICES_TITLE,
+    SERVICES_TIER,
+    SERVICES_OWNER,
+    SERVICES_DESCRIPTION,
+    SERVICES_DEPENDS_ON,
+    SERVICES_NFIELDS
+};
+/* clang-format off */
+#define SERVICES_FIELDS(req) {                                                                   \
+    [SERVICES_NAME] = {"name", DECODE_SLUG, SERVICES_AT(name), req, 0, 0, NULL,                   \
+                       "lowercase letters, digits and -, starting with a letter or digit, "       \
+                       "at most 63"},                                                             \
+    [SERVICES_TITLE] = {"title", DECODE_LINE, SERVICES_AT(title), req, 1, 200, NULL, NULL},       \
+    [SERVICES_TIER] = {"tier", DECODE_INT, SERVICES_AT(tier), req, 1, 4, NULL,                    \
+                       "1 (most critical) to 4"},                                                 \
+    [SERVICES_OWNER] = {"owner", DECODE_LINE, SERVICES_AT(owner), false, 0, 200, NULL, NULL},     \
+    [SERVICES_DESCRIPTION] = {"description", DECODE_TEXT, SERVICES_AT(description), false, 0,     \
+                              10000, NULL, NULL},                                                 \
+    [SERVICES_DEPENDS_ON] = {"depends_on", DECODE_SLUGS, SERVICES_AT(depends_on), false, 0, 100,  \
+                             NULL, NULL},                                                         \
 }
+/* clang-format on */
+static const struct decode_field services_create_fields[SERVICES_NFIELDS] = SERVICES_FIELDS(true);
+static const struct decode_field services_update_fields[SERVICES_NFIELDS] = SERVICES_FIELDS(false);
 
-/* Validates depends_on: distinct service names, not the service itself,
- * all of them existing; *deps (malloc'd) is the list as JSON text. */
-static void
-services_decode_deps(struct http_ctx *ctx, const json_t *body, const struct db_service *s,
-                     char **deps)
+/* A service decoded and checked, and the form the database takes. */
+struct services_input {
+    struct services_body b;
+    enum decode_presence p[SERVICES_NFIELDS];
+    char tier[8];
+    char *deps; /* depends_on as JSON text, malloc'd; NULL: keep */
+    struct db_service s;
+};
+
+/* The checks of depends_on beyond its own: not the service itself (name),
+ * and every one existing. */
+static enum outcome
+services_deps(struct http_ctx *ctx, struct services_input *in, const char *name)
 {
-    const json_t *list = NULL;
-    json_t *missing = NULL;
-    size_t i, j, n = 0;
-    enum decode_presence p;
+    const struct decode_names *deps = &in->b.depends_on;
+    size_t i;
 
-    p = decode_strings(ctx, body, "depends_on", &list, &n);
-    if (p == DECODE_NULL) {
-        *deps = strdup("[]");
-        return;
+    if (in->p[SERVICES_DEPENDS_ON] == DECODE_NULL) {
+        in->deps = strdup("[]");
+        return in->deps ? OK : ERR_INTERNAL;
     }
-    if (p != DECODE_SET)
-        return;
-    for (i = 0; i < n; i++) {
-        const char *d = json_string_value(json_array_get(list, i));
-        char field[48];
+    if (deps->list == NULL)
+        return OK;
+    for (i = 0; i < deps->n; i++)
+        if (name != NULL && strcmp(json_string_value(json_array_get(deps->list, i)), name) == 0) {
+            char field[48];
 
-        snprintf(field, sizeof field, "depends_on[%zu]", i);
-        if (!validate_slug(d)) {
-            http_field(ctx, field, "must be a service name");
-            continue;
-        }
-        if (s->name != NULL && strcmp(d, s->name) == 0)
+            snprintf(field, sizeof field, "depends_on[%zu]", i);
             http_field(ctx, field, "a service cannot depend on itself");
-        for (j = 0; j < i; j++)
-            if (strcmp(d, json_string_value(json_array_get(list, j))) == 0) {
-                http_field(ctx, field, "is listed twice");
-                break;
-            }
-    }
-    if (ctx->fe.n > 0)
-        return;
-    *deps = json_dumps(list, JSON_COMPACT);
-    if (*deps == NULL || db_service_missing(ctx->db, *deps, &missing) != OK)
-        return;
-    for (i = 0; i < json_array_size(missing); i++) {
-        char field[48];
-        size_t at = (size_t)json_integer_value(json_array_get(missing, i));
-
-        snprintf(field, sizeof field, "depends_on[%zu]", at);
-        http_field(ctx, field, "no service is named %s",
-                   json_string_value(json_array_get(list, at)));
-    }
-    json_decref(missing);
+        }
+    return decode_services_exist(ctx, "depends_on", deps, &in->deps);
 }
 
-/* Validates a service body; fills s (strings borrowed from body, tier and
- * depends_on into the buffers). `creating` makes title and tier required. */
-static void
-services_decode(struct http_ctx *ctx, const json_t *body, bool creating, struct db_service *s,
-                char *tier, size_t tier_size, char **deps)
+/* Decodes and checks a service body into in; name is the path's when
+ * updating (which the body may only repeat). */
+static enum outcome
+services_decode(struct http_ctx *ctx, json_t *body, const char *name, struct services_input *in)
 {
-    services_decode_fields(ctx, body, creating, s, tier, tier_size);
-    services_decode_deps(ctx, body, s, deps);
+    static const int keep[] = {SERVICES_TITLE, SERVICES_TIER};
+    const struct decode_field *fields = name ? services_update_fields : services_create_fields;
+    struct services_body *b = &in->b;
+    enum decode_presence *p = in->p;
+    enum outcome rc;
+    size_t i;
+
+    (void)decode_body(ctx, body, fields, SERVICES_NFIELDS, b, p);
+    if (name != NULL && p[SERVICES_NAME] != DECODE_ABSENT &&
+        (b->name == NULL || strcmp(b->name, name) != 0) && !fielderr_has(&ctx->fe, "name"))
+        http_field(ctx, "name", "cannot change: create a new service instead");
+    for (i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        if (p[keep[i]] == DECODE_NULL)
+            http_field(ctx, fields[keep[i]].name, "cannot be cleared");
+    if (name == NULL)
+        name = b->name;
+    if ((rc = services_deps(ctx, in, name)) != OK || (rc = http_fields_ok(ctx)) != OK)
+        return rc;
+    if (p[SERVICES_TIER] == DECODE_SET)
+        snprintf(in->tier, sizeof in->tier, "%d", (int)b->tier);
+    in->s = (struct db_service){
+        .name = name,
+        .title = b->title,
+        .tier = in->tier[0] ? in->tier : NULL,
+        .owner = p[SERVICES_OWNER] == DECODE_NULL ? "" : b->owner,
+        .description = p[SERVICES_DESCRIPTION] == DECODE_NULL ? "" : b->description,
+        .depends_on = in->deps,
+    };
+    return OK;
 }
 
 enum outcome
@@ -134,40 +138,25 @@ api_services_list(struct http_ctx *ctx)
 enum outcome
 api_services_create(struct http_ctx *ctx)
 {
-    struct db_service s = {0};
-    char tier[8] = "", *deps = NULL;
+    struct services_input in = {0};
     json_t *body = NULL, *doc = NULL;
     enum outcome rc;
-    enum decode_presence p;
 
     if ((rc = http_body(ctx, false, &body)) != OK ||
-        (rc = http_known_fields(ctx, body, services_fields)) != OK ||
-        (rc = http_newlines(body, services_lines)) != OK)
+        (rc = services_decode(ctx, body, NULL, &in)) != OK)
         goto out;
-    p = decode_string(ctx, body, "name", &s.name);
-    if (p != DECODE_BAD && !validate_slug(s.name)) {
-        http_field(ctx, "name",
-                   "is required: lowercase letters, digits and -, "
-                   "starting with a letter or digit, at most 63");
-        s.name = NULL;
-    }
-    services_decode(ctx, body, true, &s, tier, sizeof tier, &deps);
-    if ((rc = http_fields_ok(ctx)) != OK)
-        goto out;
-    s.tier = tier;
-    s.depends_on = deps;
-    rc = db_service_create(ctx->db, http_actor(ctx), &s, &doc);
+    rc = db_service_create(ctx->db, http_actor(ctx), &in.s, &doc);
     if (rc == ERR_CONFLICT) {
         http_field(ctx, "name", "is taken by another service");
-        rc = http_fail(ctx, rc, "a service named %s exists", s.name);
+        rc = http_fail(ctx, rc, "a service named %s exists", in.s.name);
     }
     if (rc != OK)
         goto out;
-    http_add_header(ctx, "Location", "/api/v1/services/%s", s.name);
+    http_add_header(ctx, "Location", "/api/v1/services/%s", in.s.name);
     http_reply(ctx, 201, doc);
     doc = NULL;
 out:
-    free(deps);
+    free(in.deps);
     json_decref(body);
     json_decref(doc);
     return rc;
@@ -202,8 +191,7 @@ api_services_get(struct http_ctx *ctx)
 enum outcome
 api_services_update(struct http_ctx *ctx)
 {
-    struct db_service s = {0};
-    char tier[8] = "", *deps = NULL;
+    struct services_input in = {0};
     json_t *body = NULL, *doc = NULL;
     enum outcome rc;
 
@@ -212,25 +200,13 @@ api_services_update(struct http_ctx *ctx)
     json_decref(doc);
     doc = NULL;
     if ((rc = http_body(ctx, false, &body)) != OK ||
-        (rc = http_known_fields(ctx, body, services_fields)) != OK ||
-        (rc = http_newlines(body, services_lines)) != OK)
-        goto out;
-    if (decode_string(ctx, body, "name", &s.name) != DECODE_ABSENT &&
-        (s.name == NULL || strcmp(s.name, http_param(ctx, 0)) != 0) &&
-        !fielderr_has(&ctx->fe, "name"))
-        http_field(ctx, "name", "cannot change: create a new service instead");
-    s.name = http_param(ctx, 0);
-    services_decode(ctx, body, false, &s, tier, sizeof tier, &deps);
-    if ((rc = http_fields_ok(ctx)) != OK)
-        goto out;
-    s.tier = tier[0] ? tier : NULL;
-    s.depends_on = deps;
-    if ((rc = db_service_update(ctx->db, http_actor(ctx), &s, &doc)) != OK)
+        (rc = services_decode(ctx, body, http_param(ctx, 0), &in)) != OK ||
+        (rc = db_service_update(ctx->db, http_actor(ctx), &in.s, &doc)) != OK)
         goto out;
     http_reply(ctx, 200, doc);
     doc = NULL;
 out:
-    free(deps);
+    free(in.deps);
     json_decref(body);
     json_decref(doc);
     return rc;

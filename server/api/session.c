@@ -1,4 +1,5 @@
 /* Logging in and out, and who the caller is. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,13 +13,25 @@
 
 #define SESSION_COOKIE "cabinet_session"
 
+/* A login as a request gives it: both kept as sent, for the account and
+ * its password hash to judge. */
+struct session_body {
+    const char *email;
+    const char *password;
+};
+static const struct decode_field session_fields[] = {
+    {"email", DECODE_STRING, offsetof(struct session_body, email), true, 0, HTTP_BODY_MAX, NULL,
+     NULL},
+    {"password", DECODE_STRING, offsetof(struct session_body, password), true, 0, HTTP_BODY_MAX,
+     NULL, NULL},
+};
+
 enum outcome
 api_session_create(struct http_ctx *ctx)
 {
-    static const char *const fields[] = {"email", "password", NULL};
+    struct session_body b = {0};
     char hash[SEC_PWHASH_LEN], token[SEC_TOKEN_LEN], csrf[SEC_TOKEN_LEN];
     char token_hash[SEC_HEX256_LEN];
-    const char *email = NULL, *password = NULL;
     json_t *body = NULL, *doc = NULL;
     int64_t user_id = 0;
     bool disabled = false;
@@ -26,16 +39,10 @@ api_session_create(struct http_ctx *ctx)
     enum outcome rc;
 
     if ((rc = http_body(ctx, false, &body)) != OK ||
-        (rc = http_known_fields(ctx, body, fields)) != OK)
+        (rc = decode_body(ctx, body, session_fields, DECODE_NFIELDS(session_fields), &b, NULL)) !=
+            OK)
         goto out;
-    if (decode_string(ctx, body, "email", &email) != DECODE_SET && !fielderr_has(&ctx->fe, "email"))
-        http_field(ctx, "email", "is required");
-    if (decode_string(ctx, body, "password", &password) != DECODE_SET &&
-        !fielderr_has(&ctx->fe, "password"))
-        http_field(ctx, "password", "is required");
-    if ((rc = http_fields_ok(ctx)) != OK)
-        goto out;
-    if ((rc = db_auth_lockout(ctx->db, email, &locked_for)) != OK)
+    if ((rc = db_auth_lockout(ctx->db, b.email, &locked_for)) != OK)
         goto out;
     if (locked_for > 0) {
         ctx->retry_after = locked_for;
@@ -43,13 +50,13 @@ api_session_create(struct http_ctx *ctx)
                        "too many failed logins for this account: try again in %d s", locked_for);
         goto out;
     }
-    rc = db_auth_account(ctx->db, email, &user_id, hash, sizeof hash, &disabled);
+    rc = db_auth_account(ctx->db, b.email, &user_id, hash, sizeof hash, &disabled);
     if (rc == ERR_NOT_FOUND)
-        sec_password_waste(password); /* as slow as a real check */
+        sec_password_waste(b.password); /* as slow as a real check */
     else if (rc != OK)
         goto out;
-    if (rc == ERR_NOT_FOUND || !sec_password_verify(hash, password) || disabled) {
-        if ((rc = db_auth_failed(ctx->db, email)) == OK)
+    if (rc == ERR_NOT_FOUND || !sec_password_verify(hash, b.password) || disabled) {
+        if ((rc = db_auth_failed(ctx->db, b.email)) == OK)
             rc = http_fail(ctx, ERR_UNAUTHENTICATED, "wrong e-mail address or password");
         goto out;
     }

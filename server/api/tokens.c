@@ -1,10 +1,10 @@
 /* Personal API tokens: made, listed, revoked; the secret is shown once. */
+#include <stddef.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "api/decode.h"
 #include "db/db_user.h"
-#include "domain/validate.h"
 #include "sec/sec.h"
 
 enum outcome
@@ -19,33 +19,33 @@ api_tokens_list(struct http_ctx *ctx)
     return OK;
 }
 
+/* A token as a request asks for it; scope defaults to full. */
+struct tokens_body {
+    const char *name;
+    const char *scope;
+};
+static const char *const tokens_scopes[] = {"full", "feed", NULL};
+static const struct decode_field tokens_fields[] = {
+    {"name", DECODE_LINE, offsetof(struct tokens_body, name), true, 1, 100, NULL,
+     "what the token is for"},
+    {"scope", DECODE_ONEOF, offsetof(struct tokens_body, scope), false, 0, 0, tokens_scopes,
+     "full or feed"},
+};
+
 enum outcome
 api_tokens_create(struct http_ctx *ctx)
 {
-    static const char *const fields[] = {"name", "scope", NULL};
-    static const char *const scopes[] = {"full", "feed", NULL};
+    struct tokens_body b = {.scope = "full"};
     char token[SEC_TOKEN_LEN], hash[SEC_HEX256_LEN];
-    const char *name = NULL, *scope = "full";
     json_t *body = NULL, *doc = NULL;
     enum outcome rc;
 
     if ((rc = http_body(ctx, false, &body)) != OK ||
-        (rc = http_known_fields(ctx, body, fields)) != OK)
+        (rc = decode_body(ctx, body, tokens_fields, DECODE_NFIELDS(tokens_fields), &b, NULL)) != OK)
         goto out;
-    if (decode_string(ctx, body, "name", &name) != DECODE_BAD &&
-        (name == NULL || !validate_text(name, 1, 100)))
-        http_field(ctx, "name", "is required: 1 to 100 characters");
-    else
-        http_check_line(ctx, "name", name);
-    if (decode_string(ctx, body, "scope", &scope) == DECODE_SET && !validate_oneof(scope, scopes))
-        http_field(ctx, "scope", "must be full or feed");
-    if ((rc = http_fields_ok(ctx)) != OK)
-        goto out;
-    if (scope == NULL)
-        scope = "full";
     sec_token("cab_", token);
     sec_sha256_hex(token, strlen(token), hash);
-    if ((rc = db_token_create(ctx->db, ctx->user.id, name, scope, hash, &doc)) != OK)
+    if ((rc = db_token_create(ctx->db, ctx->user.id, b.name, b.scope, hash, &doc)) != OK)
         goto out;
     json_object_set_new(doc, "token", json_string(token));
     http_add_header(ctx, "Location", "/api/v1/tokens/%lld",

@@ -1,5 +1,5 @@
 /* Accounts and their roles: admins only. */
-#include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -12,39 +12,53 @@
 #define USERS_PASSWORD_MIN 10
 #define USERS_PASSWORD_MAX 1024
 
-/* Reads `roles` (a list of role names) into a PostgreSQL array literal. */
-static enum decode_presence
-users_roles(struct http_ctx *ctx, const json_t *body, struct strbuf *pg)
+static const char *const users_role_names[] = {"requester", "cab",   "ecab",
+                                               "manager",   "admin", NULL};
+
+/* An account's writable fields as a request gives them. */
+struct users_body {
+    const char *email;
+    const char *name;
+    const char *password;
+    struct decode_names roles;
+    bool disabled;
+};
+
+#define USERS_AT(m) offsetof(struct users_body, m)
+enum { USERS_C_EMAIL, USERS_C_NAME, USERS_C_PASSWORD, USERS_C_ROLES, USERS_NCREATE };
+static const struct decode_field users_create_fields[USERS_NCREATE] = {
+    [USERS_C_EMAIL] = {"email", DECODE_EMAIL, USERS_AT(email), true, 0, 0, NULL,
+                       "an e-mail address"},
+    [USERS_C_NAME] = {"name", DECODE_LINE, USERS_AT(name), true, 1, 200, NULL, NULL},
+    [USERS_C_PASSWORD] = {"password", DECODE_STRING, USERS_AT(password), true, 0,
+                          USERS_PASSWORD_MAX, NULL, NULL},
+    [USERS_C_ROLES] = {"roles", DECODE_WORDS, USERS_AT(roles), false, 0, 100, users_role_names,
+                       NULL},
+};
+/* Nothing of an account can be cleared: a null is refused. */
+enum { USERS_U_NAME, USERS_U_PASSWORD, USERS_U_ROLES, USERS_U_DISABLED, USERS_NUPDATE };
+static const struct decode_field users_update_fields[USERS_NUPDATE] = {
+    [USERS_U_NAME] = {"name", DECODE_LINE, USERS_AT(name), false, 1, 200, NULL, NULL},
+    [USERS_U_PASSWORD] = {"password", DECODE_STRING, USERS_AT(password), false, 0,
+                          USERS_PASSWORD_MAX, NULL, NULL},
+    [USERS_U_ROLES] = {"roles", DECODE_WORDS, USERS_AT(roles), false, 0, 100, users_role_names,
+                       NULL},
+    [USERS_U_DISABLED] = {"disabled", DECODE_BOOL, USERS_AT(disabled), false, 0, 0, NULL, NULL},
+};
+
+/* The granted roles of a decoded `roles` list. */
+static unsigned
+users_mask(const struct decode_names *roles)
 {
-    const json_t *list = NULL;
-    enum decode_presence p;
     unsigned mask = 0;
-    size_t i, n = 0;
+    size_t i;
 
-    p = decode_strings(ctx, body, "roles", &list, &n);
-    if (p == DECODE_NULL) {
-        http_field(ctx, "roles", "must be a list (empty for none)");
-        return DECODE_BAD;
-    }
-    if (p != DECODE_SET)
-        return p;
-    for (i = 0; i < n; i++) {
-        const char *r = json_string_value(json_array_get(list, i));
-        char field[32];
-
-        if (strcmp(r, "requester") == 0)
-            continue;
-        if (role_bit(r) == 0) {
-            snprintf(field, sizeof field, "roles[%zu]", i);
-            http_field(ctx, field, "must be one of requester, cab, ecab, manager, admin");
-            p = DECODE_BAD;
-        }
-        mask |= role_bit(r);
-    }
-    role_pg_array(mask, pg);
-    return p;
+    for (i = 0; i < roles->n; i++)
+        mask |= role_bit(json_string_value(json_array_get(roles->list, i)));
+    return mask;
 }
 
+/* The password policy. */
 static void
 users_password(struct http_ctx *ctx, const char *password)
 {
@@ -78,35 +92,24 @@ api_users_list(struct http_ctx *ctx)
 enum outcome
 api_users_create(struct http_ctx *ctx)
 {
-    static const char *const fields[] = {"email", "name", "password", "roles", NULL};
-    const char *email = NULL, *name = NULL, *password = NULL;
+    struct users_body b = {0};
+    enum decode_presence p[USERS_NCREATE];
     struct strbuf roles = STRBUF_INIT;
-    char hash[SEC_PWHASH_LEN];
+    char hash[SEC_PWHASH_LEN] = "";
     json_t *body = NULL, *doc = NULL;
     enum outcome rc;
 
-    if ((rc = http_body(ctx, false, &body)) != OK ||
-        (rc = http_known_fields(ctx, body, fields)) != OK)
+    if ((rc = http_body(ctx, false, &body)) != OK)
         goto out;
-    if (decode_string(ctx, body, "email", &email) != DECODE_BAD && !validate_email(email))
-        http_field(ctx, "email", "must be an e-mail address");
-    if (decode_string(ctx, body, "name", &name) != DECODE_BAD && !validate_text(name, 1, 200))
-        http_field(ctx, "name", "is required: 1 to 200 characters");
-    else
-        http_check_line(ctx, "name", name);
-    if (decode_string(ctx, body, "password", &password) != DECODE_BAD) {
-        if (password == NULL)
-            http_field(ctx, "password", "is required");
-        else
-            users_password(ctx, password);
-    }
-    if (users_roles(ctx, body, &roles) == DECODE_ABSENT)
-        strbuf_puts(&roles, "{}");
-    if ((rc = http_fields_ok(ctx)) != OK)
+    (void)decode_body(ctx, body, users_create_fields, USERS_NCREATE, &b, p);
+    if (p[USERS_C_ROLES] == DECODE_NULL)
+        http_field(ctx, "roles", "must be a list (empty for none)");
+    if (b.password != NULL)
+        users_password(ctx, b.password);
+    if ((rc = http_fields_ok(ctx)) != OK || (rc = sec_password_hash(b.password, hash)) != OK)
         goto out;
-    if ((rc = sec_password_hash(password, hash)) != OK)
-        goto out;
-    rc = db_user_create(ctx->db, http_actor(ctx), email, name, hash, strbuf_str(&roles), &doc);
+    role_pg_array(users_mask(&b.roles), &roles);
+    rc = db_user_create(ctx->db, http_actor(ctx), b.email, b.name, hash, strbuf_str(&roles), &doc);
     if (rc == ERR_CONFLICT) {
         http_field(ctx, "email", "is taken by another account");
         rc = http_fail(ctx, ERR_CONFLICT, "an account with this e-mail address exists");
@@ -158,49 +161,33 @@ api_users_get(struct http_ctx *ctx)
     return OK;
 }
 
-/* What a PATCH of a user asks for. */
-struct users_patch {
-    const char *name, *password;
-    struct strbuf roles; /* a PostgreSQL array, when has_roles is DECODE_SET */
-    enum decode_presence has_roles, has_disabled;
-    bool disabled;
-};
-
-/* Validates a PATCH body for user id into u (strings borrowed from body). */
+/* The checks of a PATCH for user id beyond each field's own: nothing can
+ * be cleared, and admins cannot lock themselves out. */
 static void
-users_patch_decode(struct http_ctx *ctx, const json_t *body, int64_t id, struct users_patch *u)
+users_patch_check(struct http_ctx *ctx, const struct users_body *b, const enum decode_presence *p,
+                  int64_t id)
 {
-    switch (decode_string(ctx, body, "name", &u->name)) {
-    case DECODE_SET:
-        if (!validate_text(u->name, 1, 200))
-            http_field(ctx, "name", "must be 1 to 200 characters");
-        else
-            http_check_line(ctx, "name", u->name);
-        break;
-    case DECODE_NULL: http_field(ctx, "name", "cannot be cleared"); break;
-    default: break;
-    }
-    switch (decode_string(ctx, body, "password", &u->password)) {
-    case DECODE_SET: users_password(ctx, u->password); break;
-    case DECODE_NULL: http_field(ctx, "password", "cannot be cleared"); break;
-    default: break;
-    }
-    u->has_roles = users_roles(ctx, body, &u->roles);
-    u->has_disabled = decode_bool(ctx, body, "disabled", &u->disabled);
-    if (u->has_disabled == DECODE_NULL)
-        http_field(ctx, "disabled", "must be true or false");
-    if (u->has_disabled == DECODE_SET && u->disabled && id == ctx->user.id)
+    size_t i;
+
+    for (i = 0; i < USERS_NUPDATE; i++)
+        if (p[i] == DECODE_NULL)
+            http_field(ctx, users_update_fields[i].name,
+                       i == USERS_U_ROLES ? "must be a list (empty for none)"
+                                          : "cannot be cleared");
+    if (b->password != NULL)
+        users_password(ctx, b->password);
+    if (b->disabled && id == ctx->user.id)
         http_field(ctx, "disabled", "you cannot disable your own account");
-    if (u->has_roles == DECODE_SET && id == ctx->user.id &&
-        strstr(strbuf_str(&u->roles), "admin") == NULL)
+    if (b->roles.list != NULL && id == ctx->user.id && !(users_mask(&b->roles) & ROLE_ADMIN))
         http_field(ctx, "roles", "you cannot take the admin role from yourself");
 }
 
 enum outcome
 api_users_update(struct http_ctx *ctx)
 {
-    static const char *const fields[] = {"name", "password", "roles", "disabled", NULL};
-    struct users_patch u = {.roles = STRBUF_INIT};
+    struct users_body b = {0};
+    enum decode_presence p[USERS_NUPDATE];
+    struct strbuf roles = STRBUF_INIT;
     char hash[SEC_PWHASH_LEN] = "";
     json_t *body = NULL, *doc = NULL;
     int64_t id;
@@ -210,25 +197,27 @@ api_users_update(struct http_ctx *ctx)
         goto out;
     json_decref(doc);
     doc = NULL;
-    if ((rc = http_body(ctx, false, &body)) != OK ||
-        (rc = http_known_fields(ctx, body, fields)) != OK)
+    if ((rc = http_body(ctx, false, &body)) != OK)
         goto out;
-    users_patch_decode(ctx, body, id, &u);
+    (void)decode_body(ctx, body, users_update_fields, USERS_NUPDATE, &b, p);
+    users_patch_check(ctx, &b, p, id);
     if ((rc = http_fields_ok(ctx)) != OK)
         goto out;
-    if (u.password != NULL && (rc = sec_password_hash(u.password, hash)) != OK)
+    if (b.password != NULL && (rc = sec_password_hash(b.password, hash)) != OK)
         goto out;
-    rc = db_user_update(ctx->db, http_actor(ctx), id, u.name,
-                        u.has_roles == DECODE_SET ? strbuf_str(&u.roles) : NULL,
-                        u.password != NULL ? hash : NULL,
-                        u.has_disabled == DECODE_SET ? u.disabled : -1, &doc);
+    if (b.roles.list != NULL)
+        role_pg_array(users_mask(&b.roles), &roles);
+    rc = db_user_update(ctx->db, http_actor(ctx), id, b.name,
+                        b.roles.list != NULL ? strbuf_str(&roles) : NULL,
+                        b.password != NULL ? hash : NULL,
+                        p[USERS_U_DISABLED] == DECODE_SET ? b.disabled : -1, &doc);
     if (rc != OK)
         goto out;
     http_reply(ctx, 200, doc);
     doc = NULL;
 out:
     sec_wipe(hash, sizeof hash);
-    strbuf_free(&u.roles);
+    strbuf_free(&roles);
     json_decref(body);
     json_decref(doc);
     return rc;

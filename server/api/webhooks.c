@@ -1,13 +1,12 @@
 /* Outbound subscriptions (managers and admins): made with a secret shown
  * once, listed, deleted; their deliveries listed and retried. */
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "api/decode.h"
 #include "db/db_webhook.h"
-#include "domain/validate.h"
 #include "sec/sec.h"
 
 static const char *const webhooks_events[] = {"change.created",
@@ -33,77 +32,89 @@ api_webhooks_list(struct http_ctx *ctx)
     return OK;
 }
 
-/* A subscription as asked for: borrowed from the body, events as a
- * PostgreSQL array. */
-struct webhooks_input {
-    const char *url, *format;
-    struct strbuf events;
+/* A subscription as a request asks for it; format defaults to standard. */
+struct webhooks_body {
+    const char *url;
+    struct decode_names events;
+    const char *format;
+};
+static const char *const webhooks_formats[] = {"standard", "chat", NULL};
+static const struct decode_field webhooks_fields[] = {
+    {"url", DECODE_LINE, offsetof(struct webhooks_body, url), true, 10, 2000, NULL,
+     "an http:// or https:// URL"},
+    {"events", DECODE_WORDS, offsetof(struct webhooks_body, events), true, 1, 100, webhooks_events,
+     "a list of event types, or [\"*\"]"},
+    {"format", DECODE_ONEOF, offsetof(struct webhooks_body, format), false, 0, 0, webhooks_formats,
+     "standard or chat"},
 };
 
-/* Validates a subscription body into in. */
+/* The checks of a subscription beyond each field's own: where the URL
+ * points, and each event once (over the list as sent, so that a repeat is
+ * named beside an unknown event). */
 static void
-webhooks_decode(struct http_ctx *ctx, const json_t *body, struct webhooks_input *in)
+webhooks_check(struct http_ctx *ctx, const json_t *body, const struct webhooks_body *b)
 {
-    static const char *const formats[] = {"standard", "chat", NULL};
-    const json_t *events = NULL;
+    const json_t *events = json_object_get(body, "events");
     char field[48], whybuf[128];
-    const char *why;
-    size_t i, j, n = 0;
+    const char *why, *e;
+    size_t i, j;
 
-    if (decode_string(ctx, body, "url", &in->url) != DECODE_BAD) {
-        if (in->url == NULL || !validate_text(in->url, 10, 2000) ||
-            (strncmp(in->url, "https://", 8) != 0 && strncmp(in->url, "http://", 7) != 0) ||
-            strpbrk(in->url, " \t\r\n") != NULL)
-            http_field(ctx, "url", "is required: an http:// or https:// URL");
-        else if (http_check_line(ctx, "url", in->url) &&
-                 (why = ctx->app->check_receiver(in->url, whybuf, sizeof whybuf)) != NULL)
-            http_field(ctx, "url", "%s", why);
-    }
-    if (decode_strings(ctx, body, "events", &events, &n) != DECODE_BAD && n == 0)
-        http_field(ctx, "events", "is required: a list of event types, or [\"*\"]");
-    for (i = 0; i < n; i++) {
-        const char *e = json_string_value(json_array_get(events, i));
-        snprintf(field, sizeof field, "events[%zu]", i);
-        if (!validate_oneof(e, webhooks_events))
-            http_field(ctx, field, "is not an event Cabinet sends");
+    if (b->url != NULL &&
+        ((strncmp(b->url, "https://", 8) != 0 && strncmp(b->url, "http://", 7) != 0) ||
+         strchr(b->url, ' ') != NULL))
+        http_field(ctx, "url", "must be an http:// or https:// URL");
+    else if (b->url != NULL &&
+             (why = ctx->app->check_receiver(b->url, whybuf, sizeof whybuf)) != NULL)
+        http_field(ctx, "url", "%s", why);
+    for (i = 0; i < json_array_size(events); i++) {
+        if ((e = json_string_value(json_array_get(events, i))) == NULL)
+            continue;
         for (j = 0; j < i; j++)
-            if (strcmp(e, json_string_value(json_array_get(events, j))) == 0)
+            if (json_is_string(json_array_get(events, j)) &&
+                strcmp(e, json_string_value(json_array_get(events, j))) == 0) {
+                snprintf(field, sizeof field, "events[%zu]", i);
                 http_field(ctx, field, "is listed twice");
+            }
     }
-    if (decode_string(ctx, body, "format", &in->format) == DECODE_SET &&
-        !validate_oneof(in->format, formats))
-        http_field(ctx, "format", "must be standard or chat");
-    if (in->format == NULL)
-        in->format = "standard";
-    strbuf_putc(&in->events, '{');
-    for (i = 0; i < n; i++)
-        strbuf_printf(&in->events, "%s\"%s\"", i ? "," : "",
-                      json_string_value(json_array_get(events, i)));
-    strbuf_putc(&in->events, '}');
+}
+
+/* The events as a PostgreSQL array literal (the names need no quoting
+ * beyond the quotes). */
+static void
+webhooks_events_pg(const struct decode_names *events, struct strbuf *pg)
+{
+    size_t i;
+
+    strbuf_putc(pg, '{');
+    for (i = 0; i < events->n; i++)
+        strbuf_printf(pg, "%s\"%s\"", i ? "," : "",
+                      json_string_value(json_array_get(events->list, i)));
+    strbuf_putc(pg, '}');
 }
 
 enum outcome
 api_webhooks_create(struct http_ctx *ctx)
 {
-    static const char *const fields[] = {"url", "events", "format", NULL};
-    struct webhooks_input in = {.format = "standard", .events = STRBUF_INIT};
+    struct webhooks_body b = {.format = "standard"};
+    struct strbuf events = STRBUF_INIT;
     char secret[SEC_WEBHOOK_SECRET_LEN];
     json_t *body = NULL, *doc = NULL;
     enum outcome rc;
 
-    if ((rc = http_body(ctx, false, &body)) != OK ||
-        (rc = http_known_fields(ctx, body, fields)) != OK)
+    if ((rc = http_body(ctx, false, &body)) != OK)
         goto out;
-    webhooks_decode(ctx, body, &in);
+    (void)decode_body(ctx, body, webhooks_fields, DECODE_NFIELDS(webhooks_fields), &b, NULL);
+    webhooks_check(ctx, body, &b);
     if ((rc = http_fields_ok(ctx)) != OK)
         goto out;
-    if (strbuf_failed(&in.events)) {
+    webhooks_events_pg(&b.events, &events);
+    if (strbuf_failed(&events)) {
         rc = ERR_INTERNAL;
         goto out;
     }
     sec_webhook_secret(secret);
-    if ((rc = db_webhook_create(ctx->db, http_actor(ctx), ctx->user.id, in.url,
-                                strbuf_str(&in.events), in.format, secret, &doc)) != OK)
+    if ((rc = db_webhook_create(ctx->db, http_actor(ctx), ctx->user.id, b.url, strbuf_str(&events),
+                                b.format, secret, &doc)) != OK)
         goto out;
     json_object_set_new(doc, "secret", json_string(secret));
     http_add_header(ctx, "Location", "/api/v1/webhooks/%lld",
@@ -112,7 +123,7 @@ api_webhooks_create(struct http_ctx *ctx)
     doc = NULL;
 out:
     sec_wipe(secret, sizeof secret);
-    strbuf_free(&in.events);
+    strbuf_free(&events);
     json_decref(body);
     json_decref(doc);
     return rc;

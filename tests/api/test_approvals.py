@@ -211,6 +211,14 @@ def test_public_key_is_required(server):
     problem(server.as_("cab1").post("/me/keys", json={"label": "none"}), 422, field="public_key")
 
 
+def test_every_fault_of_a_key_is_named_at_once(server):
+    before = all_keys(server)
+    problem(server.as_("cab1").post("/me/keys", json={"public_key": "abc", "label": "x" * 101,
+                                                      "colour": "red"}), 422,
+            fields=["public_key", "label", "colour"])
+    assert all_keys(server) == before
+
+
 def test_duplicate_key_is_409(server):
     pk = b64(SigningKey.generate().verify_key.encode())
     ok(server.as_("cab1").post("/me/keys", json={"public_key": pk, "label": "a"}), 201)

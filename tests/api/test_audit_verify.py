@@ -294,6 +294,13 @@ def test_bad_comments_are_422(server, body, field):
     assert page_items(ok(server.as_("bob").get(f"/changes/{ch['id']}/comments"))) == []
 
 
+def test_every_fault_of_a_comment_is_named_at_once(server):
+    ch = ok(server.as_("alice").post("/changes", json={"title": unique("c")}), 201)
+    problem(server.as_("bob").post(f"/changes/{ch['id']}/comments",
+                                   json={"body": "", "extra": 1}), 422, fields=["body", "extra"])
+    assert page_items(ok(server.as_("bob").get(f"/changes/{ch['id']}/comments"))) == []
+
+
 def test_comment_on_an_unknown_change_is_404(server):
     problem(server.as_("bob").post("/changes/987654321/comments", json={"body": "hello"}), 404)
     problem(server.as_("bob").get("/changes/987654321/comments"), 404)

@@ -380,6 +380,19 @@ def test_token_validation(server, body, field):
     problem(server.as_("alice").post("/tokens", json=body), 422, field=field)
 
 
+def test_every_fault_of_a_token_is_named_at_once(server):
+    alice = server.as_("alice")
+    before = ok(alice.get("/tokens"))
+    problem(alice.post("/tokens", json={"scope": "root", "expires": 3}), 422,
+            fields=["name", "scope", "expires"])
+    assert ok(alice.get("/tokens")) == before
+
+
+def test_every_fault_of_a_login_is_named_at_once(server):
+    r = server.anon().post("/session", json={"password": 5, "remember": True})
+    problem(r, 422, fields=["email", "password", "remember"])
+
+
 def test_tokens_need_login(server):
     problem(server.anon().get("/tokens"), 401)
     problem(server.anon().post("/tokens", json={"name": "x"}), 401)

@@ -665,6 +665,17 @@ def test_acknowledge_rules(server, svc):
     assert kid in {x["id"] for x in all_conflicts(server, open="true")}
 
 
+def test_every_fault_of_an_acknowledgement_is_named_at_once(server, svc):
+    base = region()
+    s = svc()
+    a = new_change(server, [s], win(base, 0, 2), who="alice")
+    b = new_change(server, [s], win(base, 1, 3), who="bob")
+    kid = pair_record(server, a["id"], b["id"])["id"]
+    problem(ack(server, "alice", kid, {"note": "", "colour": "red"}), 422,
+            fields=["note", "colour"])
+    assert pair_record(server, a["id"], b["id"])["state"] == "open"
+
+
 def test_a_manager_may_acknowledge_any_conflict(server, svc):
     base = region()
     s = svc()

@@ -130,6 +130,22 @@ def test_duplicate_service_is_422(server, svcs):
         "name": "x", "window": far(), "services": [svcs[0], svcs[0]]}), 422, field="services[1]")
 
 
+def test_every_fault_of_a_freeze_is_named_at_once(server, svcs):
+    mgr = server.as_("manager")
+    name = unique("all")
+    r = mgr.post("/freezes", json={
+        "name": name, "window": {"start": "2092-01-01T10:00:00Z", "end": "2092-01-01T09:00:00Z"},
+        "services": [svcs[0], "no-such-service"], "hard": "yes", "colour": "red"})
+    problem(r, 422, fields=["window.end", "services[1]", "hard", "colour"])
+    r = mgr.post("/freezes", json={"name": "", "window": {"start": "soon"},
+                                   "services": ["no-such-service", svcs[1]]})
+    problem(r, 422, fields=["name", "window.start", "window.end", "services[0]"])
+    r = mgr.post("/freezes", json={"name": name, "window": far(),
+                                   "services": [5, svcs[0], "Bad Name", svcs[0]]})
+    problem(r, 422, fields=["services[0]", "services[2]", "services[3]"])
+    assert name not in [f["name"] for f in walk(server.as_("alice"), "/freezes", limit=200)[0]]
+
+
 @pytest.mark.parametrize("who", ["alice", "bob", "cab1", "ecab"])
 def test_freeze_writes_are_for_managers(server, svcs, who):
     c = server.as_(who)
@@ -176,6 +192,14 @@ def test_patch_is_a_merge(server, svcs):
 def test_patch_validation(server, svcs, patch, field):
     f = create_freeze(server, services=[svcs[0]])
     problem(server.as_("manager").patch(f"/freezes/{f['id']}", json=patch), 422, field=field)
+    assert ok(server.as_("alice").get(f"/freezes/{f['id']}")) == f
+
+
+def test_every_fault_of_a_freeze_patch_is_named_at_once(server, svcs):
+    f = create_freeze(server, services=[svcs[0]])
+    r = server.as_("manager").patch(f"/freezes/{f['id']}", json={
+        "name": None, "window": None, "services": ["no-such-service"], "hard": 1, "id": 5})
+    problem(r, 422, fields=["name", "window", "services[0]", "hard", "id"])
     assert ok(server.as_("alice").get(f"/freezes/{f['id']}")) == f
 
 

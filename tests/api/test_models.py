@@ -101,6 +101,19 @@ def test_model_fields(server, body, field):
     problem(server.as_("admin").post("/models", json=body), 422, field=field)
 
 
+def test_every_fault_of_a_model_is_named_at_once(server):
+    admin = server.as_("admin")
+    r = admin.post("/models", json={"name": "Bad Name", "kind": "weird", "title": "",
+                                    "policy": {"extreme": [], "low": ["cab"]}, "colour": "red"})
+    problem(r, 422, fields=["name", "kind", "title", "policy.extreme", "policy.low[0]", "colour"])
+    name = unique("m")
+    m = ok(admin.post("/models", json={"name": name, "kind": "normal", "title": "Kept"}), 201)
+    r = admin.patch(f"/models/{name}", json={"name": "other", "kind": None, "title": None,
+                                             "policy": "cab", "colour": "red"})
+    problem(r, 422, fields=["name", "kind", "title", "policy", "colour"])
+    assert ok(admin.get(f"/models/{name}")) == m
+
+
 def test_duplicate_model_is_409(server):
     problem(server.as_("admin").post("/models", json={"name": "normal", "kind": "normal",
                                                       "title": "again"}), 409)

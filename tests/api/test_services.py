@@ -120,6 +120,21 @@ def test_self_dependency_is_422(server):
     assert ok(admin.get(f"/services/{s['name']}"))["depends_on"] == []
 
 
+def test_every_fault_of_a_service_is_named_at_once(server):
+    admin = server.as_("admin")
+    name = unique("all")
+    r = admin.post("/services", json={"name": name, "title": "", "tier": 9,
+                                      "depends_on": ["no-such-service"], "colour": "red"})
+    problem(r, 422, fields=["title", "tier", "depends_on[0]", "colour"])
+    problem(admin.get(f"/services/{name}"), 404)
+    s = svc(admin)
+    r = admin.patch(f"/services/{s['name']}", json={"name": "other", "title": None, "tier": None,
+                                                  "depends_on": [s["name"], "ghost-svc"],
+                                                  "colour": "red"})
+    problem(r, 422, fields=["name", "title", "tier", "depends_on[0]", "depends_on[1]", "colour"])
+    assert ok(admin.get(f"/services/{s['name']}")) == s
+
+
 def test_non_admin_writes_are_403(server):
     admin = server.as_("admin")
     s = svc(admin)

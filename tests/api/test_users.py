@@ -132,6 +132,32 @@ def test_patch_unknown_field_is_422(server):
     assert ok(admin.get(f"/users/{u['id']}")) == u
 
 
+def test_every_fault_of_a_user_is_named_at_once(server):
+    admin = server.as_("admin")
+    email = f"{unique('all')}@cabinet.test"
+    r = admin.post("/users", json={"email": "not-an-email", "name": "", "password": "short",
+                                   "roles": ["cab", "wizard"], "is_admin": True})
+    problem(r, 422, fields=["email", "name", "password", "roles[1]", "is_admin"])
+    r = admin.post("/users", json={"email": email, "roles": None, "nickname": "x"})
+    problem(r, 422, fields=["name", "password", "roles", "nickname"])
+    users = page_items(ok(admin.get("/users", params={"limit": 200})))
+    assert email not in [u["email"] for u in users]
+    u = ok(admin.post("/users", json=new_user(admin)), 201)
+    r = admin.patch(f"/users/{u['id']}", json={"name": None, "password": None, "disabled": None,
+                                               "roles": ["wizard"], "nickname": "x"})
+    problem(r, 422, fields=["name", "password", "disabled", "roles[0]", "nickname"])
+    assert ok(admin.get(f"/users/{u['id']}")) == u
+
+
+def test_an_admin_cannot_lock_themselves_out(server):
+    admin = server.as_("admin")
+    me = server.users["admin"]["id"]
+    before = ok(admin.get(f"/users/{me}"))
+    r = admin.patch(f"/users/{me}", json={"disabled": True, "roles": ["cab"]})
+    problem(r, 422, fields=["disabled", "roles"])
+    assert ok(admin.get(f"/users/{me}")) == before
+
+
 def test_unknown_user_is_404(server):
     admin = server.as_("admin")
     problem(admin.get("/users/987654321"), 404)

@@ -297,6 +297,15 @@ def test_invalid_subscriptions_are_422(server, over, field):
     assert page_items(ok(server.as_("manager").get("/webhooks"))) == before
 
 
+def test_every_fault_of_a_subscription_is_named_at_once(server):
+    body = {"url": "ftp://127.0.0.1/hook", "events": ["change.created", "nope", "change.created"],
+            "format": "xml", "secret": "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}
+    before = page_items(ok(server.as_("manager").get("/webhooks")))
+    problem(server.as_("manager").post("/webhooks", json=body), 422,
+            fields=["url", "events[1]", "events[2]", "format", "secret"])
+    assert page_items(ok(server.as_("manager").get("/webhooks"))) == before
+
+
 def test_malformed_bodies(server):
     mgr = server.as_("manager")
     problem(mgr.post("/webhooks", data="{", headers={"Content-Type": "application/json"}), 400)
