@@ -141,7 +141,7 @@ struct audit_comment_body {
     const char *body;
 };
 static const struct decode_field audit_comment_fields[] = {
-    {"body", DECODE_STRING, offsetof(struct audit_comment_body, body), true, 1, 20000, NULL,
+    {"body", DECODE_TEXT, offsetof(struct audit_comment_body, body), true, 1, 20000, NULL,
      "the comment's text"},
 };
 

@@ -160,68 +160,6 @@ http_fields_ok(struct http_ctx *ctx)
     return http_fail(ctx, ERR_INVALID, "%d fields are invalid", ctx->fe.n);
 }
 
-enum outcome
-http_known_fields(struct http_ctx *ctx, const json_t *obj, const char *const *allowed)
-{
-    const char *key;
-    json_t *v;
-
-    json_object_foreach((json_t *)(uintptr_t)obj, key, v)
-    {
-        const char *const *a;
-        bool known = false;
-
-        (void)v;
-        for (a = allowed; *a && !known; a++)
-            known = strcmp(*a, key) == 0;
-        if (!known)
-            http_field(ctx, key, "is not a field of this resource, or cannot be written");
-    }
-    return http_fields_ok(ctx);
-}
-
-bool
-http_check_line(struct http_ctx *ctx, const char *field, const char *s)
-{
-    char why[VALIDATE_WHY_LEN];
-
-    if (validate_line(s, why))
-        return true;
-    http_field(ctx, field, "%s", why);
-    return false;
-}
-
-bool
-http_check_lines(struct http_ctx *ctx, const char *field, const char *s)
-{
-    char why[VALIDATE_WHY_LEN];
-
-    if (validate_lines(s, why))
-        return true;
-    http_field(ctx, field, "%s", why);
-    return false;
-}
-
-enum outcome
-http_newlines(json_t *obj, const char *const *keys)
-{
-    for (; *keys != NULL; keys++) {
-        json_t *v = json_object_get(obj, *keys);
-        char *text;
-        int rc;
-
-        if (!json_is_string(v) || strchr(json_string_value(v), '\r') == NULL)
-            continue;
-        if ((text = validate_newlines(json_string_value(v))) == NULL)
-            return ERR_INTERNAL;
-        rc = json_string_set(v, text);
-        free(text);
-        if (rc != 0)
-            return ERR_INTERNAL;
-    }
-    return OK;
-}
-
 void
 http_reply(struct http_ctx *ctx, int status, json_t *body)
 {

@@ -122,22 +122,6 @@ void http_field(struct http_ctx *ctx, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* ERR_INVALID with a summary detail when fields were recorded, else OK. */
 enum outcome http_fields_ok(struct http_ctx *ctx);
-/* ERR_INVALID naming each key of obj not in the NULL-terminated list. */
-enum outcome http_known_fields(struct http_ctx *ctx, const json_t *obj, const char *const *allowed);
-
-/* Records a field error unless s (NULL: absent) may fill a single-line text
- * field (validate_line: no control or bidirectional control characters);
- * returns whether it may. Lengths are the caller's to check. */
-bool http_check_line(struct http_ctx *ctx, const char *field, const char *s);
-/* The same for a multi-line text field (validate_lines: of the controls,
- * tab and line breaks only). */
-bool http_check_lines(struct http_ctx *ctx, const char *field, const char *s);
-/* Rewrites every string member of obj named in keys (NULL-terminated) so
- * that each CRLF and lone CR is one LF (validate_newlines): the form in
- * which multi-line text is checked, stored and hashed. Strings borrowed
- * from those members before the call are no longer valid. ERR_INTERNAL
- * when memory runs out. */
-enum outcome http_newlines(json_t *obj, const char *const *keys);
 
 /* Sets the reply; takes the reference to body (NULL for no body). */
 void http_reply(struct http_ctx *ctx, int status, json_t *body);

@@ -292,3 +292,12 @@ def test_a_cancel_reason_is_stored_with_lf(server):
     ok(alice.post(f"/changes/{ch['id']}/cancel", json={"reason": "a\r\nb"}))
     row = server.psql_json(f"SELECT to_json(cancel_reason) FROM changes WHERE id = {ch['id']}")
     assert row == "a\nb", row
+
+
+def test_a_comment_is_multi_line_text(server):
+    alice = server.as_("alice")
+    ch = ok(alice.post("/changes", json={"title": unique("cm")}), 201)
+    c = ok(alice.post(f"/changes/{ch['id']}/comments", json={"body": "one\r\ntwo\tthree"}), 201)
+    assert c["body"] == "one\ntwo\tthree"
+    problem(alice.post(f"/changes/{ch['id']}/comments", json={"body": "ring\x07"}), 422,
+            field="body")
