@@ -8,8 +8,11 @@
 -- head it was sending is sent again at once by whoever takes the lane next
 -- (at least once).
 
--- The heads: a subscription's pending deliveries by id.
+-- The heads: a subscription's pending deliveries by id. Workers no longer
+-- look for due deliveries by time across all subscriptions, so the index
+-- for that goes.
 CREATE INDEX deliveries_lane ON deliveries (webhook_id, id) WHERE state = 'pending';
+DROP INDEX deliveries_due;
 
 -- What to send next to a subscription: its oldest pending delivery, when
 -- that one is due. Nothing while the oldest waits for its retry: a later
