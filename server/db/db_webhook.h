@@ -56,8 +56,10 @@ struct db_webhook_claim {
  * lane no session holds, once it is due (a later one never overtakes it),
  * taking the lane's session lock. OK with *out filled and the lane held by
  * this connection until db_webhook_release (or until the connection ends,
- * so that a sender that dies lets the lane go at once); ERR_NOT_FOUND when
- * nothing is due in a free lane. The caller clears *out. */
+ * so that a sender that dies lets the lane go at once); the caller clears
+ * *out. ERR_NOT_FOUND when nothing is due in a free lane. Otherwise *out
+ * holds nothing, and a connection that failed may still hold a lane: drop
+ * it. */
 enum outcome db_webhook_claim(struct db *db, struct db_webhook_claim *out);
 /* Lets go of the lane of subscription webhook_id after its attempt is
  * recorded; ERR_NOT_FOUND when this connection no longer held it (it lost
