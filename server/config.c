@@ -41,6 +41,8 @@ static const struct config_item config_items[] = {
      "86400", 1, 30 * 86400},
     {"CABINET_WEBHOOK_TIMEOUT", "--webhook-timeout", CONFIG_INT, CONFIG_AT(webhook_timeout), "10",
      1, 120},
+    {"CABINET_DELIVERY_WORKERS", "--delivery-workers", CONFIG_INT, CONFIG_AT(delivery_workers), "4",
+     1, 64},
     {"CABINET_WEBHOOK_CA_FILE", "--webhook-ca-file", CONFIG_STR, CONFIG_AT(webhook_ca_file), "", 0,
      0},
     {"CABINET_WEBHOOK_ALLOW_LOOPBACK", "--webhook-allow-loopback", CONFIG_BOOL,

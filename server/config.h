@@ -25,6 +25,7 @@ struct config {
     int webhook_retry_base;      /* seconds before the first retry; doubles each time */
     int webhook_give_up;         /* seconds after which an undelivered event is dead */
     int webhook_timeout;         /* seconds one attempt may take */
+    int delivery_workers;        /* threads sending webhooks, each with a connection */
     bool webhook_allow_loopback; /* receivers on 127.0.0.0/8 and ::1 allowed */
     char *webhook_ca_file; /* PEM bundle to trust instead of the system's ("": the system's) */
     bool cookie_secure;

@@ -1,11 +1,14 @@
 /*
  * Subscriptions, the outbox and deliveries. Relies on outbox_emit(),
  * webhook_doc() and delivery_doc() (0004), change_doc() and freeze_doc()
- * (0002) and cab_ts() (0001).
+ * (0002), cab_ts() (0001), and the lanes of 0009: delivery_next(), the lane
+ * locks and delivery_lanes_taken().
  */
 #include "db/db_webhook.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "db/db_internal.h"
 
@@ -50,31 +53,52 @@ static const char SQL_RETRY[] =
     "              jsonb_build_object('delivery', d.id) FROM d)"
     " SELECT d.id FROM d";
 static const char SQL_DELIVERY[] = "SELECT delivery_doc(d) FROM deliveries d WHERE d.id = $1";
-static const char SQL_CLAIM[] =
-    "WITH due AS (SELECT d.id FROM deliveries d"
-    "             WHERE d.state = 'pending' AND d.next_attempt_at <= now()"
-    "             ORDER BY d.next_attempt_at, d.id LIMIT $1 FOR UPDATE SKIP LOCKED),"
-    " leased AS (UPDATE deliveries d"
-    "            SET next_attempt_at = now() + make_interval(secs => $2::int)"
-    "            FROM due WHERE d.id = due.id RETURNING d.*)"
-    " SELECT json_build_object('id', l.id, 'attempts', l.attempts,"
-    "   'url', w.url, 'format', w.format, 'secret', w.secret,"
-    "   'gone', w.deleted_at IS NOT NULL, 'event_id', o.event_id, 'type', o.type,"
-    "   'payload', o.payload, 'created_at', cab_ts(o.created_at))"
-    " FROM leased l JOIN webhooks w ON w.id = l.webhook_id JOIN outbox o ON o.id = l.outbox_id"
-    " ORDER BY l.id";
+/* The lanes (README "Events out", 0009) whose next delivery is due and
+ * that no session holds now, oldest first: a walk over the subscriptions
+ * with pending deliveries, one index probe each, however long the
+ * history. */
+static const char SQL_LANES[] =
+    "WITH RECURSIVE lanes (webhook_id) AS ("
+    "    SELECT min(webhook_id) FROM deliveries WHERE state = 'pending'"
+    "  UNION ALL"
+    "    SELECT (SELECT min(d.webhook_id) FROM deliveries d"
+    "            WHERE d.state = 'pending' AND d.webhook_id > l.webhook_id)"
+    "    FROM lanes l WHERE l.webhook_id IS NOT NULL)"
+    " SELECT n.webhook_id FROM lanes l CROSS JOIN LATERAL delivery_next(l.webhook_id) n"
+    " WHERE delivery_lane_key(n.webhook_id) NOT IN (SELECT delivery_lanes_taken())"
+    " ORDER BY n.next_attempt_at, n.id LIMIT $1";
+static const char SQL_LANE_LOCK[] = "SELECT delivery_lane_lock($1)";
+static const char SQL_LANE_UNLOCK[] = "SELECT delivery_lane_unlock($1)";
+static const char SQL_NEXT[] =
+    "SELECT n.id, n.webhook_id, n.attempts, w.deleted_at IS NOT NULL, w.url, w.format,"
+    "       w.secret, o.event_id,"
+    "       json_build_object('type', o.type, 'created_at', cab_ts(o.created_at),"
+    "                         'payload', o.payload)"
+    " FROM delivery_next($1) n JOIN webhooks w ON w.id = n.webhook_id"
+    " JOIN outbox o ON o.id = n.outbox_id";
+/* A failed attempt leaves a delivery that is no longer pending as it is:
+ * one that another sender delivered meanwhile, or that the subscription's
+ * deletion made dead. */
 static const char SQL_RESULT[] =
     "WITH a AS (INSERT INTO delivery_attempts (delivery_id, status, error, duration_ms)"
     "           VALUES ($1, $3::int, $4, $5))"
     " UPDATE deliveries d SET attempts = d.attempts + 1,"
     "   last_status = $3::int, last_error = $4,"
     "   state = CASE WHEN $2::boolean THEN 'delivered'"
+    "                WHEN d.state <> 'pending' THEN d.state"
     "                WHEN o.created_at + make_interval(secs => $7::int)"
     "                     < now() + make_interval(secs => $6::int) THEN 'dead'"
     "                ELSE 'pending' END,"
-    "   delivered_at = CASE WHEN $2::boolean THEN now() END,"
-    "   next_attempt_at = now() + make_interval(secs => $6::int)"
+    "   delivered_at = CASE WHEN $2::boolean THEN now()"
+    "                       WHEN d.state <> 'pending' THEN d.delivered_at END,"
+    "   next_attempt_at = CASE WHEN d.state = 'pending'"
+    "                          THEN now() + make_interval(secs => $6::int)"
+    "                          ELSE d.next_attempt_at END"
     " FROM outbox o WHERE d.id = $1 AND o.id = d.outbox_id";
+
+/* How many due lanes one claim looks at: the ones held elsewhere are left
+ * out already, so only a lane taken in the meantime is tried in vain. */
+#define DB_WEBHOOK_LANES 8
 
 enum outcome
 db_webhook_emit_change(struct db *db, const char *type, int64_t change_id, const char *extra)
@@ -150,15 +174,119 @@ db_webhook_retry(struct db *db, const char *actor, int64_t id, int64_t delivery,
     return db_json_id(db, SQL_DELIVERY, delivery, out);
 }
 
-enum outcome
-db_webhook_claim(struct db *db, int limit, int lease, json_t **out)
+void
+db_webhook_claim_clear(struct db_webhook_claim *c)
 {
-    char l[DB_NUM], s[DB_NUM];
-    const char *params[2] = {db_num(limit, l), db_num(lease, s)};
-
-    return db_json_list(db, SQL_CLAIM, 2, params, out);
+    if (c == NULL)
+        return;
+    free(c->url);
+    free(c->format);
+    if (c->secret != NULL)
+        explicit_bzero(c->secret, strlen(c->secret));
+    free(c->secret);
+    free(c->event_id);
+    json_decref(c->event);
+    memset(c, 0, sizeof *c);
 }
 
+static char *
+db_webhook_dup(const PGresult *res, int col, bool *failed)
+{
+    char *s = strdup(PQgetvalue(res, 0, col));
+
+    if (s == NULL)
+        *failed = true;
+    return s;
+}
+
+/* The lane's next delivery into *out, once this connection holds the lane:
+ * a statement of its own, so that its snapshot is taken after the lock and
+ * sees whatever the lane's previous holder recorded before letting go. */
+static enum outcome
+db_webhook_next(struct db *db, const char *const *params, struct db_webhook_claim *out)
+{
+    PGresult *res = NULL;
+    json_error_t err;
+    bool failed = false;
+    enum outcome rc;
+
+    if ((rc = db_run(db, SQL_NEXT, 1, params, &res)) != OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        rc = ERR_NOT_FOUND;
+        goto out;
+    }
+    out->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    out->webhook_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    out->attempts = (int)strtol(PQgetvalue(res, 0, 2), NULL, 10);
+    out->gone = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+    out->url = db_webhook_dup(res, 4, &failed);
+    out->format = db_webhook_dup(res, 5, &failed);
+    out->secret = db_webhook_dup(res, 6, &failed);
+    out->event_id = db_webhook_dup(res, 7, &failed);
+    out->event = json_loads(PQgetvalue(res, 0, 8), 0, &err);
+    if (failed || out->event == NULL) {
+        db_webhook_claim_clear(out);
+        rc = ERR_INTERNAL;
+    }
+out:
+    PQclear(res);
+    return rc;
+}
+
+/* Takes the lane of subscription id if it is free and its next delivery
+ * is due: OK with the lane held and *out filled; ERR_NOT_FOUND when another
+ * session took it first or there is nothing to send (the lane is let go). */
+static enum outcome
+db_webhook_take(struct db *db, int64_t id, struct db_webhook_claim *out)
+{
+    char sid[DB_NUM], got[8];
+    const char *params[1] = {db_num(id, sid)};
+    enum outcome rc;
+
+    if ((rc = db_text(db, SQL_LANE_LOCK, 1, params, got, sizeof got)) != OK)
+        return rc;
+    if (strcmp(got, "t") != 0)
+        return ERR_NOT_FOUND;
+    if ((rc = db_webhook_next(db, params, out)) != OK)
+        (void)db_webhook_release(db, id);
+    return rc;
+}
+
+enum outcome
+db_webhook_claim(struct db *db, struct db_webhook_claim *out)
+{
+    char l[DB_NUM];
+    const char *params[1] = {db_num(DB_WEBHOOK_LANES, l)};
+    int64_t lanes[DB_WEBHOOK_LANES];
+    PGresult *res = NULL;
+    enum outcome rc;
+    int i, n;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = db_run(db, SQL_LANES, 1, params, &res)) != OK)
+        return rc;
+    n = PQntuples(res) < DB_WEBHOOK_LANES ? PQntuples(res) : DB_WEBHOOK_LANES;
+    for (i = 0; i < n; i++)
+        lanes[i] = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+    PQclear(res);
+    rc = ERR_NOT_FOUND;
+    for (i = 0; i < n && rc == ERR_NOT_FOUND; i++)
+        rc = db_webhook_take(db, lanes[i], out);
+    return rc;
+}
+
+enum outcome
+db_webhook_release(struct db *db, int64_t webhook_id)
+{
+    char sid[DB_NUM], held[8];
+    const char *params[1] = {db_num(webhook_id, sid)};
+    enum outcome rc;
+
+    if ((rc = db_text(db, SQL_LANE_UNLOCK, 1, params, held, sizeof held)) != OK)
+        return rc;
+    return strcmp(held, "t") == 0 ? OK : ERR_NOT_FOUND;
+}
 enum outcome
 db_webhook_result(struct db *db, int64_t id, bool ok, int status, const char *error,
                   int duration_ms, int delay, int give_up)

@@ -1,7 +1,9 @@
 /*
  * Outbound events: subscriptions, events written to the outbox (with their
  * deliveries) in the caller's transaction, and the delivery workers' claims
- * and results. Thread-safe per connection.
+ * and results: one subscription's deliveries are a lane, sent one at a time
+ * in order by whichever connection holds the lane's lock. Thread-safe per
+ * connection.
  */
 #ifndef CABINET_DB_WEBHOOK_H
 #define CABINET_DB_WEBHOOK_H
@@ -35,12 +37,40 @@ enum outcome db_webhook_deliveries(struct db *db, int64_t id, int64_t before, in
 enum outcome db_webhook_retry(struct db *db, const char *actor, int64_t id, int64_t delivery,
                               json_t **out);
 
-/* Claims up to limit due deliveries, leasing each for lease seconds: an
- * array of {id, attempts, age, url, format, secret, gone, event_id, type,
- * payload, created_at}. */
-enum outcome db_webhook_claim(struct db *db, int limit, int lease, json_t **out);
+/* A delivery a worker sends: the next of its subscription's lane (0009),
+ * which the claiming connection holds until db_webhook_release. Strings
+ * and event are owned; db_webhook_claim_clear frees them. */
+struct db_webhook_claim {
+    int64_t id;         /* the delivery */
+    int64_t webhook_id; /* its subscription: the lane held */
+    int attempts;       /* attempts made before this one */
+    bool gone;          /* the subscription was deleted: send nothing */
+    char *url;
+    char *format;   /* "standard" or "chat" */
+    char *secret;   /* whsec_… */
+    char *event_id; /* the webhook-id of every attempt */
+    json_t *event;  /* {type, created_at, payload} */
+};
+
+/* Claims one delivery: the oldest pending delivery of a subscription whose
+ * lane no session holds, once it is due (a later one never overtakes it),
+ * taking the lane's session lock. OK with *out filled and the lane held by
+ * this connection until db_webhook_release (or until the connection ends,
+ * so that a sender that dies lets the lane go at once); the caller clears
+ * *out. ERR_NOT_FOUND when nothing is due in a free lane. Otherwise *out
+ * holds nothing, and a connection that failed may still hold a lane: drop
+ * it. */
+enum outcome db_webhook_claim(struct db *db, struct db_webhook_claim *out);
+/* Lets go of the lane of subscription webhook_id after its attempt is
+ * recorded; ERR_NOT_FOUND when this connection no longer held it (it lost
+ * its session meanwhile). */
+enum outcome db_webhook_release(struct db *db, int64_t webhook_id);
+/* Frees what a claim holds and zeroes it; NULL-safe. */
+void db_webhook_claim_clear(struct db_webhook_claim *c);
 /* Records one attempt: delivered (ok), or due again after delay seconds,
- * or dead when the event is older than give_up seconds by then. */
+ * or dead when the event is older than give_up seconds by then. A failed
+ * attempt leaves a delivery that is no longer pending (delivered by another
+ * sender, or dead with its deleted subscription) as it is. */
 enum outcome db_webhook_result(struct db *db, int64_t id, bool ok, int status, const char *error,
                                int duration_ms, int delay, int give_up);
 

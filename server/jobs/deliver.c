@@ -20,16 +20,28 @@
 #include "log.h"
 #include "sec/sec.h"
 
-#define DELIVER_BATCH 16
 #define DELIVER_POLL_MS 250
 #define DELIVER_MAX_DELAY 3600
 
+/* CABINET_DELIVERY_WORKERS threads, each with its own connection and its own
+ * libcurl easy handle, each sending one lane's delivery at a time with a
+ * blocking curl_easy_perform. Threads rather than one multi handle: every
+ * claim and every result is a blocking libpq call, and the lane a delivery
+ * belongs to stays locked by the session that claimed it while the attempt
+ * runs, so a sender is a connection and a transfer together; on a thread of
+ * its own that is a straight line (claim, send, record, let go) which a
+ * slow receiver can hold up only for itself. A handful of threads that
+ * mostly wait on the network cost little, and libcurl wants no more than
+ * an easy handle used by one thread at a time and curl_global_init before
+ * any thread starts. */
 struct deliver {
-    pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stopping;
+    bool polling; /* an idle worker polls the outbox; the other idle ones sleep */
     char *url;
+    int nworkers;
+    pthread_t *workers;
 };
 
 static const char *
@@ -196,19 +208,19 @@ deliver_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 /* One attempt: *status the HTTP status (0 when none came back), error what
  * went wrong (empty when it went through). */
 static bool
-deliver_send(CURL *curl, const json_t *d, int *status, char *error, size_t esize)
+deliver_send(CURL *curl, const struct db_webhook_claim *c, int *status, char *error, size_t esize)
 {
     struct strbuf body = STRBUF_INIT;
     struct curl_slist *headers = NULL;
     char line[512], sig[128], errbuf[CURL_ERROR_SIZE] = "";
     struct deliver_guard guard = {""};
     long now = (long)time(NULL), code = 0;
-    bool standard = strcmp(deliver_str(d, "format"), "standard") == 0, ok = false;
+    bool standard = strcmp(c->format, "standard") == 0, ok = false;
     CURLcode cc;
 
     *status = 0;
     error[0] = '\0';
-    deliver_body(d, deliver_str(d, "format"), &body);
+    deliver_body(c->event, c->format, &body);
     if (strbuf_failed(&body)) {
         snprintf(error, esize, "out of memory");
         goto out;
@@ -216,13 +228,13 @@ deliver_send(CURL *curl, const json_t *d, int *status, char *error, size_t esize
     headers = curl_slist_append(headers, "Content-Type: application/json");
     headers = curl_slist_append(headers, "User-Agent: Cabinet");
     headers = curl_slist_append(headers, "Expect:");
+    if (standard &&
+        sec_webhook_sign(c->secret, c->event_id, now, body.buf, body.len, sig, sizeof sig) != OK) {
+        snprintf(error, esize, "the subscription's secret is not a whsec_ secret");
+        goto out;
+    }
     if (standard) {
-        if (sec_webhook_sign(deliver_str(d, "secret"), deliver_str(d, "event_id"), now, body.buf,
-                             body.len, sig, sizeof sig) != OK) {
-            snprintf(error, esize, "the subscription's secret is not a whsec_ secret");
-            goto out;
-        }
-        snprintf(line, sizeof line, "webhook-id: %s", deliver_str(d, "event_id"));
+        snprintf(line, sizeof line, "webhook-id: %s", c->event_id);
         headers = curl_slist_append(headers, line);
         snprintf(line, sizeof line, "webhook-timestamp: %ld", now);
         headers = curl_slist_append(headers, line);
@@ -230,7 +242,7 @@ deliver_send(CURL *curl, const json_t *d, int *status, char *error, size_t esize
         headers = curl_slist_append(headers, line);
     }
     curl_easy_reset(curl);
-    curl_easy_setopt(curl, CURLOPT_URL, deliver_str(d, "url"));
+    curl_easy_setopt(curl, CURLOPT_URL, c->url);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.buf);
@@ -281,78 +293,117 @@ deliver_delay(int attempts)
     return d > DELIVER_MAX_DELAY ? DELIVER_MAX_DELAY : (int)d;
 }
 
-static int
-deliver_batch(struct db *db, CURL *curl)
+static void
+deliver_wake_one(struct deliver *d)
 {
-    json_t *claims = NULL;
-    size_t i;
-    int n = 0;
-
-    if (db_webhook_claim(db, DELIVER_BATCH, config->webhook_timeout * 2 + 30, &claims) != OK)
-        return -1;
-    for (i = 0; i < json_array_size(claims); i++) {
-        const json_t *d = json_array_get(claims, i);
-        struct timespec t0, t1;
-        char error[300];
-        int status = 0, ms, attempts = (int)json_integer_value(json_object_get(d, "attempts"));
-        bool ok;
-
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        if (json_is_true(json_object_get(d, "gone"))) {
-            ok = false;
-            snprintf(error, sizeof error, "the subscription was deleted");
-        } else {
-            ok = deliver_send(curl, d, &status, error, sizeof error);
-        }
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        ms = (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
-        if (db_webhook_result(
-                db, json_integer_value(json_object_get(d, "id")), ok, status, ok ? NULL : error,
-                ms < 0 ? 0 : ms, deliver_delay(attempts),
-                json_is_true(json_object_get(d, "gone")) ? 0 : config->webhook_give_up) != OK)
-            log_warn("could not record delivery %lld",
-                     (long long)json_integer_value(json_object_get(d, "id")));
-        n++;
-    }
-    json_decref(claims);
-    return n;
+    pthread_mutex_lock(&d->lock);
+    pthread_cond_signal(&d->wake);
+    pthread_mutex_unlock(&d->lock);
 }
 
-static void *
-deliver_thread(void *arg)
+/* Claims one lane's next delivery, sends it, records the attempt and lets
+ * the lane go: OK when one was sent, ERR_NOT_FOUND when nothing is due,
+ * else the connection is suspect (the caller drops it, and with it any lane
+ * it still holds). */
+static enum outcome
+deliver_one(struct deliver *d, struct db *db, CURL *curl)
 {
-    struct deliver *d = arg;
-    struct db *db = NULL;
-    CURL *curl = curl_easy_init();
+    struct db_webhook_claim c = {0};
+    struct timespec t0, t1;
+    char error[300];
+    int status = 0, ms;
+    bool ok;
+    enum outcome rc;
 
-    for (;;) {
-        struct timespec until;
-        int n = 0;
+    if ((rc = db_webhook_claim(db, &c)) != OK)
+        return rc;
+    /* more may be due: let an idle worker look at once rather than at its
+     * next poll, so that a burst spreads over the workers */
+    deliver_wake_one(d);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (c.gone) {
+        ok = false;
+        snprintf(error, sizeof error, "the subscription was deleted");
+    } else {
+        ok = deliver_send(curl, &c, &status, error, sizeof error);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+    /* recorded before the lane is let go, so that whoever takes it next
+     * sees this attempt's outcome */
+    rc = db_webhook_result(db, c.id, ok, status, ok ? NULL : error, ms < 0 ? 0 : ms,
+                           deliver_delay(c.attempts), c.gone ? 0 : config->webhook_give_up);
+    if (rc != OK)
+        log_warn("could not record delivery %lld: it will be sent again", (long long)c.id);
+    else if ((rc = db_webhook_release(db, c.webhook_id)) == ERR_NOT_FOUND)
+        rc = OK; /* the session was renewed meanwhile: the lane went with it */
+    db_webhook_claim_clear(&c);
+    return rc;
+}
 
-        pthread_mutex_lock(&d->lock);
-        if (d->stopping) {
-            pthread_mutex_unlock(&d->lock);
-            break;
-        }
-        pthread_mutex_unlock(&d->lock);
-        if (db == NULL && db_connect(d->url, &db) != OK)
-            db = NULL;
-        if (db != NULL && curl != NULL && (n = deliver_batch(db, curl)) < 0) {
-            db_disconnect(db);
-            db = NULL;
-        }
-        if (n == DELIVER_BATCH)
-            continue;
+/* Waits until it is time to look again: one idle worker polls every
+ * DELIVER_POLL_MS, the others sleep until a busy one finds work (or until
+ * the poller role is free when they look). */
+static void
+deliver_idle(struct deliver *d)
+{
+    struct timespec until;
+
+    pthread_mutex_lock(&d->lock);
+    if (d->stopping) {
+        /* nothing to wait for */
+    } else if (!d->polling) {
+        d->polling = true;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_nsec += DELIVER_POLL_MS * 1000000L;
         if (until.tv_nsec >= 1000000000L) {
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        pthread_mutex_lock(&d->lock);
-        while (!d->stopping && pthread_cond_timedwait(&d->wake, &d->lock, &until) != ETIMEDOUT)
-            ;
-        pthread_mutex_unlock(&d->lock);
+        /* woken early or not, it looks: a wake-up meant for a sleeper may
+         * land here */
+        (void)pthread_cond_timedwait(&d->wake, &d->lock, &until);
+        d->polling = false;
+    } else {
+        (void)pthread_cond_wait(&d->wake, &d->lock);
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+static bool
+deliver_stopping(struct deliver *d)
+{
+    bool stopping;
+
+    pthread_mutex_lock(&d->lock);
+    stopping = d->stopping;
+    pthread_mutex_unlock(&d->lock);
+    return stopping;
+}
+
+static void *
+deliver_worker(void *arg)
+{
+    struct deliver *d = arg;
+    struct db *db = NULL;
+    CURL *curl = NULL;
+
+    while (!deliver_stopping(d)) {
+        enum outcome rc = ERR_UNAVAILABLE;
+
+        if (curl == NULL && (curl = curl_easy_init()) == NULL)
+            log_warn("a delivery worker cannot make its libcurl handle (out of memory?)");
+        if (db == NULL && db_connect(d->url, &db) != OK)
+            db = NULL;
+        if (db != NULL && curl != NULL)
+            rc = deliver_one(d, db, curl);
+        if (rc == OK)
+            continue;
+        if (rc != ERR_NOT_FOUND) {
+            db_disconnect(db);
+            db = NULL;
+        }
+        deliver_idle(d);
     }
     if (curl)
         curl_easy_cleanup(curl);
@@ -360,10 +411,31 @@ deliver_thread(void *arg)
     return NULL;
 }
 
+/* Stops and joins the workers started so far and frees d. */
+static void
+deliver_free(struct deliver *d)
+{
+    int i;
+
+    pthread_mutex_lock(&d->lock);
+    d->stopping = true;
+    pthread_cond_broadcast(&d->wake);
+    pthread_mutex_unlock(&d->lock);
+    for (i = 0; i < d->nworkers; i++)
+        pthread_join(d->workers[i], NULL);
+    pthread_mutex_destroy(&d->lock);
+    pthread_cond_destroy(&d->wake);
+    free(d->workers);
+    free(d->url);
+    free(d);
+    curl_global_cleanup();
+}
+
 enum outcome
 deliver_start(const char *url, struct deliver **out)
 {
     struct deliver *d;
+    int n = config->delivery_workers;
 
     if (config->webhook_ca_file[0] != '\0' && access(config->webhook_ca_file, R_OK) != 0) {
         log_error("%s (CABINET_WEBHOOK_CA_FILE): %s", config->webhook_ca_file, strerror(errno));
@@ -372,21 +444,22 @@ deliver_start(const char *url, struct deliver **out)
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return ERR_INTERNAL;
     d = calloc(1, sizeof *d);
-    if (d == NULL || (d->url = strdup(url)) == NULL) {
+    if (d == NULL || (d->url = strdup(url)) == NULL ||
+        (d->workers = calloc((size_t)n, sizeof *d->workers)) == NULL) {
+        if (d != NULL)
+            free(d->url);
         free(d);
         curl_global_cleanup();
         return ERR_INTERNAL;
     }
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->wake, NULL);
-    if (pthread_create(&d->thread, NULL, deliver_thread, d) != 0) {
-        pthread_mutex_destroy(&d->lock);
-        pthread_cond_destroy(&d->wake);
-        free(d->url);
-        free(d);
-        curl_global_cleanup();
-        return ERR_INTERNAL;
-    }
+    for (; d->nworkers < n; d->nworkers++)
+        if (pthread_create(&d->workers[d->nworkers], NULL, deliver_worker, d) != 0) {
+            log_error("cannot start delivery worker %d of %d", d->nworkers + 1, n);
+            deliver_free(d);
+            return ERR_INTERNAL;
+        }
     *out = d;
     return OK;
 }
@@ -394,16 +467,6 @@ deliver_start(const char *url, struct deliver **out)
 void
 deliver_stop(struct deliver *d)
 {
-    if (d == NULL)
-        return;
-    pthread_mutex_lock(&d->lock);
-    d->stopping = true;
-    pthread_cond_signal(&d->wake);
-    pthread_mutex_unlock(&d->lock);
-    pthread_join(d->thread, NULL);
-    pthread_mutex_destroy(&d->lock);
-    pthread_cond_destroy(&d->wake);
-    free(d->url);
-    free(d);
-    curl_global_cleanup();
+    if (d != NULL)
+        deliver_free(d);
 }

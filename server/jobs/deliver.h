@@ -1,11 +1,14 @@
 /*
- * The delivery worker: sends the outbox's events to their subscriptions over
+ * The delivery workers: send the outbox's events to their subscriptions over
  * HTTP(S) with libcurl (certificates and host names verified), signed as
  * Standard Webhooks or shaped for chat, retrying with exponential backoff
- * until CABINET_WEBHOOK_GIVE_UP, then marking them dead. Claims are leased
- * rows taken with FOR UPDATE SKIP LOCKED, so any number of instances may
- * run it; a crash between commit and send only delays a delivery (at least
- * once). Runs on a thread of its own with its own connection.
+ * until CABINET_WEBHOOK_GIVE_UP, then marking them dead.
+ * CABINET_DELIVERY_WORKERS threads, each with a connection of its own, send
+ * to different subscriptions at once; one subscription's deliveries are a
+ * lane (db/db_webhook.h), sent one at a time, in order, by whichever worker
+ * of whichever instance holds the lane's lock, so that any number of
+ * instances may run them. A sender that dies lets its lane go with its
+ * connection, and the delivery is sent again (at least once).
  */
 #ifndef CABINET_DELIVER_H
 #define CABINET_DELIVER_H
@@ -17,9 +20,11 @@
 
 struct deliver;
 
-/* Starts the worker on url; call once, on the main thread, before others. */
+/* Starts the workers on url; call once, on the main thread, before others.
+ * ERR_INVALID when CABINET_WEBHOOK_CA_FILE cannot be read. The caller stops
+ * them with deliver_stop. */
 enum outcome deliver_start(const char *url, struct deliver **out);
-/* Stops it after the attempt under way; NULL-safe. */
+/* Stops them, each after the attempt under way, and frees d; NULL-safe. */
 void deliver_stop(struct deliver *d);
 
 /* NULL when url may be subscribed to, else why not (a phrase for the `url`

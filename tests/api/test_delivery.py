@@ -1,10 +1,13 @@
 """Delivery of events out (README "Events out"): the retry schedule, giving
-up and the manual retry, unreachable and slow receivers, at-least-once
-delivery across kill -9 of the server, and two instances sharing one outbox.
+up and the manual retry, unreachable and slow receivers, subscriptions
+served side by side (at most CABINET_DELIVERY_WORKERS at once) while each
+subscription's events go one at a time in order, at-least-once delivery
+across kill -9 of the server, and two instances sharing one outbox.
 
 The servers here are our own, with short settings:
 CABINET_WEBHOOK_RETRY_BASE=1, CABINET_WEBHOOK_TIMEOUT=1 (and, for giving up,
-CABINET_WEBHOOK_GIVE_UP=4). Receivers are ThreadingHTTPServer instances on
+CABINET_WEBHOOK_GIVE_UP=4; for receivers that take seconds to answer,
+CABINET_WEBHOOK_TIMEOUT=10). Receivers are ThreadingHTTPServer instances on
 127.0.0.1 in threads of this process; every wait is bounded."""
 
 import concurrent.futures
@@ -23,9 +26,12 @@ from hooks import WAIT, Receiver, deliveries, wait_delivery
 
 FAST = {"CABINET_WEBHOOK_RETRY_BASE": "1", "CABINET_WEBHOOK_TIMEOUT": "1"}
 GIVE_UP = {"CABINET_WEBHOOK_RETRY_BASE": "1", "CABINET_WEBHOOK_GIVE_UP": "4"}
-# A delivery claimed by a process that then dies is leased for
-# 2 x timeout + 30 s before another claim may take it.
-LEASE = 2 * 1 + 30
+PATIENT = {"CABINET_WEBHOOK_RETRY_BASE": "1", "CABINET_WEBHOOK_TIMEOUT": "10",
+           "CABINET_DELIVERY_WORKERS": "4"}
+# A sender that dies lets its subscriptions' lanes go as soon as the
+# database sees its connection close; this bounds the wait for what it was
+# sending to be sent again after a restart.
+AFTER_CRASH = 40
 
 
 # --- receivers ------------------------------------------------------------------------------
@@ -60,10 +66,28 @@ def giveup(cluster):
     finish_server(srv)
 
 
+@pytest.fixture(scope="module")
+def patient(cluster):
+    """Four workers that wait up to 10 s for a receiver's answer."""
+    srv = start_server(cluster, "d_delivery_patient", extra_env=dict(PATIENT),
+                       name="delivery-patient")
+    yield srv
+    finish_server(srv)
+
+
+@pytest.fixture(scope="module")
+def two_workers(cluster):
+    env = dict(PATIENT, CABINET_DELIVERY_WORKERS="2")
+    srv = start_server(cluster, "d_delivery_two_workers", extra_env=env,
+                       name="delivery-two-workers")
+    yield srv
+    finish_server(srv)
+
+
 @pytest.fixture(autouse=True)
 def _our_servers_stay_up(request):
     yield
-    for name in ("fast", "giveup"):
+    for name in ("fast", "giveup", "patient", "two_workers"):
         if name in request.fixturenames:
             srv = request.getfixturevalue(name)
             if srv.proc is not None and srv.proc.poll() is not None:
@@ -229,6 +253,102 @@ def test_a_slow_receiver_times_out(fast, made):
     assert d["state"] in ("pending", "dead") and d["delivered_at"] is None, d
 
 
+# --- subscriptions side by side, each one in order ------------------------------------------
+
+
+def max_at_once(records, busy):
+    """The most requests in progress at one moment, each taken as busy
+    seconds from its arrival (a little less than the receiver's delay, so
+    that one worker's next request never overlaps its last)."""
+    starts = sorted(r.mono for r in records)
+    return max(sum(1 for t in starts if t <= s < t + busy) for s in starts)
+
+
+def test_a_slow_receiver_does_not_hold_the_others_back(patient, made):
+    slow_s = 3
+    slow = receiver(made, "slow-one", answer=lambda rec, seen: (200, slow_s))
+    quick = [receiver(made, f"quick-{i}") for i in range(19)]
+    # the slow one is subscribed first: one event after another, its
+    # delivery of the first event would come before the others' of the second
+    slow_hook = subscribe(patient, made, slow)
+    quick_hooks = [subscribe(patient, made, rx) for rx in quick]
+    refs = [new_change(patient)["ref"] for _ in range(2)]
+    first = slow.wait(lambda rs: rs[:1], "the slow receiver's first request")[0]
+    for rx in quick:
+        rx.wait(lambda rs: {r.ref for r in rs} >= set(refs), f"both events at {rx.name}")
+    last = max(r.mono for rx in quick for r in rx.snapshot())
+    print(f"19 receivers got both events {last - first.mono:+.2f} s after the slow "
+          f"receiver's first request, which it answered after {slow_s} s")
+    assert last < first.mono + slow_s, "the others waited for the slow receiver"
+    for rx, w in zip(quick, quick_hooks):
+        assert [r.ref for r in rx.snapshot()] == refs, rx.snapshot()
+        assert all(d["attempts"] == 1 for d in wait_all_delivered(patient, w["id"], 2))
+    # the slow subscription itself gets its events one at a time, in order
+    got = slow.wait(lambda rs: rs if len(rs) >= 2 else None, "the slow receiver's second event",
+                    timeout=WAIT)
+    assert [r.ref for r in got] == refs, got
+    assert got[1].mono >= got[0].mono + slow_s, "two requests at once to one subscription"
+    wait_all_delivered(patient, slow_hook["id"], 2)
+    assert slow.verify_all() and all(rx.verify_all() for rx in quick)
+
+
+def test_no_more_subscriptions_at_once_than_workers(two_workers, made):
+    busy_s = 1.5
+    rxs = [receiver(made, f"busy-{i}", answer=lambda rec, seen: (200, busy_s)) for i in range(4)]
+    hooks = [subscribe(two_workers, made, rx) for rx in rxs]
+    ref = new_change(two_workers)["ref"]
+    for rx, w in zip(rxs, hooks):
+        rx.wait(lambda rs: [r for r in rs if r.ref == ref], f"the event at {rx.name}")
+        wait_all_delivered(two_workers, w["id"], 1)
+    records = [r for rx in rxs for r in rx.snapshot()]
+    assert len(records) == 4, records
+    # CABINET_DELIVERY_WORKERS=2: two at a time, never more, never fewer
+    assert max_at_once(records, busy_s - 0.3) == 2, sorted(r.mono for r in records)
+
+
+def test_one_subscriptions_events_arrive_in_order_when_first_attempts_fail(fast, made):
+    rx = receiver(made, "in-order", answer=lambda rec, seen: 500 if seen == 0 else 200)
+    w = subscribe(fast, made, rx)
+    refs = [new_change(fast)["ref"] for _ in range(4)]
+    rx.wait(lambda rs: len([r for r in rs if r.status == 200]) >= 4, "all four delivered")
+    got = rx.snapshot()
+    # each event's retry (after CABINET_WEBHOOK_RETRY_BASE) comes before the
+    # next event is sent at all
+    assert [(r.ref, r.status) for r in got] == [(ref, st) for ref in refs for st in (500, 200)], got
+    for failed, retried in zip(got[0::2], got[1::2]):
+        assert retried.id == failed.id and retried.mono - failed.mono >= 0.95, (failed, retried)
+    items = sorted(wait_all_delivered(fast, w["id"], 4), key=lambda d: d["id"])
+    assert [d["event_id"] for d in items] == [r.id for r in got[1::2]], items
+    assert all(d["attempts"] == 2 for d in items), items
+    assert rx.verify_all()
+
+
+def test_a_dead_event_lets_the_next_one_through(giveup, made):
+    first = {}
+
+    def answer(rec, seen):
+        first.setdefault("ref", rec.ref)
+        return 500 if rec.ref == first["ref"] else 200
+
+    rx = receiver(made, "dead-first", answer=answer)
+    w = subscribe(giveup, made, rx)
+    refs = [new_change(giveup)["ref"] for _ in range(2)]
+    got = rx.wait(lambda rs: [r for r in rs if r.ref == refs[1]], "the second event", timeout=30)
+    items = {d["event_id"]: d for d in deliveries(giveup, w["id"])}
+    recs = rx.snapshot()
+    assert first["ref"] == refs[0], (first, refs)
+    before = [r for r in recs if r.ref == refs[0]]
+    assert len(before) >= 2 and all(r.status == 500 for r in before), recs
+    # not one request of the second event before the first was given up
+    assert recs[:len(before)] == before and recs[len(before)].ref == refs[1], recs
+    assert items[before[0].id]["state"] == "dead", items
+    assert items[before[0].id]["attempts"] == len(before), items
+    d = wait_delivery(giveup, w["id"], lambda d: d["event_id"] == got[0].id
+                      and d["state"] == "delivered", "the second delivered")
+    assert d["attempts"] == 1, d
+    assert rx.verify_all()
+
+
 # --- at-least-once across kill -9 ------------------------------------------------------------
 
 
@@ -260,7 +380,7 @@ def test_pending_deliveries_survive_kill_9(fast, made):
     rx = receiver(made, "after-crash", port=port)
     rx.secret = w["secret"]
     rx.wait(lambda rs: set(before) <= {r.id for r in rs},
-            f"all {len(before)} events after the restart", timeout=LEASE + 40)
+            f"all {len(before)} events after the restart", timeout=AFTER_CRASH)
     got = {r.id: r for r in rx.snapshot()}
     assert {got[i].ref for i in before} == set(refs)
     assert rx.verify_all()
@@ -282,7 +402,7 @@ def test_no_loss_when_killed_right_after_the_writes_commit(fast, made):
     ids = event_ids(fast, w["id"])
     assert len(ids) == len(created), (len(ids), created)
     rx.wait(lambda rs: set(ids) <= {r.id for r in rs},
-            f"all {len(ids)} events written before the kills", timeout=LEASE + 40)
+            f"all {len(ids)} events written before the kills", timeout=AFTER_CRASH)
     got = {}
     for r in rx.snapshot():
         got.setdefault(r.id, []).append(r)
@@ -290,6 +410,29 @@ def test_no_loss_when_killed_right_after_the_writes_commit(fast, made):
     dups = {i: len(v) for i, v in got.items() if len(v) > 1}
     if dups:
         print(f"delivered more than once across kill -9 (allowed: at-least-once): {dups}")
+    assert rx.verify_all()
+
+
+def test_killed_during_a_slow_delivery_it_is_sent_again_after_the_restart(patient, made):
+    # the first request is answered after 5 s, long after the kill; the
+    # sender's lane goes with its connection, so the restarted server need
+    # not wait for any lease to end
+    rx = receiver(made, "killed-mid-send", answer=lambda rec, seen: (200, 5) if seen == 0 else 200)
+    w = subscribe(patient, made, rx)
+    refs = [new_change(patient)["ref"] for _ in range(2)]
+    sent = rx.wait(lambda rs: rs[:1], "the first request")[0]
+    killed = time.monotonic()
+    kill9(patient)
+    rx.wait(lambda rs: len(rs) >= 3, "the first event again, then the second", timeout=20)
+    got = rx.snapshot()
+    print(f"sent again {got[1].mono - killed:.2f} s after kill -9, the restart included")
+    assert [r.ref for r in got] == [refs[0], refs[0], refs[1]], got
+    assert sent.id == got[1].id and sent.body == got[1].body, got  # the same webhook-id
+    assert got[2].id != sent.id
+    items = sorted(wait_all_delivered(patient, w["id"], 2), key=lambda d: d["id"])
+    assert [d["event_id"] for d in items] == [sent.id, got[2].id], items
+    # the killed attempt was never recorded: it was under way
+    assert [h["status"] for h in items[0]["history"]] == [200], items[0]
     assert rx.verify_all()
 
 
@@ -316,11 +459,36 @@ def test_two_instances_deliver_every_event(fast, made):
         for r in rx.snapshot():
             got.setdefault(r.id, []).append(r)
         assert {got[i][0].ref for i in ids} == set(refs)
+        # nobody died: no event went out twice
         dups = {i: len(v) for i, v in got.items() if len(v) > 1}
-        if dups:
-            print(f"two instances delivered {len(dups)} of 40 events more than once: {dups}")
+        assert not dups, f"two instances delivered {len(dups)} of 40 events more than once"
         wait_all_delivered(fast, w["id"], 40)
         assert rx.verify_all()
+    finally:
+        problems = second.stop()
+    assert not problems, (problems, second.stderr_tail())
+
+
+def test_two_instances_deliver_once_and_in_order(fast, made):
+    second = Server(fast.cluster, fast.db, name=fast.name + "-second-order",
+                    extra_env={**FAST, "CABINET_SERVER_KEY_FILE": str(fast.key_path)})
+    second.users = fast.users
+    second.start()
+    try:
+        # answers that take a moment, so that both instances are at work at once
+        rxs = [receiver(made, f"ordered-{i}", answer=lambda rec, seen: (200, 0.1))
+               for i in range(3)]
+        hooks = [subscribe(fast, made, rx) for rx in rxs]
+        clients = [fast.login("alice"), second.login("bob")]
+        refs = [new_change(fast, client=clients[i % 2])["ref"] for i in range(12)]
+        for rx in rxs:
+            rx.wait(lambda rs: {r.ref for r in rs} >= set(refs), f"all 12 at {rx.name}")
+        for rx, w in zip(rxs, hooks):
+            items = wait_all_delivered(fast, w["id"], 12)
+            assert all(d["attempts"] == 1 for d in items), items
+            # once each, and in the order the changes were made
+            assert [r.ref for r in rx.snapshot()] == refs, rx.snapshot()
+            assert rx.verify_all()
     finally:
         problems = second.stop()
     assert not problems, (problems, second.stderr_tail())
@@ -409,6 +577,21 @@ def test_an_unreadable_ca_file_stops_the_server_at_start(cluster, tmp_path):
         srv.stop()
     assert error is not None, "a server with an unreadable CA file must not start"
     assert "CABINET_WEBHOOK_CA_FILE" in error, error
+
+
+def test_a_worker_count_out_of_range_stops_the_server_at_start(cluster):
+    cluster.createdb("d_delivery_noworkers", "cabinet_template")
+    srv = Server(cluster, "d_delivery_noworkers", name="delivery-noworkers",
+                 extra_env={"CABINET_DELIVERY_WORKERS": "0"})
+    error = None
+    try:
+        srv.start(timeout=20)
+    except AssertionError as e:
+        error = str(e)
+    finally:
+        srv.stop()
+    assert error is not None, "a server with no delivery workers must not start"
+    assert "CABINET_DELIVERY_WORKERS" in error, error
 
 
 # --- where receivers may not be ----------------------------------------------------------------
