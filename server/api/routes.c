@@ -13,7 +13,7 @@ static const char *const q_changes[] = {"limit", "cursor", "state", "model",    
 static const char *const q_recent[] = {"service", "hours", NULL};
 static const char *const q_audit[] = {"limit", "cursor", "after", NULL};
 static const char *const q_conflicts[] = {"limit", "cursor", "open", NULL};
-static const char *const q_ics[] = {"token", NULL};
+static const char *const q_ics[] = {"token", "service", "mine", NULL};
 static const char *const q_slots[] = {"services", "duration", "after", "limit", NULL};
 static const char *const q_freezes[] = {"limit", "cursor", "from", "to", NULL};
 

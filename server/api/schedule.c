@@ -236,14 +236,13 @@ schedule_ics_freeze(void *arg, const struct ical_freeze *f)
     ical_freeze_event(&ics->sb, &ics->site, f);
 }
 
-enum outcome
-api_schedule_ics(struct http_ctx *ctx)
+/* The feed's caller: a feed or full token, as a query parameter (calendar
+ * apps cannot send headers) or a Bearer header. */
+static enum outcome
+schedule_ics_principal(struct http_ctx *ctx, struct db_principal *p)
 {
     const char *authz = http_header(ctx, "Authorization");
     char token[256] = "", hash[SEC_HEX256_LEN];
-    struct schedule_ics ics = {STRBUF_INIT, {config->base_url, schedule_host()}};
-    struct db_feed_sink sink = {schedule_ics_change, schedule_ics_freeze, &ics};
-    struct db_principal p;
     enum outcome rc;
 
     if (authz != NULL && strncasecmp(authz, "Bearer ", 7) == 0)
@@ -255,20 +254,63 @@ api_schedule_ics(struct http_ctx *ctx)
                          "give a feed or full API token: /schedule.ics?token=…");
     sec_sha256_hex(token, strlen(token), hash);
     sec_wipe(token, sizeof token);
-    rc = db_auth_token(ctx->db, hash, &p);
+    rc = db_auth_token(ctx->db, hash, p);
     if (rc == ERR_NOT_FOUND)
         return http_fail(ctx, ERR_UNAUTHENTICATED, "the token is unknown or revoked");
-    if (rc != OK)
+    if (rc == OK && p->use_stale && ctx->app->note_token_use != NULL)
+        ctx->app->note_token_use(ctx->app->usage, p->token_id);
+    return rc;
+}
+
+/* service= (a service name) and mine=true|false. */
+static enum outcome
+schedule_ics_filters(struct http_ctx *ctx, const struct db_principal *p, char *service, size_t size,
+                     int64_t *requester)
+{
+    char mine[8];
+
+    *requester = 0;
+    if (http_query(ctx, "service", service, size) == 0)
+        service[0] = '\0';
+    else if (!validate_slug(service))
+        http_field(ctx, "service", "must be a service name");
+    switch (http_query(ctx, "mine", mine, sizeof mine)) {
+    case 0: break;
+    case 1:
+        if (strcmp(mine, "true") == 0)
+            *requester = p->user_id;
+        else if (strcmp(mine, "false") != 0)
+            http_field(ctx, "mine", "must be true or false");
+        break;
+    default: http_field(ctx, "mine", "must be true or false");
+    }
+    return http_fields_ok(ctx);
+}
+
+enum outcome
+api_schedule_ics(struct http_ctx *ctx)
+{
+    struct schedule_ics ics = {STRBUF_INIT, {config->base_url, schedule_host()}};
+    struct db_feed_sink sink = {schedule_ics_change, schedule_ics_freeze, &ics};
+    struct db_principal p;
+    char service[80];
+    int64_t requester;
+    enum outcome rc;
+
+    if ((rc = schedule_ics_principal(ctx, &p)) != OK ||
+        (rc = schedule_ics_filters(ctx, &p, service, sizeof service, &requester)) != OK)
         return rc;
-    if (p.use_stale && ctx->app->note_token_use != NULL)
-        ctx->app->note_token_use(ctx->app->usage, p.token_id);
     strbuf_puts(&ics.sb, "BEGIN:VCALENDAR\r\n");
     ical_line(&ics.sb, "VERSION", "2.0");
     ical_line(&ics.sb, "PRODID", "-//Cabinet//Change schedule//EN");
     ical_line(&ics.sb, "CALSCALE", "GREGORIAN");
     ical_line(&ics.sb, "METHOD", "PUBLISH");
     ical_text(&ics.sb, "X-WR-CALNAME", "Cabinet change schedule");
-    if ((rc = db_schedule_feed(ctx->db, &sink)) == OK) {
+    rc = db_schedule_feed(ctx->db, service[0] ? service : NULL, requester, &sink);
+    if (rc == ERR_NOT_FOUND) {
+        http_field(ctx, "service", "no service is named %s", service);
+        rc = http_fields_ok(ctx);
+    } else if (rc == OK) {
         strbuf_puts(&ics.sb, "END:VCALENDAR\r\n");
         rc = strbuf_failed(&ics.sb) ? ERR_INTERNAL
                                     : http_reply_raw(ctx, 200, "text/calendar; charset=utf-8",

@@ -62,7 +62,10 @@ static const char SQL_FEED[] =
     "  (SELECT string_agg(cs.service, ',' ORDER BY cs.service) FROM change_services cs"
     "   WHERE cs.change_id = c.id), false, lower(c.win)"
     " FROM changes c WHERE c.state <> 'draft' AND c.win IS NOT NULL"
-    " AND c.win && tstzrange(now() - interval '90 days', now() + interval '400 days')"
+    " AND c.win && tstzrange(now() - interval '30 days', now() + interval '90 days')"
+    " AND ($1::text IS NULL OR EXISTS (SELECT 1 FROM change_services cs"
+    "                                  WHERE cs.change_id = c.id AND cs.service = $1))"
+    " AND ($2::bigint IS NULL OR c.requester_id = $2)"
     " UNION ALL"
     " SELECT 'f', f.id, 0, '', '',"
     "  extract(epoch FROM lower(f.win))::bigint, extract(epoch FROM upper(f.win))::bigint,"
@@ -72,7 +75,8 @@ static const char SQL_FEED[] =
     "  (SELECT string_agg(fs.service, ',' ORDER BY fs.service) FROM freeze_services fs"
     "   WHERE fs.freeze_id = f.id), f.hard, lower(f.win)"
     " FROM freezes f"
-    " WHERE f.win && tstzrange(now() - interval '90 days', now() + interval '400 days')"
+    " WHERE f.win && tstzrange(now() - interval '30 days', now() + interval '90 days')"
+    " AND ($1::text IS NULL OR freeze_covers(f.id, ARRAY[$1]))"
     " ORDER BY 1, 15, 2";
 static const char SQL_BUSY[] =
     "WITH imp AS (SELECT name FROM impact_set(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))),"
@@ -138,13 +142,18 @@ db_schedule_agenda(struct db *db, const char *from, const char *to, json_t **out
 }
 
 enum outcome
-db_schedule_feed(struct db *db, const struct db_feed_sink *sink)
+db_schedule_feed(struct db *db, const char *service, int64_t requester,
+                 const struct db_feed_sink *sink)
 {
+    char rid[DB_NUM], buf[80];
+    const char *params[2] = {service, requester ? db_num(requester, rid) : NULL};
     PGresult *res;
     enum outcome rc;
     int i;
 
-    if ((rc = db_run(db, SQL_FEED, 0, NULL, &res)) != OK)
+    if (service != NULL && (rc = db_text(db, SQL_SERVICE, 1, params, buf, sizeof buf)) != OK)
+        return rc;
+    if ((rc = db_run(db, SQL_FEED, 2, params, &res)) != OK)
         return rc;
     for (i = 0; i < PQntuples(res); i++) {
         const char *v[15];

@@ -37,9 +37,13 @@ struct db_feed_sink {
     void *arg;
 };
 /* The iCalendar feed's rows: changes other than drafts whose window
- * overlaps 90 days back to 400 days ahead, by window start, then the
- * freezes of that period; each handed to sink. */
-enum outcome db_schedule_feed(struct db *db, const struct db_feed_sink *sink);
+ * overlaps 30 days back to 90 days ahead, by window start, then the
+ * freezes of that period; each handed to sink. With service, only the
+ * changes that list it and the freezes that cover it (ERR_NOT_FOUND when
+ * there is no such service); with requester (non-zero), only that user's
+ * changes. */
+enum outcome db_schedule_feed(struct db *db, const char *service, int64_t requester,
+                              const struct db_feed_sink *sink);
 /* The busy intervals (epoch seconds) on the impact set of services (a JSON
  * array of names): active changes' windows and the freezes covering it,
  * within [from, to). *out (n of them, in no order) is the caller's to

@@ -317,21 +317,60 @@ def test_freezes_are_events(server, svc, feed_token):
     assert freeze_uid(server, hard["id"]) in uids
 
 
-def test_the_feed_covers_ninety_days_back_to_four_hundred_ahead(server, svc, feed_token):
+def test_the_feed_covers_thirty_days_back_to_ninety_ahead(server, svc, feed_token):
     s = svc()
     # past windows: recorded as emergencies (a normal change cannot be
     # submitted once its window has ended)
-    old = new_change(server, [s], days(-100), model="emergency")
-    recent = new_change(server, [s], days(-80), model="emergency")
-    ahead = new_change(server, [s], days(390))
-    too_far = new_change(server, [s], days(420))
-    f_far = freeze(server, days(500, 24))
+    old = new_change(server, [s], days(-40), model="emergency")
+    recent = new_change(server, [s], days(-20), model="emergency")
+    ahead = new_change(server, [s], days(80))
+    too_far = new_change(server, [s], days(100))
+    f_far = freeze(server, days(120, 24))
+    f_near = freeze(server, days(60, 24))
     uids = by_uid(calendar(server, feed_token)[0])
     assert change_uid(server, recent["id"]) in uids
     assert change_uid(server, ahead["id"]) in uids
     assert change_uid(server, old["id"]) not in uids
     assert change_uid(server, too_far["id"]) not in uids
     assert freeze_uid(server, f_far["id"]) not in uids
+    assert freeze_uid(server, f_near["id"]) in uids
+
+
+def filtered(server, token, **params):
+    r = server.anon().get(FEED, params={"token": token, **params})
+    assert r.status_code == 200, (r.status_code, r.text[:1000])
+    return by_uid(icalendar.Calendar.from_ical(r.content))
+
+
+def test_the_feed_filters_by_service_and_by_owner(server, svc, feed_token):
+    a, b = svc(), svc()
+    on_a = new_change(server, [a], days(5))
+    on_b = new_change(server, [b], days(6), who="bob")
+    bobs_on_a = new_change(server, [a], days(7), who="bob")
+    f_a = freeze(server, days(8, 24), services=[a])
+    f_b = freeze(server, days(9, 24), services=[b])
+    f_all = freeze(server, days(10, 24))
+    uids = filtered(server, feed_token, service=a)
+    assert change_uid(server, on_a["id"]) in uids and change_uid(server, bobs_on_a["id"]) in uids
+    assert change_uid(server, on_b["id"]) not in uids
+    assert freeze_uid(server, f_a["id"]) in uids and freeze_uid(server, f_all["id"]) in uids
+    assert freeze_uid(server, f_b["id"]) not in uids
+    # feed_token is alice's: mine=true keeps her changes only
+    uids = filtered(server, feed_token, mine="true")
+    assert change_uid(server, on_a["id"]) in uids
+    assert change_uid(server, on_b["id"]) not in uids
+    assert change_uid(server, bobs_on_a["id"]) not in uids
+    uids = filtered(server, feed_token, mine="true", service=b)
+    assert change_uid(server, on_b["id"]) not in uids and change_uid(server, on_a["id"]) not in uids
+    assert change_uid(server, on_a["id"]) in filtered(server, feed_token, mine="false")
+
+
+@pytest.mark.parametrize("params,field", [({"mine": "yes"}, "mine"),
+                                          ({"service": "Not A Slug"}, "service"),
+                                          ({"service": "no-such-service-zz"}, "service")])
+def test_bad_feed_filters_are_named(server, feed_token, params, field):
+    r = server.anon().get(FEED, params={"token": feed_token, **params})
+    problem(r, 422, field=field)
 
 
 # --- the raw form ----------------------------------------------------------------------------
