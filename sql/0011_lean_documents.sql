@@ -1,0 +1,150 @@
+-- Lean documents (DESIGN §3, §4): work that follows the overlapping set, not
+-- the history.
+--
+--   * Each conflict between two changes records its overlap: `direct` when
+--     one change lists a service in the other's impact set, `shared` when
+--     the two meet only on services downstream of both. Freezes have none.
+--   * The conflict records of one change are read through indexes, for
+--     GET /changes/{id}/conflicts, which pages them.
+
+ALTER TABLE conflicts ADD COLUMN overlap text CHECK (overlap IN ('direct', 'shared'));
+
+-- The overlap of two changes whose impact sets meet on p_services: direct
+-- when either lists one of them. A listed service is in its own change's
+-- impact set, so "one change lists a service in the other's impact set" is
+-- "a listed service is among those the two share". Probes of
+-- change_services' primary key (change_id, service).
+CREATE FUNCTION conflict_overlap(p_a bigint, p_b bigint, p_services text[]) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM change_services cs
+                             WHERE cs.change_id IN (p_a, p_b) AND cs.service = ANY (p_services))
+                THEN 'direct' ELSE 'shared' END
+$$;
+
+UPDATE conflicts k SET overlap = conflict_overlap(k.change_a, k.change_b, k.services)
+WHERE k.kind = 'change';
+
+ALTER TABLE conflicts ADD CONSTRAINT conflicts_overlap_of_changes
+    CHECK ((kind = 'change') = (overlap IS NOT NULL));
+
+-- The conflict records of a change, on either side of a pair or with a
+-- freeze. Each arm of the condition matches one of the indexes of 0001
+-- (the pair and freeze indexes lead with change_a under their kind), so the
+-- lookup costs what the change has, not what the table holds. A single
+-- SELECT: PostgreSQL inlines it into the query that calls it.
+CREATE FUNCTION change_conflict_records(p_change bigint) RETURNS SETOF conflicts
+    LANGUAGE sql STABLE AS $$
+    SELECT * FROM conflicts k
+    WHERE (k.kind = 'change' AND k.change_a = p_change)
+       OR (k.kind = 'freeze' AND k.change_a = p_change)
+       OR k.change_b = p_change
+$$;
+
+-- As in 0007, and besides: a pair's overlap is computed whenever its record
+-- is opened, reopened or updated, and a record whose overlap moved bumps
+-- the row revision (the ETag) of the other change as well, since the
+-- other's document shows it.
+CREATE OR REPLACE FUNCTION conflicts_refresh(p_change bigint)
+    RETURNS TABLE (conflict_id bigint, state text)
+    LANGUAGE plpgsql AS $$
+DECLARE
+    touched bigint[];
+    shown bigint[];
+BEGIN
+    WITH mine AS (
+        SELECT ci.service, ci.win FROM change_impact ci JOIN changes c ON c.id = ci.change_id
+        WHERE ci.change_id = p_change AND change_is_active(c.state)
+    ),
+    pairs AS (
+        SELECT o.change_id AS other,
+               array_agg(DISTINCT o.service ORDER BY o.service) AS services,
+               conflict_overlap(p_change, o.change_id,
+                                array_agg(DISTINCT o.service ORDER BY o.service)) AS overlap
+        FROM mine m JOIN change_impact o
+          ON o.service = m.service AND o.win && m.win AND o.change_id <> p_change
+        JOIN changes oc ON oc.id = o.change_id
+        WHERE change_is_active(oc.state)
+        GROUP BY o.change_id
+    ),
+    frozen AS (
+        SELECT f.id AS freeze_id, f.name,
+               array_agg(DISTINCT m.service ORDER BY m.service) AS services
+        FROM mine m JOIN freezes f ON f.win && m.win
+        WHERE freeze_covers(f.id, ARRAY[m.service])
+        GROUP BY f.id, f.name
+    ),
+    -- the pairs as the statement found them (every part of one statement
+    -- reads the same snapshot), to tell which overlaps the upsert moves
+    earlier AS (
+        SELECT r.id, r.overlap FROM change_conflict_records(p_change) r WHERE r.kind = 'change'
+    ),
+    up_pairs AS (
+        INSERT INTO conflicts AS k (kind, change_a, change_b, services, overlap)
+        SELECT 'change', least(p_change, p.other), greatest(p_change, p.other), p.services,
+               p.overlap
+        FROM pairs p
+        ON CONFLICT (change_a, change_b) WHERE kind = 'change' DO UPDATE
+           SET services = EXCLUDED.services,
+               overlap = EXCLUDED.overlap,
+               state = CASE WHEN k.state = 'resolved' THEN 'open' ELSE k.state END,
+               detected_at = CASE WHEN k.state = 'resolved' THEN now() ELSE k.detected_at END,
+               resolved_at = NULL
+        RETURNING k.id, k.overlap, (xmax = 0 OR k.detected_at = now()) AS fresh
+    ),
+    up_freezes AS (
+        INSERT INTO conflicts AS k (kind, change_a, freeze_id, freeze_name, services)
+        SELECT 'freeze', p_change, z.freeze_id, z.name, z.services FROM frozen z
+        ON CONFLICT (change_a, freeze_id) WHERE kind = 'freeze' DO UPDATE
+           SET services = EXCLUDED.services, freeze_name = EXCLUDED.freeze_name,
+               state = CASE WHEN k.state = 'resolved' THEN 'open' ELSE k.state END,
+               detected_at = CASE WHEN k.state = 'resolved' THEN now() ELSE k.detected_at END,
+               resolved_at = NULL
+        RETURNING k.id, (xmax = 0 OR k.detected_at = now()) AS fresh
+    ),
+    gone AS (
+        UPDATE conflicts k SET state = 'resolved', resolved_at = now()
+        WHERE (k.change_a = p_change OR k.change_b = p_change) AND k.state <> 'resolved'
+          AND k.id NOT IN (SELECT id FROM up_pairs) AND k.id NOT IN (SELECT id FROM up_freezes)
+        RETURNING k.id
+    )
+    SELECT array_agg(x.id) FILTER (WHERE x.fresh), array_agg(x.id) INTO touched, shown FROM (
+        SELECT u.id, u.fresh FROM up_pairs u LEFT JOIN earlier e ON e.id = u.id
+        WHERE u.fresh OR e.overlap IS DISTINCT FROM u.overlap
+        UNION ALL SELECT u.id, true FROM up_freezes u WHERE u.fresh
+        UNION ALL SELECT g.id, true FROM gone g) x;
+
+    UPDATE changes c SET rev = c.rev + 1
+    WHERE c.id <> p_change AND c.id IN (SELECT k.change_a FROM conflicts k WHERE k.id = ANY (shown)
+                                        UNION SELECT k.change_b FROM conflicts k
+                                        WHERE k.id = ANY (shown));
+    RETURN QUERY SELECT k.id, k.state FROM conflicts k WHERE k.id = ANY (touched) ORDER BY k.id;
+END $$;
+
+-- The full record, as GET /conflicts and GET /changes/{id}/conflicts return
+-- it: 0002's, with the overlap.
+CREATE OR REPLACE FUNCTION conflict_doc(k conflicts, p_change bigint) RETURNS json
+    LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'id', k.id,
+        'kind', k.kind,
+        'overlap', k.overlap,
+        'state', k.state,
+        'changes', CASE WHEN k.kind = 'change' THEN json_build_array('CHG-' || k.change_a,
+                                                                   'CHG-' || k.change_b)
+                        ELSE json_build_array('CHG-' || k.change_a) END,
+        'with', CASE WHEN k.kind = 'freeze' THEN
+                    json_build_object('freeze', k.freeze_id, 'name', k.freeze_name,
+                                      'hard', (SELECT f.hard FROM freezes f WHERE f.id = k.freeze_id))
+                WHEN p_change IS NULL THEN NULL
+                ELSE (SELECT json_build_object('ref', 'CHG-' || o.id, 'title', o.title,
+                                               'state', o.state)
+                      FROM changes o
+                      WHERE o.id = CASE WHEN k.change_a = p_change THEN k.change_b
+                                        ELSE k.change_a END) END,
+        'services', to_json(k.services),
+        'note', k.note,
+        'acknowledged_by', user_ref(k.acknowledged_by),
+        'acknowledged_at', cab_ts(k.acknowledged_at),
+        'detected_at', cab_ts(k.detected_at),
+        'resolved_at', cab_ts(k.resolved_at))
+$$;
