@@ -4,8 +4,9 @@
 --   * Each conflict between two changes records its overlap: `direct` when
 --     one change lists a service in the other's impact set, `shared` when
 --     the two meet only on services downstream of both. Freezes have none.
---   * The conflict records of one change are read through indexes, for
---     GET /changes/{id}/conflicts, which pages them.
+--   * A change document lists at most 20 of its unresolved conflicts as
+--     compact entries without service arrays, with a summary that counts
+--     them all; GET /changes/{id}/conflicts pages the full records.
 
 ALTER TABLE conflicts ADD COLUMN overlap text CHECK (overlap IN ('direct', 'shared'));
 
@@ -147,4 +148,91 @@ CREATE OR REPLACE FUNCTION conflict_doc(k conflicts, p_change bigint) RETURNS js
         'acknowledged_at', cab_ts(k.acknowledged_at),
         'detected_at', cab_ts(k.detected_at),
         'resolved_at', cab_ts(k.resolved_at))
+$$;
+
+-- The conflicts a change document lists: at most 20 of the unresolved
+-- ones (open, acknowledged), direct first, then by the window start of the
+-- other change or of the freeze, then by id; compact entries naming the
+-- other side, without service arrays.
+CREATE OR REPLACE FUNCTION change_conflicts(p_change bigint) RETURNS json
+    LANGUAGE sql STABLE AS $$
+    SELECT COALESCE(json_agg(e.entry ORDER BY e.indirect, e.start, e.id), '[]')
+    FROM (SELECT k.id, k.overlap IS DISTINCT FROM 'direct' AS indirect,
+                 lower(COALESCE(o.win, f.win)) AS start,
+                 json_build_object(
+                     'id', k.id,
+                     'kind', k.kind,
+                     'overlap', k.overlap,
+                     'state', k.state,
+                     CASE WHEN k.kind = 'change' THEN 'other' ELSE 'freeze' END,
+                     CASE WHEN k.kind = 'change'
+                          THEN json_build_object('id', o.id, 'ref', 'CHG-' || o.id, 'title', o.title)
+                          ELSE json_build_object('id', k.freeze_id, 'name', k.freeze_name) END)
+                     AS entry
+          FROM change_conflict_records(p_change) k
+          LEFT JOIN changes o
+            ON k.kind = 'change'
+           AND o.id = CASE WHEN k.change_a = p_change THEN k.change_b ELSE k.change_a END
+          LEFT JOIN freezes f ON f.id = k.freeze_id
+          WHERE k.state <> 'resolved'
+          ORDER BY 2, 3, 1
+          LIMIT 20) e
+$$;
+
+-- Counts of every unresolved conflict of a change, listed or not; resolved
+-- ones no longer stand in the way and are not counted.
+CREATE FUNCTION change_conflict_summary(p_change bigint) RETURNS json
+    LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'total', count(*),
+        'open', count(*) FILTER (WHERE k.state = 'open'),
+        'acknowledged', count(*) FILTER (WHERE k.state = 'acknowledged'),
+        'direct', count(*) FILTER (WHERE k.overlap = 'direct'))
+    FROM change_conflict_records(p_change) k WHERE k.state <> 'resolved'
+$$;
+
+-- 0002's change document, field for field, with the compact conflicts and
+-- their summary.
+CREATE OR REPLACE FUNCTION change_doc(c changes) RETURNS json
+    LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'id', c.id,
+        'ref', 'CHG-' || c.id,
+        'title', c.title,
+        'description', c.description,
+        'model', c.model,
+        'kind', (SELECT m.kind FROM models m WHERE m.name = c.model),
+        'state', c.state,
+        'version', c.version,
+        'content_hash', c.content_hash,
+        'services', COALESCE((SELECT json_agg(cs.service ORDER BY cs.service)
+                              FROM change_services cs WHERE cs.change_id = c.id), '[]'),
+        'window', CASE WHEN c.win IS NULL THEN NULL ELSE
+                  json_build_object('start', cab_ts(lower(c.win)), 'end', cab_ts(upper(c.win))) END,
+        'business_impact', c.business_impact,
+        'implementation_plan', c.implementation_plan,
+        'backout_plan', c.backout_plan,
+        'test_plan', c.test_plan,
+        'requester', user_ref(c.requester_id),
+        'source', c.source,
+        'external_ref', c.external_ref,
+        'assessment', (SELECT json_build_object('score', a.score, 'level', a.level,
+                                                'reasons', a.reasons,
+                                                'impact_set', to_json(a.impact_set),
+                                                'version', a.version)
+                       FROM assessments a WHERE a.change_id = c.id
+                       ORDER BY a.id DESC LIMIT 1),
+        'approvals', COALESCE((SELECT json_agg(approval_doc(a, c.version) ORDER BY a.id)
+                               FROM approvals a WHERE a.change_id = c.id), '[]'),
+        'required_approvals', CASE WHEN c.approvals_needed IS NULL THEN NULL ELSE
+                              json_build_object('needed', c.approvals_needed,
+                                                'have', c.approvals_have,
+                                                'satisfied', c.approvals_have >= c.approvals_needed,
+                                                'policy', c.policy) END,
+        'conflicts', change_conflicts(c.id),
+        'conflict_summary', change_conflict_summary(c.id),
+        'outcome', c.outcome,
+        'flags', to_json(c.flags),
+        'created_at', cab_ts(c.created_at),
+        'updated_at', cab_ts(c.updated_at))
 $$;

@@ -1,8 +1,8 @@
 """Conflicts over HTTP (README "Conflicts and the schedule"): which windows
 and impact sets conflict, freezes hard and soft, global and per service,
 records stored once and listed on both sides, their overlap (direct or
-shared), each change's conflicts in full under /changes/{id}/conflicts,
-resolution and reopening,
+shared), the change document's compact entries and summary, each change's
+conflicts in full under /changes/{id}/conflicts, resolution and reopening,
 acknowledgement, the ETag of the other change, the risk assessment's
 `conflicts` reason, and two changes submitted at the same moment through two
 server instances.
@@ -22,6 +22,8 @@ from conftest import Server, ok, page_items, problem, unique, walk
 
 CONFLICT_KEYS = {"id", "kind", "overlap", "state", "changes", "with", "services", "note",
                  "acknowledged_by", "acknowledged_at", "detected_at", "resolved_at"}
+ENTRY_KEYS = {"id", "kind", "overlap", "state"}  # and "other" or "freeze"
+SUMMARY_KEYS = {"total", "open", "acknowledged", "direct"}
 TS_LEN = len("2080-01-01T00:00:00Z")
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -92,7 +94,8 @@ def act(server, cid, action, body=None, who="alice"):
 
 def records(server, cid, kind=None, state=None):
     """The change's conflict records in full, every state, from
-    /changes/{id}/conflicts."""
+    /changes/{id}/conflicts (the change document lists unresolved ones
+    only, and compactly)."""
     out, _ = walk(server.as_("cab4"), f"/changes/{cid}/conflicts", limit=200)
     if kind:
         out = [k for k in out if k["kind"] == kind]
@@ -273,11 +276,21 @@ def test_one_record_listed_on_both_changes_and_once_in_the_list(server, svc):
     b = new_change(server, [s], win(base, 1, 3), who="bob")
     ca, _ = get(server, a["id"])
     cb, _ = get(server, b["id"])
+    # on each change document, a compact entry naming the other side
+    [ea] = ca["conflicts"]
+    [eb] = cb["conflicts"]
+    assert set(ea) == ENTRY_KEYS | {"other"}, set(ea)
+    assert ea["id"] == eb["id"] and ea["kind"] == "change" and ea["state"] == "open"
+    assert ea["overlap"] == "direct", "both list s"
+    assert ea["other"] == {"id": b["id"], "ref": b["ref"], "title": b["title"]}
+    assert eb["other"] == {"id": a["id"], "ref": a["ref"], "title": a["title"]}
+    assert ca["conflict_summary"] == cb["conflict_summary"] == {
+        "total": 1, "open": 1, "acknowledged": 0, "direct": 1}
+    # in full under /changes/{id}/conflicts
     [ka] = records(server, a["id"])
     [kb] = records(server, b["id"])
     assert set(ka) == CONFLICT_KEYS, set(ka) ^ CONFLICT_KEYS
-    assert [k["id"] for k in ca["conflicts"]] == [k["id"] for k in cb["conflicts"]] == [ka["id"]]
-    assert ka["overlap"] == "direct", "both list s"
+    assert ka["id"] == ea["id"] and ka["overlap"] == "direct"
     assert ka["id"] == kb["id"]
     assert ka["kind"] == "change" and ka["state"] == "open"
     assert ka["changes"] == kb["changes"] == [a["ref"], b["ref"]]
@@ -292,6 +305,7 @@ def test_one_record_listed_on_both_changes_and_once_in_the_list(server, svc):
     # an edit that keeps the conflict true keeps the one record
     ok(client(server, "alice").patch(f"/changes/{a['id']}", json={"title": "renamed"}))
     assert [k["id"] for k in records(server, a["id"])] == [ka["id"]]
+    assert [k["id"] for k in get(server, a["id"])[0]["conflicts"]] == [ka["id"]]
     assert len([k for k in all_conflicts(server) if k["id"] == ka["id"]]) == 1
 
 
@@ -353,6 +367,8 @@ def test_cancel_resolves_on_both_sides(server, svc):
     _, etag_b = get(server, b["id"])
     ok(act(server, a["id"], "cancel", {"reason": "moved to next week"}))
     cb, etag_b2 = get(server, b["id"])
+    assert cb["conflicts"] == [], "the document lists unresolved conflicts only"
+    assert cb["conflict_summary"] == {"total": 0, "open": 0, "acknowledged": 0, "direct": 0}
     [k] = records(server, b["id"])
     assert k["id"] == kid and k["state"] == "resolved", k
     assert k["resolved_at"] is not None and k["resolved_at"].endswith("Z")
@@ -449,7 +465,7 @@ def test_a_new_conflict_changes_the_other_change_etag(server, svc):
     assert before["conflicts"] == [] and records(server, a["id"]) == []
     new_change(server, [s], win(base, 1, 3), who="bob")
     after, etag2 = get(server, a["id"])
-    assert len(after["conflicts"]) == 1
+    assert len(after["conflicts"]) == 1 and after["conflict_summary"]["open"] == 1
     assert etag2 != etag, "the representation changed, so must the ETag"
     # an edit based on the old representation is refused
     problem(client(server, "alice").patch(f"/changes/{a['id']}", json={"title": "stale"},
@@ -481,6 +497,7 @@ def test_a_freeze_conflict_changes_the_change_etag(server, svc):
     assert etag2 != etag, "a new freeze conflict must change the ETag"
     ok(server.as_("manager").delete(f"/freezes/{f['id']}"), 204)
     ch, etag3 = get(server, a["id"])
+    assert ch["conflicts"] == []
     assert records(server, a["id"], "freeze")[0]["state"] == "resolved"
     assert etag3 != etag2, "a resolved freeze conflict must change the ETag"
 
@@ -656,6 +673,10 @@ def test_acknowledge_rules(server, svc):
     assert k["acknowledged_at"] and k["acknowledged_at"].endswith("Z")
     for cid, etag in ((a["id"], etag_a), (b["id"], etag_b)):
         ch, etag2 = get(server, cid)
+        [entry] = ch["conflicts"]
+        assert entry["id"] == kid and entry["state"] == "acknowledged", entry
+        assert ch["conflict_summary"] == {"total": 1, "open": 0, "acknowledged": 1,
+                                          "direct": 1}
         [seen] = records(server, cid)
         assert seen["state"] == "acknowledged" and seen["note"] == k["note"]
         assert etag2 != etag, f"CHG-{cid}: acknowledging changes its representation"
@@ -719,6 +740,13 @@ def test_an_acknowledgement_survives_edits_but_not_resolution(server, svc):
 # --- overlap: direct or shared --------------------------------------------------------------
 
 
+def entry_with(ch, other_id):
+    """The compact entry of ch's conflict with change other_id."""
+    found = [k for k in ch["conflicts"] if (k.get("other") or {}).get("id") == other_id]
+    assert len(found) == 1, ch["conflicts"]
+    return found[0]
+
+
 def test_overlap_direct_when_a_change_touches_the_others_impact_set(server, svc):
     """A change on A and one on B, which depends on A: the first reaches B,
     which the second lists, so the overlap is direct."""
@@ -729,7 +757,9 @@ def test_overlap_direct_when_a_change_touches_the_others_impact_set(server, svc)
     on_b = new_change(server, [b_svc], win(base, 1, 3), who="bob")
     k = pair_record(server, on_a["id"], on_b["id"])
     assert k["services"] == [b_svc] and k["overlap"] == "direct", k
-    assert pair_record(server, on_b["id"], on_a["id"])["overlap"] == "direct"
+    for mine, other in ((on_a, on_b), (on_b, on_a)):
+        e = entry_with(get(server, mine["id"])[0], other["id"])
+        assert e["overlap"] == "direct" and e["kind"] == "change", e
     [listed] = [x for x in all_conflicts(server) if x["id"] == k["id"]]
     assert listed["overlap"] == "direct"
 
@@ -744,13 +774,17 @@ def test_overlap_shared_when_they_meet_only_downstream(server, svc):
     on_c = new_change(server, [c_svc], win(base, 1, 3), who="bob")
     k = pair_record(server, on_b["id"], on_c["id"])
     assert k["services"] == [d_svc] and k["overlap"] == "shared", k
-    _, etag_b = get(server, on_b["id"])
+    ch, etag_b = get(server, on_b["id"])
+    assert entry_with(ch, on_c["id"])["overlap"] == "shared"
+    assert ch["conflict_summary"] == {"total": 1, "open": 1, "acknowledged": 0, "direct": 0}
     # C's change now lists B as well: it touches B's impact set, so direct;
-    # the same record, updated, and B's ETag moves with it
+    # the same record, updated, and B's document (and ETag) moves with it
     ok(client(server, "bob").patch(f"/changes/{on_c['id']}", json={"services": [c_svc, b_svc]}))
     k2 = pair_record(server, on_b["id"], on_c["id"])
     assert k2["id"] == k["id"] and k2["state"] == "open" and k2["overlap"] == "direct", k2
-    _, etag_b2 = get(server, on_b["id"])
+    ch, etag_b2 = get(server, on_b["id"])
+    assert entry_with(ch, on_c["id"])["overlap"] == "direct"
+    assert ch["conflict_summary"]["direct"] == 1
     assert etag_b2 != etag_b, "the overlap shown on B's document changed"
     # and back
     ok(client(server, "bob").patch(f"/changes/{on_c['id']}", json={"services": [c_svc]}))
@@ -765,6 +799,81 @@ def test_a_freeze_conflict_has_no_overlap(server, svc):
     f = freeze(server, win(base, 1, 3), services=[s], name="Quiet hours")
     [k] = freeze_records(server, a["id"], f["id"])
     assert k["overlap"] is None
+    [e] = get(server, a["id"])[0]["conflicts"]
+    assert e == {"id": k["id"], "kind": "freeze", "overlap": None, "state": "open",
+                 "freeze": {"id": f["id"], "name": "Quiet hours"}}, e
+
+
+# --- the change document's compact conflicts -------------------------------------------------
+
+
+def test_the_document_lists_20_unresolved_conflicts_and_counts_them_all(server, svc):
+    """26 changes conflict with one; one is cancelled (resolved) and one
+    acknowledged. The document lists 20 compact entries, direct ones
+    first, and its summary counts the 25 unresolved ones."""
+    s, t = svc(), svc()
+    svc([s, t])  # depends on both: where changes on s and on t meet
+    base = region()
+    subject = new_change(server, [s], win(base, 0, 100), who="alice")
+    others = []
+    for i in range(26):
+        # odd ones list s (direct), even ones t (meeting s only on d: shared);
+        # windows apart from each other, so that only the subject is met
+        on = [s] if i % 2 else [t]
+        others.append(new_change(server, on, win(base, 1 + 3 * i, 3 + 3 * i),
+                                 who=("bob", "alice")[i % 2]))
+    ok(act(server, others[3]["id"], "cancel", {"reason": "not needed"}))
+    kid = pair_record(server, subject["id"], others[4]["id"])["id"]
+    ok(client(server, "bob").post(f"/conflicts/{kid}/acknowledge",
+                                  json={"note": "a read-only change"}))
+    ch, _ = get(server, subject["id"])
+    assert ch["conflict_summary"] == {"total": 25, "open": 24, "acknowledged": 1,
+                                      "direct": 12}, ch["conflict_summary"]
+    assert set(ch["conflict_summary"]) == SUMMARY_KEYS
+    entries = ch["conflicts"]
+    assert len(entries) == 20, len(entries)
+    for e in entries:
+        assert set(e) == ENTRY_KEYS | {"other"}, e
+        assert set(e["other"]) == {"id", "ref", "title"}, e
+        assert "services" not in e and "with" not in e
+    direct = [o["id"] for i, o in enumerate(others) if i % 2 and i != 3]
+    shared = [o["id"] for i, o in enumerate(others) if i % 2 == 0]
+    # direct first, then by the other change's window start (here, creation order)
+    assert [e["other"]["id"] for e in entries] == (direct + shared)[:20]
+    assert [e["overlap"] for e in entries] == ["direct"] * 12 + ["shared"] * 8
+    assert others[3]["id"] not in {e["other"]["id"] for e in entries}
+    [acked] = [e for e in entries if e["id"] == kid]
+    assert acked["state"] == "acknowledged"
+    # the full list has all 26, the resolved one too
+    full = records(server, subject["id"])
+    assert len(full) == 26 and len([k for k in full if k["state"] == "resolved"]) == 1
+    assert {k["with"]["ref"] for k in full} == {o["ref"] for o in others}
+
+
+def test_the_document_orders_direct_first_then_by_window_start_then_id(server, svc):
+    s, t = svc(), svc()
+    d = svc([s, t])
+    base = region() + timedelta(days=1)
+    subject = new_change(server, [s], win(base, 0, 10), who="alice")
+    shared_late = new_change(server, [t], win(base, 1, 2), who="bob")
+    direct_late = new_change(server, [s], win(base, 5, 6), who="bob")
+    direct_on_d = new_change(server, [d], win(base, 3, 4), who="bob")
+    shared_early = new_change(server, [t], win(base, -1, 1), who="bob")
+    direct_same_start = new_change(server, [s], win(base, 3, 4), who="bob")
+    f = freeze(server, win(base, 2, 8), services=[s], name="Mid-window freeze")
+    soon_freeze = freeze(server, win(base, -5, 1), services=[d], name="Early freeze")
+    ch, _ = get(server, subject["id"])
+    got = [(e["kind"], (e.get("other") or e.get("freeze"))["id"]) for e in ch["conflicts"]]
+    assert got == [
+        ("change", direct_on_d["id"]),        # direct, starts at 3 (lower id)
+        ("change", direct_same_start["id"]),  # direct, starts at 3
+        ("change", direct_late["id"]),        # direct, starts at 5
+        ("freeze", soon_freeze["id"]),        # the rest by start: -5
+        ("change", shared_early["id"]),       # -1
+        ("change", shared_late["id"]),        # 1
+        ("freeze", f["id"]),                  # 2
+    ], got
+    assert ch["conflict_summary"] == {"total": 7, "open": 7, "acknowledged": 0, "direct": 3}
 
 
 # --- /changes/{id}/conflicts -----------------------------------------------------------------

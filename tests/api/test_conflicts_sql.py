@@ -240,10 +240,12 @@ def test_overlap_direct_or_shared(db, first, second, expect):
     b = change(srv, uid, base + 1, base + 3, second[1], listed=second[0])
     refresh(srv, b)
     assert pair(srv, a, b) == expect
-    # conflict_doc shows it
+    # conflict_doc shows it, and the change documents' entries
     doc = srv.psql_json(f"SELECT conflict_doc(k, NULL) FROM conflicts k"
                         f" WHERE change_a = {a} AND change_b = {b}")
     assert doc["overlap"] == expect.split("|")[0]
+    entries = srv.psql_json(f"SELECT change_conflicts({a})")
+    assert [(e["other"]["id"], e["overlap"]) for e in entries] == [(b, expect.split("|")[0])]
 
 
 def test_overlap_follows_an_update_and_moves_the_other_changes_rev(db):
@@ -289,10 +291,31 @@ def test_freezes_have_no_overlap_and_pairs_always_have_one(db):
                  f" AND change_a = {cid}")
 
 
+def test_the_summary_counts_every_unresolved_conflict(db):
+    srv, uid = db
+    subject = change(srv, uid, 900, 960, ["s-a", "s-c"], listed=["s-a"])
+    others = [change(srv, uid, 901 + 2 * i, 902 + 2 * i, ["s-a"] if i % 3 else ["s-x", "s-c"],
+                     listed=["s-a"] if i % 3 else ["s-x"]) for i in range(24)]
+    for o in others:
+        refresh(srv, o)
+    srv.psql(f"UPDATE conflicts SET state = 'acknowledged', note = 'ok' WHERE change_a = {subject}"
+             f" AND change_b = {others[1]}")
+    srv.psql(f"DELETE FROM change_impact WHERE change_id = {others[2]}")
+    refresh(srv, others[2])
+    got = srv.psql_json(f"SELECT change_conflict_summary({subject})")
+    assert got == {"total": 23, "open": 22, "acknowledged": 1, "direct": 15}, got
+    entries = srv.psql_json(f"SELECT change_conflicts({subject})")
+    assert len(entries) == 20
+    assert [e["overlap"] for e in entries] == ["direct"] * 15 + ["shared"] * 5
+    assert others[2] not in [e["other"]["id"] for e in entries]
+    starts = [others.index(e["other"]["id"]) for e in entries]
+    assert starts[:15] == sorted(starts[:15]) and starts[15:] == sorted(starts[15:])
+
+
 def test_a_changes_records_are_read_through_indexes(db):
-    """change_conflict_records(), which the paged list reads, finds a
-    change's records through the pair, freeze and change_b indexes, not by
-    reading the table."""
+    """change_conflict_records(), which change_conflicts(), the summary and
+    the paged list read, finds a change's records through the pair, freeze
+    and change_b indexes, not by reading the table."""
     srv, uid = db
     srv.psql("INSERT INTO conflicts (kind, change_a, change_b, services, overlap, state)"
              " SELECT 'change', a, a + d, '{s-a}', 'shared', 'resolved'"
