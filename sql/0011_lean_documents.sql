@@ -7,6 +7,8 @@
 --   * A change document lists at most 20 of its unresolved conflicts as
 --     compact entries without service arrays, with a summary that counts
 --     them all; GET /changes/{id}/conflicts pages the full records.
+--   * A conflict event carries the conflict, a compact row of each change
+--     and the freeze, built once, instead of two full change documents.
 
 ALTER TABLE conflicts ADD COLUMN overlap text CHECK (overlap IN ('direct', 'shared'));
 
@@ -236,3 +238,47 @@ CREATE OR REPLACE FUNCTION change_doc(c changes) RETURNS json
         'created_at', cab_ts(c.created_at),
         'updated_at', cab_ts(c.updated_at))
 $$;
+
+-- What a receiver of a conflict event needs: the record (with its
+-- services), a compact row of each change involved as the transaction
+-- leaves it, and the freeze for a freeze conflict (null for two changes).
+-- Built once per event; no change document in it.
+CREATE FUNCTION conflict_event(k conflicts) RETURNS jsonb
+    LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'conflict', jsonb_build_object(
+            'id', k.id,
+            'kind', k.kind,
+            'overlap', k.overlap,
+            'state', k.state,
+            'services', to_jsonb(k.services),
+            'detected_at', cab_ts(k.detected_at),
+            'resolved_at', cab_ts(k.resolved_at)),
+        'changes', (SELECT jsonb_agg(jsonb_build_object(
+                               'id', c.id,
+                               'ref', 'CHG-' || c.id,
+                               'title', c.title,
+                               'state', c.state,
+                               'window', CASE WHEN c.win IS NULL THEN NULL ELSE
+                                         jsonb_build_object('start', cab_ts(lower(c.win)),
+                                                            'end', cab_ts(upper(c.win))) END)
+                           ORDER BY c.id)
+                    FROM changes c WHERE c.id IN (k.change_a, k.change_b)),
+        'freeze', CASE WHEN k.kind = 'freeze' THEN
+                      jsonb_build_object('id', k.freeze_id, 'name', k.freeze_name,
+                                         'hard', (SELECT f.hard FROM freezes f
+                                                  WHERE f.id = k.freeze_id)) END)
+$$;
+
+-- 0004's trigger function, on conflict_event().
+CREATE OR REPLACE FUNCTION conflicts_emit() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+BEGIN
+    IF (TG_OP = 'INSERT' AND NEW.state = 'open')
+       OR (TG_OP = 'UPDATE' AND NEW.state = 'open' AND OLD.state = 'resolved') THEN
+        PERFORM outbox_emit('change.conflict_detected', conflict_event(NEW));
+    ELSIF TG_OP = 'UPDATE' AND NEW.state = 'resolved' AND OLD.state <> 'resolved' THEN
+        PERFORM outbox_emit('change.conflict_resolved', conflict_event(NEW));
+    END IF;
+    RETURN NULL;
+END $$;
