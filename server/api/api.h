@@ -92,6 +92,7 @@ enum outcome api_reports_summary(struct http_ctx *ctx);
 
 /* schedule.c */
 enum outcome api_conflicts_list(struct http_ctx *ctx);
+enum outcome api_changes_conflicts(struct http_ctx *ctx);
 enum outcome api_conflicts_acknowledge(struct http_ctx *ctx);
 enum outcome api_schedule(struct http_ctx *ctx);
 enum outcome api_agenda(struct http_ctx *ctx);

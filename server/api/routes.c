@@ -74,6 +74,7 @@ const struct http_route api_routes[] = {
     {{"GET", V1 "/changes/{id}/comments"}, api_comments_list, 0, 0, NO_QUERY},
     {{"POST", V1 "/changes/{id}/comments"}, api_comments_create, 0, 0, NO_QUERY},
     {{"GET", V1 "/changes/{id}/evidence"}, api_changes_evidence, 0, 0, NO_QUERY},
+    {{"GET", V1 "/changes/{id}/conflicts"}, api_changes_conflicts, 0, 0, q_conflicts},
 
     {{"GET", V1 "/audit"}, api_audit_list, 0, ROLE_MANAGER | ROLE_ADMIN, q_audit},
     {{"GET", V1 "/audit/checkpoint"}, api_audit_checkpoint, 0, ROLE_MANAGER | ROLE_ADMIN, NO_QUERY},

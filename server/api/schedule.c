@@ -85,6 +85,38 @@ api_conflicts_list(struct http_ctx *ctx)
     return OK;
 }
 
+/* The conflicts of one change in full, seen from it, by id: paged and
+ * filtered as GET /conflicts. An id that names no change is 404. */
+enum outcome
+api_changes_conflicts(struct http_ctx *ctx)
+{
+    char cursor[32], open[16];
+    const char *o = NULL;
+    int64_t id, after = 0;
+    json_t *items = NULL;
+    enum outcome rc;
+    int limit, given;
+
+    if (!decode_id(http_param(ctx, 0), "CHG-", &id))
+        return http_fail(ctx, ERR_NOT_FOUND, "no such change: %s", http_param(ctx, 0));
+    if ((rc = http_paging(ctx, "change-conflicts", &limit, cursor, sizeof cursor)) != OK)
+        return rc;
+    if (cursor[0] && !decode_id(cursor, NULL, &after))
+        return http_fail(ctx, ERR_MALFORMED, "the cursor is not one this server made");
+    if ((given = http_query(ctx, "open", open, sizeof open)) != 0) {
+        if (given < 0 || (strcmp(open, "true") != 0 && strcmp(open, "false") != 0))
+            return http_fail(ctx, ERR_MALFORMED, "open must be true or false");
+        o = open;
+    }
+    rc = db_schedule_change_conflicts(ctx->db, id, o, after, limit + 1, &items);
+    if (rc == ERR_NOT_FOUND)
+        return http_fail(ctx, rc, "no such change: %s", http_param(ctx, 0));
+    if (rc != OK)
+        return rc;
+    http_reply(ctx, 200, http_page(items, limit, "change-conflicts", "id"));
+    return OK;
+}
+
 /* An acknowledgement as a request gives it. */
 struct schedule_ack_body {
     const char *note;

@@ -1,7 +1,8 @@
 /*
  * The forward schedule's statements. Relies on change_doc(), conflict_doc()
- * and freeze_doc() (0002), impact_set() (0002, 0006), service_walk() (0006)
- * and freeze_covers() (0007), and on change_impact (0001), which the
+ * and freeze_doc() (0002, the first two rewritten in 0011), impact_set()
+ * (0002, 0006), service_walk() (0006), freeze_covers() (0007) and
+ * change_conflict_records() (0011), and on change_impact (0001), which the
  * workflow keeps for active changes only, so that busy time read from it
  * needs no state test of its own. An acknowledgement inserts its audit_log
  * entries (0001) in the statement that writes.
@@ -18,11 +19,22 @@
 #define SCHEDULE_ROW                                                                               \
     "json_build_object('doc', change_doc(c), 'rev', c.rev, 'gate_token', c.gate_token)"
 
+/* The conflict lists' filter: $1 open NULL all, true not resolved, false
+ * resolved; then $2 after (an id) and $3 limit. */
+#define CONFLICTS_PAGE                                                                             \
+    " ($1::boolean IS NULL OR ($1::boolean AND k.state <> 'resolved')"                             \
+    "  OR (NOT $1::boolean AND k.state = 'resolved'))"                                             \
+    " AND k.id > $2 ORDER BY k.id LIMIT $3"
+
 static const char SQL_CONFLICTS[] =
-    "SELECT conflict_doc(k, NULL) FROM conflicts k"
-    " WHERE ($1::boolean IS NULL OR ($1::boolean AND k.state <> 'resolved')"
-    "        OR (NOT $1::boolean AND k.state = 'resolved'))"
-    " AND k.id > $2 ORDER BY k.id LIMIT $3";
+    "SELECT conflict_doc(k, NULL) FROM conflicts k WHERE" CONFLICTS_PAGE;
+/* $4 the change: one row while it exists (an array, maybe empty), none when
+ * it does not; each record rendered only once it is on the page. */
+static const char SQL_CHANGE_CONFLICTS[] =
+    "SELECT COALESCE((SELECT json_agg(p.doc ORDER BY p.id)"
+    "   FROM (SELECT k.id, conflict_doc(k, c.id) AS doc FROM change_conflict_records(c.id) k"
+    "         WHERE" CONFLICTS_PAGE ") p), '[]')"
+    " FROM changes c WHERE c.id = $4";
 static const char SQL_CONFLICT[] =
     "SELECT json_build_object('doc', conflict_doc(k, NULL), 'owners',"
     " (SELECT json_agg(c.requester_id) FROM changes c WHERE c.id IN (k.change_a, k.change_b)),"
@@ -105,6 +117,16 @@ db_schedule_conflicts(struct db *db, const char *open, int64_t after, int limit,
     const char *params[3] = {open, db_num(after, a), db_num(limit, l)};
 
     return db_json_list(db, SQL_CONFLICTS, 3, params, out);
+}
+
+enum outcome
+db_schedule_change_conflicts(struct db *db, int64_t change, const char *open, int64_t after,
+                             int limit, json_t **out)
+{
+    char a[DB_NUM], l[DB_NUM], c[DB_NUM];
+    const char *params[4] = {open, db_num(after, a), db_num(limit, l), db_num(change, c)};
+
+    return db_json(db, SQL_CHANGE_CONFLICTS, 4, params, out);
 }
 
 enum outcome

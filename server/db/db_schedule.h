@@ -17,6 +17,11 @@
  * "false" = resolved. */
 enum outcome db_schedule_conflicts(struct db *db, const char *open, int64_t after, int limit,
                                    json_t **out);
+/* The conflicts of one change by id after `after`, each in full (with its
+ * services) and seen from that change; open as above. *out is a new array
+ * for the caller; ERR_NOT_FOUND when there is no such change. */
+enum outcome db_schedule_change_conflicts(struct db *db, int64_t change, const char *open,
+                                          int64_t after, int limit, json_t **out);
 /* {conflict doc, owners:[user ids of the changes involved]}. */
 enum outcome db_schedule_conflict(struct db *db, int64_t id, json_t **out);
 /* open → acknowledged with a note (audit, both changes' rev bumped);

@@ -100,7 +100,7 @@ deliver_chat_text(const json_t *event, struct strbuf *t)
         if (strcmp(deliver_str(k, "kind"), "freeze") == 0)
             strbuf_printf(t, " %s freeze “%s”",
                           detected ? "falls in the" : "no longer falls in the",
-                          deliver_str(json_object_get(k, "with"), "name"));
+                          deliver_str(json_object_get(p, "freeze"), "name"));
         strbuf_puts(t, detected ? " on " : " (was on ");
         for (i = 0; i < json_array_size(json_object_get(k, "services")); i++)
             strbuf_printf(t, "%s%s", i ? ", " : "",

@@ -14,8 +14,8 @@ from conftest import ok, page_items, problem, unique, walk
 CHANGE_KEYS = {"id", "ref", "title", "description", "model", "kind", "state", "version",
                "content_hash", "services", "window", "business_impact", "implementation_plan",
                "backout_plan", "test_plan", "requester", "source", "external_ref", "assessment",
-               "approvals", "required_approvals", "conflicts", "outcome", "flags", "gate_url",
-               "created_at", "updated_at"}
+               "approvals", "required_approvals", "conflicts", "conflict_summary", "outcome",
+               "flags", "gate_url", "created_at", "updated_at"}
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 MIB = 1024 * 1024
 
@@ -80,6 +80,8 @@ def test_create_returns_201_location_and_etag(server):
     assert ch["description"] == "" and ch["business_impact"] is None
     assert ch["requester"]["id"] == server.users["alice"]["id"]
     assert ch["source"] == "web" and ch["flags"] == []
+    assert ch["conflicts"] == []
+    assert ch["conflict_summary"] == {"total": 0, "open": 0, "acknowledged": 0, "direct": 0}
     assert re.fullmatch(r"[0-9a-f]{64}", ch["content_hash"])
     assert TS.match(ch["created_at"]) and TS.match(ch["updated_at"])
     assert count_titled(server, ch["title"]) >= 1

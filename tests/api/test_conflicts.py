@@ -1,6 +1,8 @@
 """Conflicts over HTTP (README "Conflicts and the schedule"): which windows
 and impact sets conflict, freezes hard and soft, global and per service,
-records stored once and listed on both sides, resolution and reopening,
+records stored once and listed on both sides, their overlap (direct or
+shared), the change document's compact entries and summary, each change's
+conflicts in full under /changes/{id}/conflicts, resolution and reopening,
 acknowledgement, the ETag of the other change, the risk assessment's
 `conflicts` reason, and two changes submitted at the same moment through two
 server instances.
@@ -18,8 +20,10 @@ from nacl.signing import SigningKey
 
 from conftest import Server, ok, page_items, problem, unique, walk
 
-CONFLICT_KEYS = {"id", "kind", "state", "changes", "with", "services", "note",
+CONFLICT_KEYS = {"id", "kind", "overlap", "state", "changes", "with", "services", "note",
                  "acknowledged_by", "acknowledged_at", "detected_at", "resolved_at"}
+ENTRY_KEYS = {"id", "kind", "overlap", "state"}  # and "other" or "freeze"
+SUMMARY_KEYS = {"total", "open", "acknowledged", "direct"}
 TS_LEN = len("2080-01-01T00:00:00Z")
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -88,9 +92,11 @@ def act(server, cid, action, body=None, who="alice"):
     return client(server, who).post(f"/changes/{cid}/{action}", json=body or {})
 
 
-def records(ch, kind=None, state=None):
-    out = ch["conflicts"]
-    assert isinstance(out, list), ch
+def records(server, cid, kind=None, state=None):
+    """The change's conflict records in full, every state, from
+    /changes/{id}/conflicts (the change document lists unresolved ones
+    only, and compactly)."""
+    out, _ = walk(server.as_("cab4"), f"/changes/{cid}/conflicts", limit=200)
     if kind:
         out = [k for k in out if k["kind"] == kind]
     if state == "active":
@@ -102,8 +108,7 @@ def records(ch, kind=None, state=None):
 
 def pair_record(server, a, b):
     """The one change-change record of a and b, seen from a; None if none."""
-    ch, _ = get(server, a)
-    found = [k for k in records(ch, "change") if f"CHG-{b}" in k["changes"]]
+    found = [k for k in records(server, a, "change") if f"CHG-{b}" in k["changes"]]
     assert len(found) <= 1, found
     return found[0] if found else None
 
@@ -126,8 +131,7 @@ def freeze(server, window, services=(), hard=True, name=None):
 
 
 def freeze_records(server, cid, fid):
-    ch, _ = get(server, cid)
-    return [k for k in records(ch, "freeze") if (k["with"] or {}).get("freeze") == fid]
+    return [k for k in records(server, cid, "freeze") if (k["with"] or {}).get("freeze") == fid]
 
 
 @pytest.fixture(scope="module")
@@ -194,8 +198,8 @@ def test_drafts_do_not_conflict(server, svc):
     s = svc()
     a = new_change(server, [s], win(base, 0, 2), who="alice")
     draft = new_change(server, [s], win(base, 0, 2), who="bob", submit=False)
-    assert records(get(server, a["id"])[0]) == []
-    assert records(get(server, draft["id"])[0]) == []
+    assert records(server, a["id"]) == []
+    assert records(server, draft["id"]) == []
 
 
 # --- impact sets -----------------------------------------------------------------------------
@@ -256,8 +260,8 @@ def test_unrelated_services_never_conflict(server, svc):
     x, y = svc(), svc()
     a = new_change(server, [x], win(base, 0, 5), who="alice")
     b = new_change(server, [y], win(base, 0, 5), who="bob")
-    assert records(get(server, a["id"])[0]) == []
-    assert records(get(server, b["id"])[0]) == []
+    assert records(server, a["id"]) == []
+    assert records(server, b["id"]) == []
     assert not [k for k in all_conflicts(server)
                 if {f"CHG-{a['id']}", f"CHG-{b['id']}"} & set(k["changes"])]
 
@@ -272,9 +276,21 @@ def test_one_record_listed_on_both_changes_and_once_in_the_list(server, svc):
     b = new_change(server, [s], win(base, 1, 3), who="bob")
     ca, _ = get(server, a["id"])
     cb, _ = get(server, b["id"])
-    [ka] = records(ca)
-    [kb] = records(cb)
+    # on each change document, a compact entry naming the other side
+    [ea] = ca["conflicts"]
+    [eb] = cb["conflicts"]
+    assert set(ea) == ENTRY_KEYS | {"other"}, set(ea)
+    assert ea["id"] == eb["id"] and ea["kind"] == "change" and ea["state"] == "open"
+    assert ea["overlap"] == "direct", "both list s"
+    assert ea["other"] == {"id": b["id"], "ref": b["ref"], "title": b["title"]}
+    assert eb["other"] == {"id": a["id"], "ref": a["ref"], "title": a["title"]}
+    assert ca["conflict_summary"] == cb["conflict_summary"] == {
+        "total": 1, "open": 1, "acknowledged": 0, "direct": 1}
+    # in full under /changes/{id}/conflicts
+    [ka] = records(server, a["id"])
+    [kb] = records(server, b["id"])
     assert set(ka) == CONFLICT_KEYS, set(ka) ^ CONFLICT_KEYS
+    assert ka["id"] == ea["id"] and ka["overlap"] == "direct"
     assert ka["id"] == kb["id"]
     assert ka["kind"] == "change" and ka["state"] == "open"
     assert ka["changes"] == kb["changes"] == [a["ref"], b["ref"]]
@@ -288,8 +304,8 @@ def test_one_record_listed_on_both_changes_and_once_in_the_list(server, svc):
     assert listed[0]["state"] == "open"
     # an edit that keeps the conflict true keeps the one record
     ok(client(server, "alice").patch(f"/changes/{a['id']}", json={"title": "renamed"}))
-    ca, _ = get(server, a["id"])
-    assert [k["id"] for k in records(ca)] == [ka["id"]]
+    assert [k["id"] for k in records(server, a["id"])] == [ka["id"]]
+    assert [k["id"] for k in get(server, a["id"])[0]["conflicts"]] == [ka["id"]]
     assert len([k for k in all_conflicts(server) if k["id"] == ka["id"]]) == 1
 
 
@@ -300,7 +316,7 @@ def test_three_changes_make_three_pairs(server, svc):
            for i in range(3)]
     ids = set()
     for ch in chs:
-        mine = records(get(server, ch["id"])[0], "change", "open")
+        mine = records(server, ch["id"], "change", "open")
         assert len(mine) == 2, mine
         ids |= {k["id"] for k in mine}
     assert len(ids) == 3, ids
@@ -351,13 +367,14 @@ def test_cancel_resolves_on_both_sides(server, svc):
     _, etag_b = get(server, b["id"])
     ok(act(server, a["id"], "cancel", {"reason": "moved to next week"}))
     cb, etag_b2 = get(server, b["id"])
-    [k] = records(cb)
+    assert cb["conflicts"] == [], "the document lists unresolved conflicts only"
+    assert cb["conflict_summary"] == {"total": 0, "open": 0, "acknowledged": 0, "direct": 0}
+    [k] = records(server, b["id"])
     assert k["id"] == kid and k["state"] == "resolved", k
     assert k["resolved_at"] is not None and k["resolved_at"].endswith("Z")
     assert k["with"]["state"] == "cancelled"
     assert etag_b2 != etag_b, "a resolved conflict changes the other change's ETag"
-    ca, _ = get(server, a["id"])
-    assert records(ca)[0]["state"] == "resolved"
+    assert records(server, a["id"])[0]["state"] == "resolved"
     # the cancelled change no longer counts for a new one
     c = new_change(server, [s], win(base, 0, 2), who="alice")
     assert pair_record(server, c["id"], a["id"]) is None
@@ -415,7 +432,7 @@ def test_moving_a_window_resolves_and_moving_it_back_reopens(server, svc):
     assert k["resolved_at"] is None
     assert k["detected_at"] >= first["detected_at"]
     assert all_conflicts_state(server, first["id"]) == "open"
-    assert len(records(get(server, b["id"])[0])) == 1
+    assert len(records(server, b["id"])) == 1
 
 
 def test_changing_services_resolves_and_reopens(server, svc):
@@ -445,10 +462,10 @@ def test_a_new_conflict_changes_the_other_change_etag(server, svc):
     s = svc()
     a = new_change(server, [s], win(base, 0, 2), who="alice")
     before, etag = get(server, a["id"])
-    assert records(before) == []
+    assert before["conflicts"] == [] and records(server, a["id"]) == []
     new_change(server, [s], win(base, 1, 3), who="bob")
     after, etag2 = get(server, a["id"])
-    assert len(records(after)) == 1
+    assert len(after["conflicts"]) == 1 and after["conflict_summary"]["open"] == 1
     assert etag2 != etag, "the representation changed, so must the ETag"
     # an edit based on the old representation is refused
     problem(client(server, "alice").patch(f"/changes/{a['id']}", json={"title": "stale"},
@@ -475,11 +492,13 @@ def test_a_freeze_conflict_changes_the_change_etag(server, svc):
     _, etag = get(server, a["id"])
     f = freeze(server, win(base, 1, 5), services=[s])
     ch, etag2 = get(server, a["id"])
-    assert len(records(ch, "freeze", "open")) == 1
+    assert [k["kind"] for k in ch["conflicts"]] == ["freeze"]
+    assert len(records(server, a["id"], "freeze", "open")) == 1
     assert etag2 != etag, "a new freeze conflict must change the ETag"
     ok(server.as_("manager").delete(f"/freezes/{f['id']}"), 204)
     ch, etag3 = get(server, a["id"])
-    assert records(ch, "freeze")[0]["state"] == "resolved"
+    assert ch["conflicts"] == []
+    assert records(server, a["id"], "freeze")[0]["state"] == "resolved"
     assert etag3 != etag2, "a resolved freeze conflict must change the ETag"
 
 
@@ -491,7 +510,7 @@ def test_a_global_freeze_created_after_submit(server, svc):
     s = svc()
     dep = svc([s])
     a = new_change(server, [s], win(base, 10, 12), who="alice")
-    assert records(get(server, a["id"])[0]) == []
+    assert records(server, a["id"]) == []
     f = freeze(server, win(base, 11, 30), services=[], hard=True, name="Global stop")
     [k] = freeze_records(server, a["id"], f["id"])
     assert set(k) == CONFLICT_KEYS
@@ -595,8 +614,7 @@ def test_deleting_a_freeze_resolves_its_conflicts(server, svc):
     assert ka["id"] != kb["id"], "one freeze record per change"
     ok(server.as_("manager").delete(f"/freezes/{f['id']}"), 204)
     for cid, kid in ((a["id"], ka["id"]), (b["id"], kb["id"])):
-        ch, _ = get(server, cid)
-        [k] = [x for x in records(ch, "freeze") if x["id"] == kid]
+        [k] = [x for x in records(server, cid, "freeze") if x["id"] == kid]
         assert k["state"] == "resolved" and k["resolved_at"], k
         assert k["with"]["name"] == "Board meeting", "the record keeps the freeze's name"
     # the change-change conflict is untouched
@@ -655,7 +673,11 @@ def test_acknowledge_rules(server, svc):
     assert k["acknowledged_at"] and k["acknowledged_at"].endswith("Z")
     for cid, etag in ((a["id"], etag_a), (b["id"], etag_b)):
         ch, etag2 = get(server, cid)
-        [seen] = records(ch)
+        [entry] = ch["conflicts"]
+        assert entry["id"] == kid and entry["state"] == "acknowledged", entry
+        assert ch["conflict_summary"] == {"total": 1, "open": 0, "acknowledged": 1,
+                                          "direct": 1}
+        [seen] = records(server, cid)
         assert seen["state"] == "acknowledged" and seen["note"] == k["note"]
         assert etag2 != etag, f"CHG-{cid}: acknowledging changes its representation"
     # no longer open
@@ -726,6 +748,214 @@ def test_an_acknowledgement_survives_edits_but_not_resolution(server, svc):
     ok(ack(server, "bob", kid))
 
 
+# --- overlap: direct or shared --------------------------------------------------------------
+
+
+def entry_with(ch, other_id):
+    """The compact entry of ch's conflict with change other_id."""
+    found = [k for k in ch["conflicts"] if (k.get("other") or {}).get("id") == other_id]
+    assert len(found) == 1, ch["conflicts"]
+    return found[0]
+
+
+def test_overlap_direct_when_a_change_touches_the_others_impact_set(server, svc):
+    """A change on A and one on B, which depends on A: the first reaches B,
+    which the second lists, so the overlap is direct."""
+    a_svc = svc()
+    b_svc = svc([a_svc])
+    base = region()
+    on_a = new_change(server, [a_svc], win(base, 0, 4), who="alice")
+    on_b = new_change(server, [b_svc], win(base, 1, 3), who="bob")
+    k = pair_record(server, on_a["id"], on_b["id"])
+    assert k["services"] == [b_svc] and k["overlap"] == "direct", k
+    for mine, other in ((on_a, on_b), (on_b, on_a)):
+        e = entry_with(get(server, mine["id"])[0], other["id"])
+        assert e["overlap"] == "direct" and e["kind"] == "change", e
+    [listed] = [x for x in all_conflicts(server) if x["id"] == k["id"]]
+    assert listed["overlap"] == "direct"
+
+
+def test_overlap_shared_when_they_meet_only_downstream(server, svc):
+    """Changes on B and on C, both of which D depends on: their impact sets
+    meet on D alone, which neither lists, so the overlap is shared."""
+    b_svc, c_svc = svc(), svc()
+    d_svc = svc([b_svc, c_svc])
+    base = region()
+    on_b = new_change(server, [b_svc], win(base, 0, 4), who="alice")
+    on_c = new_change(server, [c_svc], win(base, 1, 3), who="bob")
+    k = pair_record(server, on_b["id"], on_c["id"])
+    assert k["services"] == [d_svc] and k["overlap"] == "shared", k
+    ch, etag_b = get(server, on_b["id"])
+    assert entry_with(ch, on_c["id"])["overlap"] == "shared"
+    assert ch["conflict_summary"] == {"total": 1, "open": 1, "acknowledged": 0, "direct": 0}
+    # C's change now lists B as well: it touches B's impact set, so direct;
+    # the same record, updated, and B's document (and ETag) moves with it
+    ok(client(server, "bob").patch(f"/changes/{on_c['id']}", json={"services": [c_svc, b_svc]}))
+    k2 = pair_record(server, on_b["id"], on_c["id"])
+    assert k2["id"] == k["id"] and k2["state"] == "open" and k2["overlap"] == "direct", k2
+    ch, etag_b2 = get(server, on_b["id"])
+    assert entry_with(ch, on_c["id"])["overlap"] == "direct"
+    assert ch["conflict_summary"]["direct"] == 1
+    assert etag_b2 != etag_b, "the overlap shown on B's document changed"
+    # and back
+    ok(client(server, "bob").patch(f"/changes/{on_c['id']}", json={"services": [c_svc]}))
+    assert pair_record(server, on_b["id"], on_c["id"])["overlap"] == "shared"
+    assert get(server, on_b["id"])[1] != etag_b2
+
+
+def test_a_freeze_conflict_has_no_overlap(server, svc):
+    base = region()
+    s = svc()
+    a = new_change(server, [s], win(base, 0, 2), who="alice")
+    f = freeze(server, win(base, 1, 3), services=[s], name="Quiet hours")
+    [k] = freeze_records(server, a["id"], f["id"])
+    assert k["overlap"] is None
+    [e] = get(server, a["id"])[0]["conflicts"]
+    assert e == {"id": k["id"], "kind": "freeze", "overlap": None, "state": "open",
+                 "freeze": {"id": f["id"], "name": "Quiet hours"}}, e
+
+
+# --- the change document's compact conflicts -------------------------------------------------
+
+
+def test_the_document_lists_20_unresolved_conflicts_and_counts_them_all(server, svc):
+    """26 changes conflict with one; one is cancelled (resolved) and one
+    acknowledged. The document lists 20 compact entries, direct ones
+    first, and its summary counts the 25 unresolved ones."""
+    s, t = svc(), svc()
+    svc([s, t])  # depends on both: where changes on s and on t meet
+    base = region()
+    subject = new_change(server, [s], win(base, 0, 100), who="alice")
+    others = []
+    for i in range(26):
+        # odd ones list s (direct), even ones t (meeting s only on d: shared);
+        # windows apart from each other, so that only the subject is met
+        on = [s] if i % 2 else [t]
+        others.append(new_change(server, on, win(base, 1 + 3 * i, 3 + 3 * i),
+                                 who=("bob", "alice")[i % 2]))
+    ok(act(server, others[3]["id"], "cancel", {"reason": "not needed"}))
+    kid = pair_record(server, subject["id"], others[4]["id"])["id"]
+    ok(client(server, "bob").post(f"/conflicts/{kid}/acknowledge",
+                                  json={"note": "a read-only change"}))
+    ch, _ = get(server, subject["id"])
+    assert ch["conflict_summary"] == {"total": 25, "open": 24, "acknowledged": 1,
+                                      "direct": 12}, ch["conflict_summary"]
+    assert set(ch["conflict_summary"]) == SUMMARY_KEYS
+    entries = ch["conflicts"]
+    assert len(entries) == 20, len(entries)
+    for e in entries:
+        assert set(e) == ENTRY_KEYS | {"other"}, e
+        assert set(e["other"]) == {"id", "ref", "title"}, e
+        assert "services" not in e and "with" not in e
+    direct = [o["id"] for i, o in enumerate(others) if i % 2 and i != 3]
+    shared = [o["id"] for i, o in enumerate(others) if i % 2 == 0]
+    # direct first, then by the other change's window start (here, creation order)
+    assert [e["other"]["id"] for e in entries] == (direct + shared)[:20]
+    assert [e["overlap"] for e in entries] == ["direct"] * 12 + ["shared"] * 8
+    assert others[3]["id"] not in {e["other"]["id"] for e in entries}
+    [acked] = [e for e in entries if e["id"] == kid]
+    assert acked["state"] == "acknowledged"
+    # the full list has all 26, the resolved one too
+    full = records(server, subject["id"])
+    assert len(full) == 26 and len([k for k in full if k["state"] == "resolved"]) == 1
+    assert {k["with"]["ref"] for k in full} == {o["ref"] for o in others}
+
+
+def test_the_document_orders_direct_first_then_by_window_start_then_id(server, svc):
+    s, t = svc(), svc()
+    d = svc([s, t])
+    base = region() + timedelta(days=1)
+    subject = new_change(server, [s], win(base, 0, 10), who="alice")
+    shared_late = new_change(server, [t], win(base, 1, 2), who="bob")
+    direct_late = new_change(server, [s], win(base, 5, 6), who="bob")
+    direct_on_d = new_change(server, [d], win(base, 3, 4), who="bob")
+    shared_early = new_change(server, [t], win(base, -1, 1), who="bob")
+    direct_same_start = new_change(server, [s], win(base, 3, 4), who="bob")
+    f = freeze(server, win(base, 2, 8), services=[s], name="Mid-window freeze")
+    soon_freeze = freeze(server, win(base, -5, 1), services=[d], name="Early freeze")
+    ch, _ = get(server, subject["id"])
+    got = [(e["kind"], (e.get("other") or e.get("freeze"))["id"]) for e in ch["conflicts"]]
+    assert got == [
+        ("change", direct_on_d["id"]),        # direct, starts at 3 (lower id)
+        ("change", direct_same_start["id"]),  # direct, starts at 3
+        ("change", direct_late["id"]),        # direct, starts at 5
+        ("freeze", soon_freeze["id"]),        # the rest by start: -5
+        ("change", shared_early["id"]),       # -1
+        ("change", shared_late["id"]),        # 1
+        ("freeze", f["id"]),                  # 2
+    ], got
+    assert ch["conflict_summary"] == {"total": 7, "open": 7, "acknowledged": 0, "direct": 3}
+
+
+# --- /changes/{id}/conflicts -----------------------------------------------------------------
+
+
+def test_a_changes_conflicts_in_full_paged_and_filtered(server, svc):
+    s = svc()
+    base = region()
+    subject = new_change(server, [s], win(base, 0, 30), who="alice")
+    others = [new_change(server, [s], win(base, 1 + 3 * i, 3 + 3 * i), who="bob")
+              for i in range(5)]
+    f = freeze(server, win(base, 20, 21), services=[s])
+    ok(act(server, others[1]["id"], "cancel", {"reason": "x"}, who="bob"))
+    cab = server.as_("cab3")
+    path = f"/changes/{subject['id']}/conflicts"
+    pages, n = walk(cab, path, limit=2)
+    assert n == 3, "six records two at a time"
+    ids = [k["id"] for k in pages]
+    assert ids == sorted(ids) and len(set(ids)) == 6
+    for k in pages:
+        assert set(k) == CONFLICT_KEYS, set(k) ^ CONFLICT_KEYS
+        assert k["services"] == [s]
+        assert subject["ref"] in k["changes"]
+    # seen from the subject: `with` names the other side
+    assert sorted(k["with"]["ref"] for k in pages if k["kind"] == "change") == \
+        sorted(o["ref"] for o in others)
+    [fz] = [k for k in pages if k["kind"] == "freeze"]
+    assert fz["with"]["freeze"] == f["id"] and fz["overlap"] is None
+    # the same as GET /conflicts has for them
+    everything = {k["id"]: k for k in all_conflicts(server)}
+    for k in pages:
+        assert {x: y for x, y in k.items() if x != "with"} == \
+            {x: y for x, y in everything[k["id"]].items() if x != "with"}
+    # open=true|false as in GET /conflicts
+    unresolved, _ = walk(cab, path, params={"open": "true"}, limit=200)
+    resolved, _ = walk(cab, path, params={"open": "false"}, limit=200)
+    assert len(unresolved) == 5 and all(k["state"] != "resolved" for k in unresolved)
+    assert [k["with"]["ref"] for k in resolved] == [others[1]["ref"]]
+    # by ref too
+    assert [k["id"] for k in walk(cab, f"/changes/{subject['ref']}/conflicts", limit=200)[0]] \
+        == ids
+    # the other side sees its own one
+    [mine] = walk(cab, f"/changes/{others[0]['id']}/conflicts")[0]
+    assert mine["with"]["ref"] == subject["ref"]
+
+
+def test_a_changes_conflicts_refusals(server, svc):
+    s = svc()
+    base = region()
+    a = new_change(server, [s], win(base, 0, 2), who="alice")
+    b = new_change(server, [s], win(base, 1, 3), who="bob")
+    bob = server.as_("bob")
+    for bad in ("999999999", "CHG-999999999", "nope", "0"):
+        problem(bob.get(f"/changes/{bad}/conflicts"), 404)
+    draft = new_change(server, [s], win(base, 0, 2), submit=False)
+    assert ok(bob.get(f"/changes/{draft['id']}/conflicts")) == {"items": [],
+                                                                 "next_cursor": None}
+    path = f"/changes/{a['id']}/conflicts"
+    for params in ({"open": "yes"}, {"open": ""}, {"limit": "0"}, {"limit": "201"},
+                   {"cursor": "not-a-cursor"}, {"state": "open"}):
+        problem(bob.get(path, params=params), 400)
+    # a cursor of another list is not one of this list
+    for i in range(2):
+        new_change(server, [s], win(base, 0, 2), who="bob")
+    other_cursor = ok(bob.get("/conflicts", params={"limit": 1}))["next_cursor"]
+    assert other_cursor
+    problem(bob.get(path, params={"cursor": other_cursor}), 400)
+    problem(server.anon().get(path), 401)
+    assert pair_record(server, a["id"], b["id"]) is not None
+
+
 # --- the risk assessment ---------------------------------------------------------------------
 
 
@@ -743,7 +973,7 @@ def test_the_assessment_counts_the_same_conflicts(server, svc):
     b = new_change(server, [top], win(base, 3, 5), who="bob")
     rb = conflict_reason(b)
     assert rb is not None and rb["points"] == 10 and "1 other" in rb["detail"], rb
-    assert len(records(get(server, b["id"])[0], "change", "active")) == 1
+    assert len(records(server, b["id"], "change", "active")) == 1
     # not counted: touching, unrelated, draft, cancelled
     ok(act(server, new_change(server, [top], win(base, 0, 4), who="bob")["id"], "cancel",
            {"reason": "x"}, who="bob"))
@@ -752,16 +982,16 @@ def test_the_assessment_counts_the_same_conflicts(server, svc):
     new_change(server, [top], win(base, 4, 6), who="bob")
     c = new_change(server, [top], win(base, 2, 4), who="alice")
     rc = conflict_reason(c)
-    active = records(get(server, c["id"])[0], "change", "active")
+    active = records(server, c["id"], "change", "active")
     assert len(active) == 2, active
     assert rc is not None and rc["points"] == 20 and "2 other" in rc["detail"], rc
     d = new_change(server, [svc()], win(base, 2, 4), who="alice")
-    assert conflict_reason(d) is None and records(get(server, d["id"])[0]) == []
+    assert conflict_reason(d) is None and records(server, d["id"]) == []
     # re-assessed on edit: moved away, the reason goes with the records
     ch = ok(client(server, "alice").patch(f"/changes/{c['id']}",
                                           json={"window": win(base, 10, 11)}))
     assert conflict_reason(ch) is None
-    assert records(get(server, c["id"])[0], "change", "active") == []
+    assert records(server, c["id"], "change", "active") == []
 
 
 # --- two instances at once -------------------------------------------------------------------

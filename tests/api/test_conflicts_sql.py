@@ -1,10 +1,17 @@
 """The conflict rules at the SQL level: conflicts_refresh() over hand-made
 change_impact rows and freezes, without HTTP. Windows are half-open; a
-freeze without services covers every service."""
+freeze without services covers every service. A pair's overlap is direct
+when either change lists a service the two share, else shared; the
+migration that brought it (0011) filled it in on the records already
+there."""
+
+import shutil
+import subprocess
 
 import pytest
 
-from conftest import start_server, finish_server
+from conftest import (BIN, SQL_DIR, finish_server, psql, run, sanitizer_env, sanitizer_findings,
+                      start_server)
 
 
 @pytest.fixture(scope="module")
@@ -17,8 +24,9 @@ def db(cluster):
     finish_server(srv)
 
 
-def change(srv, uid, start, end, services):
-    """An awaiting change with the given impact rows (hours from a base)."""
+def change(srv, uid, start, end, services, listed=()):
+    """An awaiting change with the given impact rows (hours from a base)
+    that lists the services `listed`."""
     cid = int(srv.psql(
         "INSERT INTO changes (title, model, state, win, requester_id, source, content_hash,"
         " gate_token) VALUES ('t', 'normal', 'awaiting_approval',"
@@ -28,6 +36,8 @@ def change(srv, uid, start, end, services):
     for s in services:
         srv.psql(f"INSERT INTO change_impact (change_id, service, win)"
                  f" SELECT id, '{s}', win FROM changes WHERE id = {cid}")
+    for s in listed:
+        srv.psql(f"INSERT INTO change_services (change_id, service) VALUES ({cid}, '{s}')")
     return cid
 
 
@@ -197,3 +207,186 @@ def test_the_lookups_use_the_gist_indexes(db):
         "EXPLAIN SELECT f.id FROM freezes f WHERE f.win && tstzrange('2041-03-01', '2041-03-02')")
     assert "freezes_win" in plan, plan
     assert "Seq Scan" not in plan, plan
+
+
+# --- overlap ---------------------------------------------------------------------------------
+
+
+def pair(srv, a, b):
+    """overlap|services of the record of a and b."""
+    return srv.psql(f"SELECT overlap || '|' || array_to_string(services, ',') FROM conflicts"
+                    f" WHERE change_a = {min(a, b)} AND change_b = {max(a, b)}")
+
+
+def rev(srv, cid):
+    return int(srv.psql(f"SELECT rev FROM changes WHERE id = {cid}"))
+
+
+@pytest.mark.parametrize("first,second,expect", [
+    # lists a, impact a+b (b depends on a) / lists b: b is listed by the second
+    ((["s-a"], ["s-a", "s-b"]), (["s-b"], ["s-b"]), "direct|s-b"),
+    # the same service listed by both
+    ((["s-a"], ["s-a"]), (["s-a"], ["s-a"]), "direct|s-a"),
+    # lists a, impact a+c / lists x, impact x+c: they meet on c, listed by neither
+    ((["s-a"], ["s-a", "s-c"]), (["s-x"], ["s-x", "s-c"]), "shared|s-c"),
+    # one listed service among the shared ones is enough
+    ((["s-a"], ["s-a", "s-b", "s-c"]), (["s-x", "s-c"], ["s-x", "s-b", "s-c"]),
+     "direct|s-b,s-c"),
+], ids=["dependent", "same-service", "downstream-only", "one-of-several"])
+def test_overlap_direct_or_shared(db, first, second, expect):
+    srv, uid = db
+    base = 500 + 10 * int(srv.psql("SELECT count(*) FROM changes"))
+    a = change(srv, uid, base, base + 2, first[1], listed=first[0])
+    b = change(srv, uid, base + 1, base + 3, second[1], listed=second[0])
+    refresh(srv, b)
+    assert pair(srv, a, b) == expect
+    # conflict_doc shows it, and the change documents' entries
+    doc = srv.psql_json(f"SELECT conflict_doc(k, NULL) FROM conflicts k"
+                        f" WHERE change_a = {a} AND change_b = {b}")
+    assert doc["overlap"] == expect.split("|")[0]
+    entries = srv.psql_json(f"SELECT change_conflicts({a})")
+    assert [(e["other"]["id"], e["overlap"]) for e in entries] == [(b, expect.split("|")[0])]
+
+
+def test_overlap_follows_an_update_and_moves_the_other_changes_rev(db):
+    srv, uid = db
+    a = change(srv, uid, 700, 702, ["s-a", "s-c"], listed=["s-a"])
+    b = change(srv, uid, 701, 703, ["s-x", "s-c"], listed=["s-x"])
+    refresh(srv, b)
+    assert pair(srv, a, b) == "shared|s-c"
+    kid = srv.psql(f"SELECT id FROM conflicts WHERE change_a = {a} AND change_b = {b}")
+    before = rev(srv, a)
+    refresh(srv, b)  # nothing moved: the other change keeps its rev
+    assert rev(srv, a) == before
+    # b now lists c as well: direct, on the same open record, which a shows
+    srv.psql(f"INSERT INTO change_services VALUES ({b}, 's-c')")
+    assert refresh(srv, b) == "0", "no record changed state"
+    assert pair(srv, a, b) == "direct|s-c"
+    assert srv.psql(f"SELECT id || state FROM conflicts WHERE change_a = {a}"
+                    f" AND change_b = {b}") == f"{kid}open"
+    assert rev(srv, a) == before + 1
+    # reopened after being resolved, it is computed again
+    srv.psql(f"DELETE FROM change_services WHERE change_id = {b} AND service = 's-c';"
+             f" DELETE FROM change_impact WHERE change_id = {b}")
+    refresh(srv, b)
+    srv.psql(f"INSERT INTO change_impact (change_id, service, win) SELECT {b}, x, win"
+             f" FROM changes, unnest(ARRAY['s-x', 's-c']) x WHERE id = {b}")
+    refresh(srv, b)
+    assert pair(srv, a, b) == "shared|s-c"
+
+
+def test_freezes_have_no_overlap_and_pairs_always_have_one(db):
+    srv, uid = db
+    cid = change(srv, uid, 800, 802, ["s-b"], listed=["s-b"])
+    srv.psql("INSERT INTO freezes (name, win, created_by) VALUES ('everything',"
+             " tstzrange('2030-01-01'::timestamptz + interval '800 hours',"
+             f" '2030-01-01'::timestamptz + interval '801 hours'), {uid})")
+    refresh(srv, cid)
+    assert srv.psql(f"SELECT count(*) FILTER (WHERE overlap IS NULL) || '/' || count(*)"
+                    f" FROM conflicts WHERE kind = 'freeze' AND change_a = {cid}") == "1/1"
+    assert srv.psql("SELECT count(*) FROM conflicts WHERE (kind = 'change') <> (overlap IS NOT"
+                    " NULL)") == "0"
+    with pytest.raises(AssertionError, match="conflicts_overlap_of_changes"):
+        srv.psql(f"UPDATE conflicts SET overlap = 'direct' WHERE kind = 'freeze'"
+                 f" AND change_a = {cid}")
+
+
+def test_the_summary_counts_every_unresolved_conflict(db):
+    srv, uid = db
+    subject = change(srv, uid, 900, 960, ["s-a", "s-c"], listed=["s-a"])
+    others = [change(srv, uid, 901 + 2 * i, 902 + 2 * i, ["s-a"] if i % 3 else ["s-x", "s-c"],
+                     listed=["s-a"] if i % 3 else ["s-x"]) for i in range(24)]
+    for o in others:
+        refresh(srv, o)
+    srv.psql(f"UPDATE conflicts SET state = 'acknowledged', note = 'ok' WHERE change_a = {subject}"
+             f" AND change_b = {others[1]}")
+    srv.psql(f"DELETE FROM change_impact WHERE change_id = {others[2]}")
+    refresh(srv, others[2])
+    got = srv.psql_json(f"SELECT change_conflict_summary({subject})")
+    assert got == {"total": 23, "open": 22, "acknowledged": 1, "direct": 15}, got
+    entries = srv.psql_json(f"SELECT change_conflicts({subject})")
+    assert len(entries) == 20
+    assert [e["overlap"] for e in entries] == ["direct"] * 15 + ["shared"] * 5
+    assert others[2] not in [e["other"]["id"] for e in entries]
+    starts = [others.index(e["other"]["id"]) for e in entries]
+    assert starts[:15] == sorted(starts[:15]) and starts[15:] == sorted(starts[15:])
+
+
+def test_a_changes_records_are_read_through_indexes(db):
+    """change_conflict_records(), which change_conflicts(), the summary and
+    the paged list read, finds a change's records through the pair, freeze
+    and change_b indexes, not by reading the table."""
+    srv, uid = db
+    srv.psql("INSERT INTO conflicts (kind, change_a, change_b, services, overlap, state)"
+             " SELECT 'change', a, a + d, '{s-a}', 'shared', 'resolved'"
+             " FROM (SELECT min(id) AS lo, max(id) AS hi FROM changes) r,"
+             " generate_series(r.lo, r.hi - 5) a, generate_series(1, 4) d"
+             " ON CONFLICT DO NOTHING")
+    srv.psql("ANALYZE conflicts")
+    assert int(srv.psql("SELECT count(*) FROM conflicts")) > 1000
+    plan = srv.psql("EXPLAIN SELECT * FROM change_conflict_records(42) k ORDER BY k.id")
+    for index in ("conflicts_change_pair", "conflicts_change_freeze", "conflicts_change_b"):
+        assert index in plan, plan
+    assert "Seq Scan" not in plan, plan
+
+
+# --- the backfill of 0011 --------------------------------------------------------------------
+
+
+def test_the_migration_fills_in_the_overlap_of_existing_records(cluster, tmp_path):
+    """Records made before 0011 get their overlap from the services their
+    changes list; freeze records get none."""
+    before = tmp_path / "sql"
+    before.mkdir()
+    for f in sorted(SQL_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql")):
+        if f.name < "0011":
+            shutil.copy(f, before / f.name)
+    cluster.createdb("m_overlap_backfill")
+    url = cluster.url("m_overlap_backfill")
+
+    def migrate():
+        cp = run([BIN, "migrate"], env={"CABINET_DATABASE_URL": url,
+                                         "CABINET_SQL_DIR": str(before), **sanitizer_env()},
+                 check=False, timeout=180)
+        assert cp.returncode == 0, cp.stderr
+        assert not sanitizer_findings(cp.stderr), cp.stderr
+
+    migrate()
+    assert psql(url, "SELECT count(*) FROM information_schema.columns"
+                     " WHERE table_name = 'conflicts' AND column_name = 'overlap'") == "0"
+    uid = psql(url, "INSERT INTO users (email, name, password_hash)"
+                    " VALUES ('b@x.test', 'B', 'x') RETURNING id").split("\n")[0]
+    psql(url, "INSERT INTO services (name, title, tier) VALUES ('p', 'P', 3), ('q', 'Q', 3),"
+              " ('r', 'R', 3), ('d', 'D', 3)")
+
+    def mk(listed, impact, hours):
+        cid = psql(url, "INSERT INTO changes (title, model, state, win, requester_id, source,"
+                        " content_hash, gate_token) VALUES ('t', 'normal', 'awaiting_approval',"
+                        f" tstzrange('2031-01-01'::timestamptz + interval '{hours[0]} hours',"
+                        f" '2031-01-01'::timestamptz + interval '{hours[1]} hours'), {uid},"
+                        " 'api', repeat('0', 64), md5(random()::text)) RETURNING id"
+                   ).split("\n")[0]
+        for s in listed:
+            psql(url, f"INSERT INTO change_services VALUES ({cid}, '{s}')")
+        for s in impact:
+            psql(url, f"INSERT INTO change_impact SELECT id, '{s}', win FROM changes"
+                      f" WHERE id = {cid}")
+        psql(url, f"SELECT count(*) FROM conflicts_refresh({cid})")
+        return cid
+
+    p1 = mk(["p"], ["p", "d"], (0, 2))
+    q1 = mk(["q"], ["q", "d"], (1, 3))       # meets p1 on d only: shared
+    p2 = mk(["p"], ["p", "d"], (1, 2))       # lists p, as p1 does: direct with p1; q1 on d
+    psql(url, "INSERT INTO freezes (name, win, created_by) VALUES ('all',"
+              f" tstzrange('2031-01-01', '2031-01-02'), {uid})")
+    for cid in (p1, q1, p2):
+        psql(url, f"SELECT count(*) FROM conflicts_refresh({cid})")
+    assert psql(url, "SELECT count(*) FROM conflicts") == "6"
+
+    shutil.copy(SQL_DIR / "0011_lean_documents.sql", before)
+    migrate()
+    got = psql(url, "SELECT string_agg(change_a || '-' || change_b || ':' || overlap, ','"
+                    " ORDER BY change_a, change_b) FROM conflicts WHERE kind = 'change'")
+    assert got == f"{p1}-{q1}:shared,{p1}-{p2}:direct,{q1}-{p2}:shared", got
+    assert psql(url, "SELECT count(*) FROM conflicts WHERE kind = 'freeze'"
+                     " AND overlap IS NULL") == "3"

@@ -251,7 +251,7 @@ def test_a_conflict_note_is_stored_with_lf_and_checked(server):
         ok(c.post(f"/changes/{ch['id']}/submit"))
         ids.append(ch["id"])
     conflicts = ok(server.as_("alice").get(f"/changes/{ids[0]}"))["conflicts"]
-    kid = [k["id"] for k in conflicts if f"CHG-{ids[1]}" in k["changes"]][0]
+    kid = [k["id"] for k in conflicts if k["other"]["ref"] == f"CHG-{ids[1]}"][0]
     alice = server.as_("alice")
     assert_named(alice.post(f"/conflicts/{kid}/acknowledge", json={"note": "ok\x1b"}), "note",
                  "U+001B")

@@ -153,9 +153,10 @@ def test_schedule_lists_non_draft_changes_and_freezes_overlapping_the_period(ser
     assert by_id[inside["id"]]["window"] == inside["window"]
     for c in body["changes"]:
         assert {"ref", "title", "state", "window", "services", "conflicts",
-                "gate_url"} <= set(c), set(c)
-    # the overlapping changes show their conflicts here too
+                "conflict_summary", "gate_url"} <= set(c), set(c)
+    # the overlapping changes show their conflicts here too, compactly
     assert any(k["kind"] == "change" for k in by_id[inside["id"]]["conflicts"])
+    assert all("services" not in k for c in body["changes"] for k in c["conflicts"])
     fz = [f["id"] for f in body["freezes"]]
     assert fz == [f_in["id"], f_straddle["id"]], fz
     assert body["freezes"][0] == f_in
@@ -261,7 +262,8 @@ def test_agenda_lists_changes_awaiting_approval_by_window_start(server, svc, cab
         assert c["required_approvals"] is not None
     # the two changes on s overlap: each shows the conflict
     [k] = [k for k in items[later["id"]]["conflicts"] if k["kind"] == "change"]
-    assert k["with"]["ref"] == sooner["ref"] and k["state"] == "open"
+    assert k["other"]["ref"] == sooner["ref"] and k["state"] == "open"
+    assert k["overlap"] == "direct", "both list s"
     assert [x["id"] for x in items[sooner["id"]]["conflicts"]
             if x["state"] != "resolved"] == [k["id"]]
     assert items[same_start["id"]]["conflicts"] == []
@@ -431,7 +433,7 @@ def test_what_counts_as_busy(server, svc, who_changes, busy):
     clash = ok(server.as_("bob").get(f"/changes/{clash['id']}"))
     assert bool([k for k in clash["conflicts"]
                  if k["kind"] == "change" and k["state"] == "open"
-                 and k["with"]["ref"] != probe["ref"]]) is busy
+                 and k["other"]["ref"] != probe["ref"]]) is busy
 
 
 def test_inactive_changes_are_not_busy(server, svc, cab_key):

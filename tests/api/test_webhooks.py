@@ -414,6 +414,27 @@ def test_rejected_event(server, svc, keys, hooks):
     assert rx.verify_all()
 
 
+CONFLICT_EVENT_KEYS = {"conflict", "changes", "freeze"}
+CONFLICT_KEYS = {"id", "kind", "overlap", "state", "services", "detected_at", "resolved_at"}
+CHANGE_ROW_KEYS = {"id", "ref", "title", "state", "window"}
+
+
+def check_conflict_event(data):
+    """The lean shape: the record, a compact row per change, the freeze."""
+    assert set(data) == CONFLICT_EVENT_KEYS, data.keys()
+    assert set(data["conflict"]) == CONFLICT_KEYS, data["conflict"]
+    for row in data["changes"]:
+        assert set(row) == CHANGE_ROW_KEYS, row
+        assert row["ref"] == f"CHG-{row['id']}", row
+    assert [c["id"] for c in data["changes"]] == sorted(c["id"] for c in data["changes"])
+    return data["conflict"]
+
+
+def about_pair(type_, refs):
+    return lambda rs: [r for r in rs if r.type == type_
+                       and {c.get("ref") for c in r.json["data"].get("changes") or []} == refs]
+
+
 def test_conflict_events(server, svc, hooks):
     t0 = time.time()
     rx = hooks.receiver("conflicts")
@@ -423,25 +444,25 @@ def test_conflict_events(server, svc, hooks):
     b = new_change(server, svc, who="bob", services=[s], window=w, submit=True)
     refs = {a["ref"], b["ref"]}
 
-    def about(type_):
-        return lambda rs: [r for r in rs if r.type == type_
-                           and set((r.json["data"].get("conflict") or {}).get("changes") or [])
-                           == refs]
-
-    det = rx.wait(about("change.conflict_detected"), "conflict_detected")[0]
+    det = rx.wait(about_pair("change.conflict_detected", refs), "conflict_detected")[0]
     data = check_envelope(det, "change.conflict_detected", t0)
-    k = data["conflict"]
+    k = check_conflict_event(data)
     assert k["kind"] == "change" and k["state"] == "open", k
-    assert s in k["services"], k
-    assert {c["ref"] for c in data["changes"]} == refs, data["changes"]
+    assert k["overlap"] == "direct" and k["services"] == [s], k
+    assert k["resolved_at"] is None and TS_RE.match(k["detected_at"]), k
+    assert data["freeze"] is None
+    assert [c["ref"] for c in data["changes"]] == [a["ref"], b["ref"]], data["changes"]
+    assert data["changes"][0]["title"] == a["title"] and data["changes"][0]["window"] == w
     det_states = {c["ref"]: c["state"] for c in data["changes"]}
     listed = ok(server.as_("alice").get(f"/changes/{b['id']}"))["conflicts"]
     assert k["id"] in [c["id"] for c in listed], listed
 
     ok(server.as_("bob").post(f"/changes/{b['id']}/cancel", json={"reason": "clash"}))
-    res = rx.wait(about("change.conflict_resolved"), "conflict_resolved")[0]
+    res = rx.wait(about_pair("change.conflict_resolved", refs), "conflict_resolved")[0]
     data = check_envelope(res, "change.conflict_resolved", t0)
-    assert data["conflict"]["id"] == k["id"] and data["conflict"]["state"] == "resolved", data
+    kr = check_conflict_event(data)
+    assert kr["id"] == k["id"] and kr["state"] == "resolved", data
+    assert TS_RE.match(kr["resolved_at"]) and kr["detected_at"] == k["detected_at"], kr
     assert {c["ref"] for c in data["changes"]} == refs, data["changes"]
     by_ref = {c["ref"]: c["state"] for c in data["changes"]}
     assert by_ref[b["ref"]] == "cancelled", by_ref
@@ -454,6 +475,74 @@ def test_conflict_events(server, svc, hooks):
     # both submitted (only active changes can conflict)
     assert det_states == {a["ref"]: "awaiting_approval", b["ref"]: "awaiting_approval"}, \
         det_states
+
+
+def test_a_conflict_event_stays_small_however_many_conflicts_the_changes_have(server, svc,
+                                                                               hooks):
+    """Each change already has a dozen conflicts when the last one opens:
+    its event still holds one record and two compact rows, no change
+    document and no other conflict, so its size does not grow with them.
+    The other events keep their change document, with compact conflicts."""
+    t0 = time.time()
+    rx = hooks.receiver("lean")
+    hooks.subscribe(rx, ["change.conflict_detected", "change.submitted"])
+    s, w = svc(), window(days=30, hours=6)
+    crowd = [new_change(server, svc, who=("alice", "bob")[i % 2], services=[s], window=w,
+                        submit=True) for i in range(12)]
+    last = new_change(server, svc, who="bob", services=[s], window=w, submit=True)
+    assert ok(server.as_("bob").get(f"/changes/{last['id']}"))["conflict_summary"]["total"] == 12
+    refs = {crowd[0]["ref"], last["ref"]}
+    rec = rx.wait(about_pair("change.conflict_detected", refs), "the last pair's event")[0]
+    data = check_envelope(rec, "change.conflict_detected", t0)
+    check_conflict_event(data)
+    assert all("conflicts" not in c for c in data["changes"]), data["changes"]
+    assert len(rec.body) < 1024, (len(rec.body), rec.body[:300])
+    # and so is every one of the 78 events of these 13 changes
+    mine = {c["ref"] for c in crowd} | {last["ref"]}
+
+    def crowd_events(rs):
+        got = {r.id: r for r in rs if r.type == "change.conflict_detected"
+               and {c["ref"] for c in r.json["data"]["changes"]} <= mine}
+        return list(got.values()) if len(got) >= 78 else None
+
+    events = rx.wait(crowd_events, "78 conflict events")
+    assert len(events) == 78, len(events)
+    assert max(len(r.body) for r in events) < 1024
+    # change.submitted: the whole change document, its conflicts compact
+    doc = check_envelope(rx.wait_event("change.submitted", last["ref"]), "change.submitted",
+                         t0)["change"]
+    assert doc["conflict_summary"] == {"total": 12, "open": 12, "acknowledged": 0, "direct": 12}
+    assert sorted(e["other"]["ref"] for e in doc["conflicts"]) == \
+        sorted(c["ref"] for c in crowd)
+    assert all(set(e) == {"id", "kind", "overlap", "state", "other"} for e in doc["conflicts"])
+
+
+def test_a_freeze_conflict_event_names_the_freeze(server, svc, hooks):
+    t0 = time.time()
+    rx = hooks.receiver("freeze-conflict")
+    hooks.subscribe(rx, ["change.conflict_detected", "change.conflict_resolved"])
+    s, w = svc(), window(days=40)
+    ch = new_change(server, svc, services=[s], window=w, submit=True)
+    name = unique("Event freeze")
+    f = ok(server.as_("manager").post("/freezes", json={
+        "name": name, "window": w, "services": [s], "hard": False, "reason": "x"}), 201)
+
+    def about(type_):
+        return lambda rs: [r for r in rs if r.type == type_
+                           and (r.json["data"].get("freeze") or {}).get("id") == f["id"]]
+
+    rec = rx.wait(about("change.conflict_detected"), "freeze conflict_detected")[0]
+    data = check_envelope(rec, "change.conflict_detected", t0)
+    k = check_conflict_event(data)
+    assert k["kind"] == "freeze" and k["overlap"] is None and k["services"] == [s], k
+    assert data["freeze"] == {"id": f["id"], "name": name, "hard": False}, data["freeze"]
+    assert [c["ref"] for c in data["changes"]] == [ch["ref"]]
+    ok(server.as_("manager").delete(f"/freezes/{f['id']}"), 204)
+    rec = rx.wait(about("change.conflict_resolved"), "freeze conflict_resolved")[0]
+    data = check_envelope(rec, "change.conflict_resolved", t0)
+    assert check_conflict_event(data)["state"] == "resolved"
+    assert data["freeze"] == {"id": f["id"], "name": name, "hard": False}, data["freeze"]
+    assert rx.verify_all()
 
 
 def test_freeze_created_event(server, svc, hooks):
@@ -681,3 +770,16 @@ def test_deleting_a_subscription_kills_its_pending_deliveries(server, svc, hooks
     time.sleep(1)
     assert server.psql(f"SELECT string_agg(state, ',') FROM deliveries "
                        f"WHERE webhook_id = {w['id']}") == "dead"
+
+
+def test_chat_text_of_a_freeze_conflict_names_the_freeze(server, svc, hooks):
+    rx = hooks.receiver("chat-freeze")
+    hooks.subscribe(rx, ["change.conflict_detected"], format="chat")
+    s, w = svc(), window(days=41)
+    ch = new_change(server, svc, services=[s], window=w, submit=True)
+    name = unique("Chat freeze")
+    ok(server.as_("manager").post("/freezes", json={
+        "name": name, "window": w, "services": [s], "hard": False, "reason": "x"}), 201)
+    got = rx.wait(lambda rs: [r for r in rs if name in r.json["text"]], "a chat message")
+    text = got[0].json["text"]
+    assert f"falls in the freeze “{name}”" in text and ch["ref"] in text and s in text, text
