@@ -300,11 +300,12 @@ schedule_ics_filters(struct http_ctx *ctx, const struct db_principal *p, char *s
                      int64_t *requester)
 {
     char mine[8];
+    int got = http_query(ctx, "service", service, size);
 
     *requester = 0;
-    if (http_query(ctx, "service", service, size) == 0)
+    if (got != 1)
         service[0] = '\0';
-    else if (!validate_slug(service))
+    if (got < 0 || (got == 1 && !validate_slug(service)))
         http_field(ctx, "service", "must be a service name");
     switch (http_query(ctx, "mine", mine, sizeof mine)) {
     case 0: break;
@@ -324,7 +325,7 @@ api_schedule_ics(struct http_ctx *ctx)
 {
     struct schedule_ics ics = {STRBUF_INIT, {config->base_url, schedule_host()}};
     struct db_feed_sink sink = {schedule_ics_change, schedule_ics_freeze, &ics};
-    struct db_principal p;
+    struct db_principal p = {0};
     char service[80];
     int64_t requester;
     enum outcome rc;
