@@ -126,15 +126,24 @@ static const struct decode_field schedule_ack_fields[] = {
      "why the conflict is acceptable"},
 };
 
+/* decision_acknowledge, its refusal recorded for the reply. */
+static enum outcome
+schedule_ack_may(struct http_ctx *ctx, const struct conflict *k, bool body_checked)
+{
+    struct decision_actor who = {ctx->user.id, ctx->user.roles};
+    char why[160];
+    enum outcome rc = decision_acknowledge(k, &who, body_checked, why, sizeof why);
+
+    return rc == OK ? OK : http_fail(ctx, rc, "%s", why);
+}
+
 enum outcome
 api_conflicts_acknowledge(struct http_ctx *ctx)
 {
     struct schedule_ack_body b = {0};
-    json_t *k = NULL, *body = NULL;
-    const char *state;
-    bool owner = false;
+    struct conflict k;
+    json_t *body = NULL, *doc = NULL;
     int64_t id;
-    size_t i;
     enum outcome rc;
 
     if (!decode_id(http_param(ctx, 0), NULL, &id) ||
@@ -144,35 +153,20 @@ api_conflicts_acknowledge(struct http_ctx *ctx)
     }
     if (rc != OK)
         goto out;
-    for (i = 0; i < json_array_size(json_object_get(k, "owners")); i++)
-        owner |=
-            json_integer_value(json_array_get(json_object_get(k, "owners"), i)) == ctx->user.id;
-    if (!owner && !http_has_role(ctx, ROLE_MANAGER)) {
-        rc = http_fail(ctx, ERR_FORBIDDEN,
-                       "only a manager or the owner of a change involved may acknowledge it");
-        goto out;
-    }
-    if ((rc = http_body(ctx, false, &body)) != OK ||
+    if ((rc = schedule_ack_may(ctx, &k, false)) != OK ||
+        (rc = http_body(ctx, false, &body)) != OK ||
         (rc = decode_body(ctx, body, schedule_ack_fields, DECODE_NFIELDS(schedule_ack_fields), &b,
-                          NULL)) != OK)
+                          NULL)) != OK ||
+        (rc = schedule_ack_may(ctx, &k, true)) != OK)
         goto out;
-    state = json_string_value(json_object_get(json_object_get(k, "doc"), "state"));
-    if (strcmp(state, "open") != 0) {
-        rc = http_fail(ctx, ERR_CONFLICT, "the conflict is %s, not open", state);
-        goto out;
-    }
     rc = db_schedule_acknowledge(ctx->db, http_actor(ctx), id, ctx->user.id, b.note);
     if (rc == ERR_CONFLICT)
         rc = http_fail(ctx, rc, "the conflict changed meanwhile: read it again");
-    if (rc != OK)
-        goto out;
-    json_decref(k);
-    k = NULL;
-    if ((rc = db_schedule_conflict(ctx->db, id, &k)) != OK)
-        goto out;
-    http_reply(ctx, 200, json_incref(json_object_get(k, "doc")));
+    if (rc == OK && (rc = db_schedule_conflict_doc(ctx->db, id, &doc)) == OK) {
+        http_reply(ctx, 200, doc);
+        doc = NULL;
+    }
 out:
-    json_decref(k);
     json_decref(body);
     return rc;
 }

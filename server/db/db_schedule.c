@@ -36,10 +36,12 @@ static const char SQL_CHANGE_CONFLICTS[] =
     "         WHERE" CONFLICTS_PAGE ") p), '[]')"
     " FROM changes c WHERE c.id = $4";
 static const char SQL_CONFLICT[] =
-    "SELECT json_build_object('doc', conflict_doc(k, NULL), 'owners',"
-    " (SELECT json_agg(c.requester_id) FROM changes c WHERE c.id IN (k.change_a, k.change_b)),"
-    " 'changes', json_build_array(k.change_a, k.change_b))"
+    "SELECT k.id, k.state,"
+    " (SELECT string_agg(c.requester_id::text, ',' ORDER BY c.id) FROM changes c"
+    "  WHERE c.id IN (k.change_a, k.change_b))"
     " FROM conflicts k WHERE k.id = $1";
+static const char SQL_CONFLICT_DOC[] =
+    "SELECT conflict_doc(k, NULL) FROM conflicts k WHERE k.id = $1";
 static const char SQL_ACK[] =
     "WITH k AS (UPDATE conflicts SET state = 'acknowledged', note = $4,"
     "             acknowledged_by = $3, acknowledged_at = now()"
@@ -130,9 +132,38 @@ db_schedule_change_conflicts(struct db *db, int64_t change, const char *open, in
 }
 
 enum outcome
-db_schedule_conflict(struct db *db, int64_t id, json_t **out)
+db_schedule_conflict(struct db *db, int64_t id, struct conflict *out)
 {
-    return db_json_id(db, SQL_CONFLICT, id, out);
+    char sid[DB_NUM];
+    const char *params[1] = {db_num(id, sid)}, *owners;
+    PGresult *res;
+    enum outcome rc;
+    int st;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = db_run(db, SQL_CONFLICT, 1, params, &res)) != OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return ERR_NOT_FOUND;
+    }
+    out->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    st = decision_conflict_state_parse(PQgetvalue(res, 0, 1));
+    out->state = st < 0 ? CONFLICT_RESOLVED : (enum conflict_state)st;
+    owners = PQgetvalue(res, 0, 2);
+    while (*owners && out->nowners < 2) {
+        out->owners[out->nowners++] = strtoll(owners, NULL, 10);
+        owners = strchr(owners, ',');
+        owners = owners ? owners + 1 : "";
+    }
+    PQclear(res);
+    return OK;
+}
+
+enum outcome
+db_schedule_conflict_doc(struct db *db, int64_t id, json_t **out)
+{
+    return db_json_id(db, SQL_CONFLICT_DOC, id, out);
 }
 
 enum outcome

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "db/db.h"
+#include "domain/decision.h"
 #include "domain/ical.h"
 #include "domain/slots.h"
 
@@ -22,8 +23,10 @@ enum outcome db_schedule_conflicts(struct db *db, const char *open, int64_t afte
  * for the caller; ERR_NOT_FOUND when there is no such change. */
 enum outcome db_schedule_change_conflicts(struct db *db, int64_t change, const char *open,
                                           int64_t after, int limit, json_t **out);
-/* {conflict doc, owners:[user ids of the changes involved]}. */
-enum outcome db_schedule_conflict(struct db *db, int64_t id, json_t **out);
+/* The conflict record as the rules see it; ERR_NOT_FOUND when none. */
+enum outcome db_schedule_conflict(struct db *db, int64_t id, struct conflict *out);
+/* Its document (conflict_doc, seen from neither change). */
+enum outcome db_schedule_conflict_doc(struct db *db, int64_t id, json_t **out);
 /* open → acknowledged with a note (audit, both changes' rev bumped);
  * ERR_CONFLICT when it is not open any more. */
 enum outcome db_schedule_acknowledge(struct db *db, const char *actor, int64_t id, int64_t user_id,

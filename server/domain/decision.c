@@ -148,3 +148,44 @@ decision_verb_name(enum decision_verb v)
     };
     return (unsigned)v < VERB_COUNT ? names[v] : "unknown";
 }
+
+int
+decision_conflict_state_parse(const char *name)
+{
+    static const char *const names[] = {"open", "acknowledged", "resolved"};
+    int i;
+
+    for (i = 0; name != NULL && i < 3; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *
+decision_conflict_state_name(enum conflict_state s)
+{
+    static const char *const names[] = {"open", "acknowledged", "resolved"};
+
+    return (unsigned)s < 3 ? names[s] : "unknown";
+}
+
+enum outcome
+decision_acknowledge(const struct conflict *k, const struct decision_actor *who, bool body_checked,
+                     char *why, size_t size)
+{
+    bool owner = false;
+    int i;
+
+    why[0] = '\0';
+    for (i = 0; i < k->nowners && i < 2; i++)
+        owner |= k->owners[i] == who->user_id;
+    if (!owner && !(who->roles & ROLE_MANAGER)) {
+        snprintf(why, size, "only a manager or the owner of a change involved may acknowledge it");
+        return ERR_FORBIDDEN;
+    }
+    if (body_checked && k->state != CONFLICT_OPEN) {
+        snprintf(why, size, "the conflict is %s, not open", decision_conflict_state_name(k->state));
+        return ERR_CONFLICT;
+    }
+    return OK;
+}

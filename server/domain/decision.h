@@ -68,6 +68,27 @@ enum outcome decision_apply(const struct decision_in *in, struct decision_out *o
  * fact). True when there is no fault. */
 bool decision_submit_ready(const struct change *c, int64_t now, struct fielderr *fe);
 
+/* A conflict record as the rules see it (README "Conflicts and the
+ * schedule"). */
+enum conflict_state { CONFLICT_OPEN, CONFLICT_ACKNOWLEDGED, CONFLICT_RESOLVED };
+
+struct conflict {
+    int64_t id;
+    enum conflict_state state;
+    int64_t owners[2]; /* the owners of the change(s) involved */
+    int nowners;
+};
+
+/* "open", "acknowledged", "resolved"; -1 for anything else. */
+int decision_conflict_state_parse(const char *name);
+const char *decision_conflict_state_name(enum conflict_state s);
+/* Whether who may acknowledge k now: ERR_FORBIDDEN unless a manager or the
+ * owner of a change involved; ERR_CONFLICT unless it is open. Permission
+ * first (README "Conventions" check order); when body_checked is false only
+ * the permission is judged. */
+enum outcome decision_acknowledge(const struct conflict *k, const struct decision_actor *who,
+                                  bool body_checked, char *why, size_t size);
+
 /* What the caller may do now, as the API names it (README "Changes"). */
 enum decision_verb {
     VERB_SUBMIT,

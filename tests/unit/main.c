@@ -31,6 +31,7 @@ static const struct unit_test unit_tests[] = {
     {"decision_model_policy", test_decision_model_policy},
     {"decision_actions", test_decision_actions},
     {"decision_submit_ready", test_decision_submit_ready},
+    {"decision_acknowledge", test_decision_acknowledge},
     {"lifecycle_events", test_lifecycle_events},
 
     {"change_validate", test_change_validate},

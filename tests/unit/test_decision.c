@@ -292,3 +292,45 @@ test_lifecycle_events(void)
     CHECK_STR(lifecycle_action_verb(ACTION_START_RETROSPECTIVE), "start");
 #undef E
 }
+
+/* Who may acknowledge a conflict, and when (permission before state). */
+void
+test_decision_acknowledge(void)
+{
+    static const struct {
+        const char *name;
+        enum conflict_state state;
+        int64_t who;
+        unsigned roles;
+        bool body_checked;
+        enum outcome rc;
+    } rows[] = {
+        /* clang-format off */
+        {"owner of one change, open", CONFLICT_OPEN, OWNER, ROLE_REQUESTER, true, OK},
+        {"owner of the other change", CONFLICT_OPEN, BOB, R_CAB, true, OK},
+        {"a manager", CONFLICT_OPEN, MEG, R_MGR, true, OK},
+        {"a stranger", CONFLICT_OPEN, ALICE, R_CAB, true, ERR_FORBIDDEN},
+        {"a stranger to an acknowledged one", CONFLICT_ACKNOWLEDGED, ALICE, R_CAB, true,
+         ERR_FORBIDDEN},
+        {"owner, acknowledged already", CONFLICT_ACKNOWLEDGED, OWNER, ROLE_REQUESTER, true,
+         ERR_CONFLICT},
+        {"manager, resolved", CONFLICT_RESOLVED, MEG, R_MGR, true, ERR_CONFLICT},
+        {"manager, resolved, before the body", CONFLICT_RESOLVED, MEG, R_MGR, false, OK},
+        /* clang-format on */
+    };
+    size_t i;
+
+    for (i = 0; i < UNIT_NELEM(rows); i++) {
+        struct conflict k = {9, rows[i].state, {OWNER, BOB}, 2};
+        struct decision_actor who = {rows[i].who, rows[i].roles};
+        char why[160];
+
+        unit_row("%s", rows[i].name);
+        CHECK_INT(decision_acknowledge(&k, &who, rows[i].body_checked, why, sizeof why),
+                  rows[i].rc);
+        CHECK(rows[i].rc == OK ? why[0] == '\0' : why[0] != '\0');
+    }
+    CHECK_INT(decision_conflict_state_parse("acknowledged"), CONFLICT_ACKNOWLEDGED);
+    CHECK_INT(decision_conflict_state_parse("closed"), -1);
+    CHECK_STR(decision_conflict_state_name(CONFLICT_RESOLVED), "resolved");
+}
