@@ -105,7 +105,7 @@ http_framing(struct http_ctx *ctx, struct http_frame *f)
         return http_fail(ctx, ERR_MALFORMED, "at most %d header lines", MG_MAX_HEADERS - 1);
     for (i = 0; i < ri->num_headers; i++) {
         const char *name = ri->http_headers[i].name, *value = ri->http_headers[i].value;
-        int64_t n;
+        int64_t n = 0;
 
         if (strcasecmp(name, "Content-Length") == 0) {
             if (!http_content_length(value, &n))
