@@ -33,6 +33,10 @@ static const struct config_item config_items[] = {
     {"CABINET_THREADS", "--threads", CONFIG_INT, CONFIG_AT(threads), "64", 2, 4096},
     {"CABINET_DB_POOL", "--db-pool", CONFIG_INT, CONFIG_AT(db_pool), "8", 1, 512},
     {"CABINET_DB_WAIT", "--db-wait", CONFIG_INT, CONFIG_AT(db_wait), "30", 0, 3600},
+    {"CABINET_DB_BACKOFF_MS", "--db-backoff-ms", CONFIG_INT, CONFIG_AT(db_backoff_ms), "100", 1,
+     60000},
+    {"CABINET_DB_BACKOFF_MAX_MS", "--db-backoff-max-ms", CONFIG_INT, CONFIG_AT(db_backoff_max_ms),
+     "5000", 1, 600000},
     {"CABINET_SESSION_HOURS", "--session-hours", CONFIG_INT, CONFIG_AT(session_hours), "12", 1,
      24 * 90},
     {"CABINET_WEBHOOK_RETRY_BASE", "--webhook-retry-base", CONFIG_INT,
@@ -142,6 +146,11 @@ config_load(int *argc, char **argv)
     if (strcmp(config_value.log_format, "text") != 0 &&
         strcmp(config_value.log_format, "json") != 0) {
         fprintf(stderr, "cabinet: CABINET_LOG_FORMAT must be text or json\n");
+        return -1;
+    }
+    if (config_value.db_backoff_max_ms < config_value.db_backoff_ms) {
+        fprintf(stderr,
+                "cabinet: CABINET_DB_BACKOFF_MAX_MS must be at least CABINET_DB_BACKOFF_MS\n");
         return -1;
     }
     if (config_value.base_url[0] == '\0') {

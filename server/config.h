@@ -20,7 +20,9 @@ struct config {
     char *log_format;
     int threads;
     int db_pool;
-    int db_wait; /* seconds serve waits for the database at start */
+    int db_wait;           /* seconds serve waits for the database at start */
+    int db_backoff_ms;     /* wait after a failed attempt to connect; doubles */
+    int db_backoff_max_ms; /* ... up to this */
     int session_hours;
     int webhook_retry_base;      /* seconds before the first retry; doubles each time */
     int webhook_give_up;         /* seconds after which an undelivered event is dead */

@@ -452,8 +452,12 @@ http_send(struct http_ctx *ctx, enum outcome rc)
         json_t *p;
 
         status = ctx->fail_status ? ctx->fail_status : http_status(rc);
-        if (status >= 500)
+        /* a 503's cause is logged once where it arises (an outage when it
+         * starts and ends), not once per request it turns away */
+        if (status >= 500 && status != 503)
             log_error("%s %s: %d %s", ctx->method, ctx->path, status, ctx->detail);
+        if (status == 503 && ctx->retry_after <= 0)
+            ctx->retry_after = db_retry_after();
         p = http_problem(ctx, rc, status);
         json = p ? json_dumps(p, JSON_COMPACT) : NULL;
         json_decref(p);
