@@ -3,7 +3,6 @@ only so many of the server's workers (CABINET_MAX_PER_CLIENT), counted by
 its address, or through a trusted proxy (CABINET_TRUSTED_PROXIES) by the
 address X-Forwarded-For names, and the counts never leak."""
 
-import json
 import re
 import socket
 import threading
@@ -11,7 +10,9 @@ import time
 
 import pytest
 
+import rawhttp
 from conftest import BIN, finish_server, run, start_server
+from rawhttp import get, read_reply
 
 # HTTP_BODY_DEADLINE_MS: a request's headers (and body) must arrive within it
 DEADLINE = 5
@@ -38,56 +39,7 @@ def behind(cluster):
 
 def connect(srv, source="127.0.0.1", timeout=10):
     """A connection to srv from a loopback address of our choosing."""
-    s = socket.socket()
-    s.settimeout(timeout)
-    s.bind((source, 0))
-    s.connect(("127.0.0.1", srv.port))
-    return s
-
-
-class Reply:
-    def __init__(self, status, headers, body, closed):
-        self.status, self.headers, self.body, self.closed = status, headers, body, closed
-
-    def json(self):
-        return json.loads(self.body)
-
-
-def read_reply(s):
-    """One response read whole (by its Content-Length), and whether the
-    server then closed the connection (looked for only after Connection:
-    close)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = s.recv(65536)
-        if not chunk:
-            raise AssertionError(f"closed before a whole response: {data!r}")
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    want = int(headers.get("content-length", "0"))
-    while len(body) < want:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    closed = False
-    if headers.get("connection", "").lower() == "close":
-        try:
-            closed = s.recv(1) == b""
-        except ConnectionResetError:
-            closed = True
-    return Reply(status, headers, body, closed)
-
-
-def get(s, path="/healthz", extra=b""):
-    s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra + b"\r\n")
-    return read_reply(s)
+    return rawhttp.connect(srv.port, source, timeout)
 
 
 def kept(srv, source="127.0.0.1", extra=b""):
