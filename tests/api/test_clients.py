@@ -29,10 +29,12 @@ def server(cluster):
 
 @pytest.fixture(scope="module")
 def behind(cluster):
-    """A server behind proxies on 127.0.0.1, in 10.0.0.0/8 and 2001:db8::/32."""
+    """A server behind proxies on 127.0.0.1, in 10.0.0.0/8, 172.16.0.0/12 and
+    2001:db8::/32."""
     srv = start_server(cluster, "m_clients_behind", users={"alice": ""},
                        extra_env={"CABINET_MAX_PER_CLIENT": "2", "CABINET_THREADS": "12",
-                                  "CABINET_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8,2001:db8::/32"})
+                                  "CABINET_TRUSTED_PROXIES":
+                                      "127.0.0.1, 10.0.0.0/8,2001:db8::/32 ,172.16.0.0/12"})
     yield srv
     finish_server(srv)
 
@@ -308,6 +310,9 @@ FORWARDED = [
     (["203.0.113.5:4711"], "203.0.113.5"),
     (["::ffff:203.0.113.5"], "203.0.113.5"),
     (["bogus, 203.0.113.5"], "203.0.113.5"),
+    (["203.0.113.5, 172.31.255.254"], "203.0.113.5"),  # inside a /12
+    (["203.0.113.5, 172.32.0.1"], None),               # just past it
+    (["203.0.113.5, 11.0.0.1"], None),
     (["203.0.113.6"], None),
     (["203.0.113.5, 198.51.100.7"], None),            # the rightmost untrusted one is the client
     (["203.0.113.5, bogus"], None),                   # the walk ends there: the proxy's own
@@ -372,6 +377,14 @@ def test_through_a_proxy_only_requests_under_way_count(behind):
             assert r.status == 200 and not r.closed, (i, r.status, r.body)
     finally:
         close_all(idle)
+
+
+@pytest.mark.parametrize("value", ["nonsense", "10.0.0.0/33", "::1/129", "10.0.0.0/", "/8",
+                                   "10.0.0.1,,10.0.0.2", "10.0.0.1/8x", "[::1]", "127.0.0.1:80"])
+def test_trusted_proxies_that_are_not_addresses_stop_the_start(value):
+    cp = run([BIN, "serve"], env={"CABINET_TRUSTED_PROXIES": value}, check=False, timeout=30)
+    assert cp.returncode == 2, (value, cp.returncode, cp.stderr)
+    assert "CABINET_TRUSTED_PROXIES takes IP addresses and networks" in cp.stderr, cp.stderr
 
 
 # --- the defaults ---------------------------------------------------------------------
