@@ -131,35 +131,36 @@ db_health_may_try(bool *probe)
 static void
 db_health_record(bool ok, bool probe, const char *lost, const char *failed)
 {
-    int64_t now = db_now_ms();
+    enum { SAY_NOTHING, SAY_BACK, SAY_LOST, SAY_DOWN } say = SAY_NOTHING;
+    int64_t now = db_now_ms(), down_for = 0;
+    long failures = 0;
+    int delay = 0, max = 0;
     char msg[DB_WHY];
 
     pthread_mutex_lock(&db_health.lock);
     if (probe)
         db_health.probing = false;
     if (ok && db_health.down) {
+        say = SAY_BACK;
         db_health.down = false;
+        down_for = now - db_health.since_ms;
+        failures = db_health.failures;
         /* the connections the outage left stale are part of it */
         db_health.loss_logged = true;
         db_health.loss_ms = now;
-        log_info("database available again after %.1f s (%ld failed attempts to connect)",
-                 (double)(now - db_health.since_ms) / 1000, db_health.failures);
     } else if (ok && lost[0] != '\0' &&
                (!db_health.loss_logged || now - db_health.loss_ms >= DB_LOSS_LOG_MS)) {
+        say = SAY_LOST;
         db_health.loss_logged = true;
         db_health.loss_ms = now;
-        log_info("a database connection was lost (%s); it is open again", lost);
     } else if (!ok && !db_health.down) {
+        say = SAY_DOWN;
         db_health.down = true;
         db_health.since_ms = now;
         db_health.failures = 1;
-        db_health.delay_ms = db_health.first_ms;
+        db_health.delay_ms = delay = db_health.first_ms;
         db_health.next_ms = now + db_health.delay_ms;
-        db_one_line(failed, msg, sizeof msg);
-        log_warn("database unavailable: %s%s%s; requests that need it get 503 until it is back "
-                 "(trying again after %d ms, backing off to %d ms)",
-                 msg, lost[0] ? "; before that a connection was lost: " : "", lost,
-                 db_health.delay_ms, db_health.max_ms);
+        max = db_health.max_ms;
     } else if (!ok) {
         db_health.failures++;
         /* attempts that were under way when it went down do not count */
@@ -169,6 +170,21 @@ db_health_record(bool ok, bool probe, const char *lost, const char *failed)
         db_health.next_ms = now + db_health.delay_ms;
     }
     pthread_mutex_unlock(&db_health.lock);
+
+    switch (say) {
+    case SAY_BACK:
+        log_info("database available again after %.1f s (%ld failed attempts to connect)",
+                 (double)down_for / 1000, failures);
+        break;
+    case SAY_LOST: log_info("a database connection was lost (%s); it is open again", lost); break;
+    case SAY_DOWN:
+        db_one_line(failed, msg, sizeof msg);
+        log_warn("database unavailable: %s%s%s; requests that need it get 503 until it is back "
+                 "(trying again after %d ms, backing off to %d ms)",
+                 msg, lost[0] ? "; before that a connection was lost: " : "", lost, delay, max);
+        break;
+    case SAY_NOTHING: break;
+    }
 }
 
 int
@@ -575,12 +591,27 @@ db_run_as_read(struct db *db, const char *sql, int n, const char *const *params,
     return rc;
 }
 
+/* Whether db is outside any transaction, so that a lost connection may be
+ * replaced: a connection that failed inside one keeps failing (its
+ * transaction is gone with it), and none left after a failed reopen. */
+static bool
+db_idle(const struct db *db)
+{
+    return db->conn == NULL || PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+}
+
 enum outcome
 db_run(struct db *db, const char *sql, int n, const char *const *params, PGresult **out)
 {
-    bool idle = PQtransactionStatus(db->conn) == PQTRANS_IDLE, sent;
-    enum outcome rc = db_run_once(db, sql, n, params, out, &sent);
+    bool idle = db_idle(db), sent;
+    enum outcome rc;
 
+    /* A connection found closed before anything is sent (a background
+     * job's, which nothing checks between uses) is opened afresh first. */
+    *out = NULL;
+    if (idle && !db_alive(db) && db_reopen(db) != OK)
+        return ERR_UNAVAILABLE;
+    rc = db_run_once(db, sql, n, params, out, &sent);
     /* A connection found lost outside a transaction (a pooled one that went
      * stale while the database restarted) is opened afresh and the statement
      * tried once more: as it is when it never went out, since the server
@@ -684,10 +715,13 @@ db_text(struct db *db, const char *sql, int n, const char *const *params, char *
 static enum outcome
 db_simple(struct db *db, const char *sql, bool again)
 {
-    bool idle = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
-    enum outcome rc = db_simple_once(db, sql);
+    bool idle = again && db_idle(db);
+    enum outcome rc;
 
-    if (rc == ERR_UNAVAILABLE && again && idle && db_lost(db) && db_reopen(db) == OK)
+    if (idle && !db_alive(db) && db_reopen(db) != OK)
+        return ERR_UNAVAILABLE;
+    rc = db_simple_once(db, sql);
+    if (rc == ERR_UNAVAILABLE && idle && db_lost(db) && db_reopen(db) == OK)
         rc = db_simple_once(db, sql);
     return rc;
 }

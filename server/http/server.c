@@ -34,18 +34,21 @@ struct http_addr {
     unsigned char b[16];
 };
 
-/* How many connections, or requests through a trusted proxy, each client
- * has open now. Every one that is counted runs on a worker thread, so
- * there are never more clients than threads: a table of that many, searched
- * in full under the lock, is enough. */
+/* One client and how many connections, or requests through a trusted
+ * proxy, it has open now. */
+struct http_client {
+    struct http_addr addr;
+    int n; /* 0: a free entry */
+};
+
+/* Every client counted. Each connection or request counted runs on a
+ * worker thread, so there are never more clients than threads: a table of
+ * that many, searched in full under the lock, is enough. */
 struct http_clients {
     pthread_mutex_t lock;
     int cap;  /* CABINET_MAX_PER_CLIENT; 0: no limit, nothing counted */
     int size; /* CABINET_THREADS */
-    struct http_client {
-        struct http_addr addr;
-        int n; /* 0: a free entry */
-    } * e;
+    struct http_client *e;
 };
 
 struct http_server {
