@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +31,17 @@ static const struct config_item config_items[] = {
     {"CABINET_SUPPORT_CONTACT", "--support-contact", CONFIG_STR, CONFIG_AT(support_contact), "", 0,
      0},
     {"CABINET_LOG_FORMAT", "--log-format", CONFIG_STR, CONFIG_AT(log_format), "text", 0, 0},
-    {"CABINET_THREADS", "--threads", CONFIG_INT, CONFIG_AT(threads), "64", 2, 4096},
+    {"CABINET_THREADS", "--threads", CONFIG_INT, CONFIG_AT(threads), "256", 2, 4096},
+    {"CABINET_MAX_PER_CLIENT", "--max-per-client", CONFIG_INT, CONFIG_AT(max_per_client), "16", 0,
+     4096},
+    {"CABINET_TRUSTED_PROXIES", "--trusted-proxies", CONFIG_STR, CONFIG_AT(trusted_proxies), "", 0,
+     0},
     {"CABINET_DB_POOL", "--db-pool", CONFIG_INT, CONFIG_AT(db_pool), "8", 1, 512},
     {"CABINET_DB_WAIT", "--db-wait", CONFIG_INT, CONFIG_AT(db_wait), "30", 0, 3600},
+    {"CABINET_DB_BACKOFF_MS", "--db-backoff-ms", CONFIG_INT, CONFIG_AT(db_backoff_ms), "100", 1,
+     60000},
+    {"CABINET_DB_BACKOFF_MAX_MS", "--db-backoff-max-ms", CONFIG_INT, CONFIG_AT(db_backoff_max_ms),
+     "5000", 1, 600000},
     {"CABINET_SESSION_HOURS", "--session-hours", CONFIG_INT, CONFIG_AT(session_hours), "12", 1,
      24 * 90},
     {"CABINET_WEBHOOK_RETRY_BASE", "--webhook-retry-base", CONFIG_INT,
@@ -96,6 +105,72 @@ config_set(const struct config_item *it, const char *value, const char *from)
     return -1;
 }
 
+/* One entry of CABINET_TRUSTED_PROXIES, "192.0.2.7", "10.0.0.0/8",
+ * "2001:db8::/32", into *net. False when it is none of those. */
+static bool
+config_parse_net(const char *text, size_t len, struct config_net *net)
+{
+    char buf[64], *slash, *end;
+    unsigned char v4[4];
+    long bits = -1;
+    bool is_v4;
+
+    while (len > 0 && (*text == ' ' || *text == '\t')) {
+        text++;
+        len--;
+    }
+    while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+        len--;
+    if (len == 0 || len >= sizeof buf)
+        return false;
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    if ((slash = strchr(buf, '/')) != NULL) {
+        *slash = '\0';
+        bits = strtol(slash + 1, &end, 10);
+        if (slash[1] < '0' || slash[1] > '9' || *end != '\0')
+            return false;
+    }
+    memset(net, 0, sizeof *net);
+    is_v4 = inet_pton(AF_INET, buf, v4) == 1;
+    if (is_v4) {
+        net->addr[10] = net->addr[11] = 0xff;
+        memcpy(net->addr + 12, v4, 4);
+    } else if (inet_pton(AF_INET6, buf, net->addr) != 1) {
+        return false;
+    }
+    if (bits > (is_v4 ? 32 : 128))
+        return false;
+    net->bits = bits < 0 ? 128 : (int)bits + (is_v4 ? 96 : 0);
+    return true;
+}
+
+/* Parses CABINET_TRUSTED_PROXIES into config_value.trusted_nets. */
+static int
+config_parse_proxies(void)
+{
+    const char *p = config_value.trusted_proxies;
+    int n = 1;
+
+    for (const char *c = p; *c; c++)
+        n += *c == ',';
+    if ((config_value.trusted_nets = calloc((size_t)n, sizeof *config_value.trusted_nets)) == NULL)
+        return -1;
+    config_value.ntrusted = 0;
+    while (*p != '\0') {
+        size_t len = strcspn(p, ",");
+        if (!config_parse_net(p, len, &config_value.trusted_nets[config_value.ntrusted++])) {
+            fprintf(stderr,
+                    "cabinet: CABINET_TRUSTED_PROXIES takes IP addresses and networks "
+                    "(192.0.2.7, 10.0.0.0/8, 2001:db8::/32) separated by commas, not \"%.*s\"\n",
+                    (int)len, p);
+            return -1;
+        }
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
 int
 config_load(int *argc, char **argv)
 {
@@ -146,6 +221,13 @@ config_load(int *argc, char **argv)
         fprintf(stderr, "cabinet: CABINET_LOG_FORMAT must be text or json\n");
         return -1;
     }
+    if (config_value.db_backoff_max_ms < config_value.db_backoff_ms) {
+        fprintf(stderr,
+                "cabinet: CABINET_DB_BACKOFF_MAX_MS must be at least CABINET_DB_BACKOFF_MS\n");
+        return -1;
+    }
+    if (config_parse_proxies() != 0)
+        return -1;
     if (config_value.base_url[0] == '\0') {
         char *url;
         if (asprintf(&url, "http://%s", config_value.listen) < 0)
@@ -171,6 +253,9 @@ config_free(void)
             free(*p);
             *p = NULL;
         }
+    free(config_value.trusted_nets);
+    config_value.trusted_nets = NULL;
+    config_value.ntrusted = 0;
 }
 
 void

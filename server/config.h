@@ -9,6 +9,13 @@
 
 #include <stdbool.h>
 
+/* A network of CABINET_TRUSTED_PROXIES: an IPv4 address is held as the
+ * IPv4-mapped IPv6 address (::ffff:a.b.c.d), its prefix length plus 96. */
+struct config_net {
+    unsigned char addr[16];
+    int bits;
+};
+
 struct config {
     char *database_url;
     char *listen;
@@ -19,8 +26,14 @@ struct config {
     char *support_contact;
     char *log_format;
     int threads;
+    int max_per_client;    /* connections (or, through a proxy, requests) per client; 0: any */
+    char *trusted_proxies; /* as given: addresses and networks, comma-separated */
+    struct config_net *trusted_nets; /* trusted_proxies parsed */
+    int ntrusted;
     int db_pool;
-    int db_wait; /* seconds serve waits for the database at start */
+    int db_wait;           /* seconds serve waits for the database at start */
+    int db_backoff_ms;     /* wait after a failed attempt to connect; doubles */
+    int db_backoff_max_ms; /* ... up to this */
     int session_hours;
     int webhook_retry_base;      /* seconds before the first retry; doubles each time */
     int webhook_give_up;         /* seconds after which an undelivered event is dead */

@@ -416,6 +416,7 @@ main(int argc, char **argv)
 
     if (config_load(&argc, argv) != 0)
         return 2;
+    db_backoff_set(config->db_backoff_ms, config->db_backoff_max_ms);
     if (sec_init() != OK) {
         log_error("libsodium cannot start");
         config_free();

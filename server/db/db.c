@@ -1,7 +1,9 @@
 #include "db/db_internal.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,9 @@
 
 #define DB_MAX_STMTS 512
 #define DB_WAIT_SECONDS 5
+/* A lost connection that reopens at once is logged at most this often. */
+#define DB_LOSS_LOG_MS 60000
+#define DB_WHY 256
 
 struct db_stmt {
     const char *sql;
@@ -21,9 +26,17 @@ struct db {
     PGconn *conn;
     char *url;
     bool taken;
+    /* the server said it ends the session (a FATAL notice: a shutdown, a
+     * terminated backend) or a statement found the connection lost: it is
+     * opened afresh before its next use */
+    bool broken;
+    /* a statement whose first attempt was lost runs again in a read-only
+     * transaction: PostgreSQL's refusal of a write then is expected */
+    bool read_only_retry;
     int nstmts;
     struct db_stmt stmts[DB_MAX_STMTS];
     char constraint[64];
+    char why[DB_WHY]; /* why the connection was lost, for the log */
 };
 
 struct db_pool {
@@ -34,42 +47,263 @@ struct db_pool {
     struct db *conns;
 };
 
-static void
-db_notice(void *arg, const char *message)
+/* The database as this process sees it, shared by the pool and by every
+ * connection of its own (the background jobs, the commands), so that an
+ * outage is logged once when it starts and once when it ends, and attempts
+ * to connect back off together instead of one per request: after a failed
+ * attempt the next waits first_ms, then twice as long each time up to
+ * max_ms, and only one thread tries at a time. Connections that are open
+ * and work are never held back. */
+static struct {
+    pthread_mutex_t lock;
+    int first_ms, max_ms;
+    bool down;       /* the last attempt to connect failed */
+    bool probing;    /* while down: the one attempt allowed is under way */
+    int delay_ms;    /* while down: the wait after the last failed attempt */
+    int64_t next_ms; /* while down: no attempt before this */
+    int64_t since_ms;
+    long failures;
+    bool loss_logged;
+    int64_t loss_ms;
+} db_health = {PTHREAD_MUTEX_INITIALIZER, 100, 5000, false, false, 0, 0, 0, 0, false, 0};
+
+static int64_t
+db_now_ms(void)
 {
-    (void)arg;
-    (void)message; /* NOTICEs ("already exists, skipping") are not for the log */
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A libpq message on one line: its line breaks and tabs become spaces and
+ * trailing white space goes, so that each log entry stays one line. */
+static void
+db_one_line(const char *msg, char *buf, size_t size)
+{
+    size_t i, n = 0;
+
+    for (i = 0; msg != NULL && msg[i] != '\0' && n + 1 < size; i++) {
+        char c = msg[i];
+
+        if (c == '\n' || c == '\t' || c == '\r')
+            c = ' ';
+        if (c == ' ' && (n == 0 || buf[n - 1] == ' '))
+            continue;
+        buf[n++] = c;
+    }
+    while (n > 0 && buf[n - 1] == ' ')
+        n--;
+    buf[n] = '\0';
+}
+
+void
+db_backoff_set(int first_ms, int max_ms)
+{
+    pthread_mutex_lock(&db_health.lock);
+    db_health.first_ms = first_ms > 0 ? first_ms : 1;
+    db_health.max_ms = max_ms > db_health.first_ms ? max_ms : db_health.first_ms;
+    pthread_mutex_unlock(&db_health.lock);
+}
+
+/* Whether this thread may try to connect now: always while the database is
+ * up; while it is down, once the back-off has run out and no other thread
+ * is trying (*probe then says this is that one attempt). */
+static bool
+db_health_may_try(bool *probe)
+{
+    bool may = true;
+
+    *probe = false;
+    pthread_mutex_lock(&db_health.lock);
+    if (db_health.down) {
+        may = !db_health.probing && db_now_ms() >= db_health.next_ms;
+        db_health.probing = *probe = may;
+    }
+    pthread_mutex_unlock(&db_health.lock);
+    return may;
+}
+
+/* Records how an attempt to connect went; logs when the database goes down
+ * or comes back, and (now and then) when a lost connection reopened.
+ * lost: why the connection it replaced was lost ("" when it is a new one);
+ * failed: libpq's message when the attempt failed. */
+static void
+db_health_record(bool ok, bool probe, const char *lost, const char *failed)
+{
+    enum { SAY_NOTHING, SAY_BACK, SAY_LOST, SAY_DOWN } say = SAY_NOTHING;
+    int64_t now = db_now_ms(), down_for = 0;
+    long failures = 0;
+    int delay = 0, max = 0;
+    char msg[DB_WHY];
+
+    pthread_mutex_lock(&db_health.lock);
+    if (probe)
+        db_health.probing = false;
+    if (ok && db_health.down) {
+        say = SAY_BACK;
+        db_health.down = false;
+        down_for = now - db_health.since_ms;
+        failures = db_health.failures;
+        /* the connections the outage left stale are part of it */
+        db_health.loss_logged = true;
+        db_health.loss_ms = now;
+    } else if (ok && lost[0] != '\0' &&
+               (!db_health.loss_logged || now - db_health.loss_ms >= DB_LOSS_LOG_MS)) {
+        say = SAY_LOST;
+        db_health.loss_logged = true;
+        db_health.loss_ms = now;
+    } else if (!ok && !db_health.down) {
+        say = SAY_DOWN;
+        db_health.down = true;
+        db_health.since_ms = now;
+        db_health.failures = 1;
+        db_health.delay_ms = delay = db_health.first_ms;
+        db_health.next_ms = now + db_health.delay_ms;
+        max = db_health.max_ms;
+    } else if (!ok) {
+        db_health.failures++;
+        /* attempts that were under way when it went down do not count */
+        if (probe)
+            db_health.delay_ms = db_health.delay_ms * 2 > db_health.max_ms ? db_health.max_ms
+                                                                           : db_health.delay_ms * 2;
+        db_health.next_ms = now + db_health.delay_ms;
+    }
+    pthread_mutex_unlock(&db_health.lock);
+
+    switch (say) {
+    case SAY_BACK:
+        log_info("database available again after %.1f s (%ld failed attempts to connect)",
+                 (double)down_for / 1000, failures);
+        break;
+    case SAY_LOST: log_info("a database connection was lost (%s); it is open again", lost); break;
+    case SAY_DOWN:
+        db_one_line(failed, msg, sizeof msg);
+        log_warn("database unavailable: %s%s%s; requests that need it get 503 until it is back "
+                 "(trying again after %d ms, backing off to %d ms)",
+                 msg, lost[0] ? "; before that a connection was lost: " : "", lost, delay, max);
+        break;
+    case SAY_NOTHING: break;
+    }
+}
+
+int
+db_retry_after(void)
+{
+    int64_t wait = 0;
+
+    pthread_mutex_lock(&db_health.lock);
+    if (db_health.down)
+        wait = db_health.next_ms - db_now_ms();
+    pthread_mutex_unlock(&db_health.lock);
+    return wait > 1000 ? (int)((wait + 999) / 1000) : 1;
+}
+
+/* libpq's notices: NOTICEs ("already exists, skipping") are not for the
+ * log; a FATAL or PANIC that arrives on an idle connection is the server
+ * telling why it is about to close it. */
+static void
+db_notice(void *arg, const PGresult *res)
+{
+    struct db *db = arg;
+    const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+
+    if (severity != NULL && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0)) {
+        db->broken = true;
+        db_one_line(PQresultErrorMessage(res), db->why, sizeof db->why);
+    }
 }
 
 static PGconn *
-db_open_conn(const char *url)
+db_open_conn(struct db *db)
 {
     const char *const keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-    const char *const vals[] = {url, "3", "cabinet", NULL};
+    const char *const vals[] = {db->url, "3", "cabinet", NULL};
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
 
     if (conn != NULL)
-        PQsetNoticeProcessor(conn, db_notice, NULL);
+        PQsetNoticeReceiver(conn, db_notice, db);
     return conn;
 }
 
-/* Makes sure db has a working connection; forgets prepared statements when
- * it had to reconnect. */
-static enum outcome
-db_ensure(struct db *db)
+/* Whether db's connection is open and, as far as can be told without
+ * sending anything, still works: an idle connection should have nothing to
+ * read, so whatever arrived (a FATAL notice, the end of the stream) is
+ * read and parsed first. */
+static bool
+db_alive(struct db *db)
 {
-    if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
-        return OK;
+    struct pollfd p;
+    PGnotify *note;
+    int round;
+
+    for (round = 0; round < 4; round++) {
+        if (db->conn == NULL || db->broken || PQstatus(db->conn) != CONNECTION_OK)
+            return false;
+        p.fd = PQsocket(db->conn);
+        p.events = POLLIN;
+        p.revents = 0;
+        if (p.fd < 0)
+            return false;
+        if (poll(&p, 1, 0) <= 0)
+            return true;
+        if (!PQconsumeInput(db->conn))
+            return false;
+        /* parses what came (a notice reaches db_notice) */
+        while ((note = PQnotifies(db->conn)) != NULL)
+            PQfreemem(note);
+    }
+    return db->conn != NULL && !db->broken && PQstatus(db->conn) == CONNECTION_OK;
+}
+
+/* Whether the last failure lost the connection (rather than being an
+ * error the server reported on a working one). */
+static bool
+db_lost(const struct db *db)
+{
+    return db->conn == NULL || db->broken || PQstatus(db->conn) != CONNECTION_OK;
+}
+
+/* Opens db's connection afresh, closing the old one and forgetting its
+ * prepared statements, unless the database is down and its back-off has not
+ * run out. */
+static enum outcome
+db_reopen(struct db *db)
+{
+    char lost[DB_WHY] = "", failed[DB_WHY] = "";
+    bool probe, ok;
+
+    if (!db_health_may_try(&probe))
+        return ERR_UNAVAILABLE;
+    if (db->conn != NULL) {
+        db_one_line(db->why[0] ? db->why : PQerrorMessage(db->conn), lost, sizeof lost);
+        if (lost[0] == '\0')
+            snprintf(lost, sizeof lost, "closed");
+        PQfinish(db->conn);
+    }
     db->nstmts = 0;
-    if (db->conn == NULL)
-        db->conn = db_open_conn(db->url);
-    else
-        PQreset(db->conn);
-    if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-        log_warn("database unavailable: %s", db->conn ? PQerrorMessage(db->conn) : "out of memory");
+    db->broken = false;
+    db->why[0] = '\0';
+    db->conn = db_open_conn(db);
+    ok = db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK;
+    if (!ok)
+        snprintf(failed, sizeof failed, "%s",
+                 db->conn != NULL ? PQerrorMessage(db->conn) : "out of memory");
+    db_health_record(ok, probe, lost, failed);
+    if (!ok) {
+        PQfinish(db->conn);
+        db->conn = NULL;
         return ERR_UNAVAILABLE;
     }
     return OK;
+}
+
+/* Makes sure db has a working connection, reopening it when it was lost
+ * (before anything is sent on it). */
+static enum outcome
+db_ensure(struct db *db)
+{
+    return db_alive(db) ? OK : db_reopen(db);
 }
 
 enum outcome
@@ -229,10 +463,14 @@ db_map_error(struct db *db, const PGresult *res)
     snprintf(db->constraint, sizeof db->constraint, "%s", cons ? cons : "");
     if (PQstatus(db->conn) != CONNECTION_OK || state == NULL || strncmp(state, "08", 2) == 0 ||
         strncmp(state, "57P", 3) == 0) {
-        log_warn("database connection lost: %s", PQerrorMessage(db->conn));
-        /* make the next use reconnect */
-        if (PQstatus(db->conn) == CONNECTION_OK && state != NULL)
-            PQreset(db->conn);
+        /* the connection is opened afresh before its next use; the log
+         * hears of it then, once, rather than from every statement */
+        db->broken = true;
+        if (db->why[0] == '\0')
+            db_one_line(res != NULL && PQresultErrorMessage(res)[0] != '\0'
+                            ? PQresultErrorMessage(res)
+                            : PQerrorMessage(db->conn),
+                        db->why, sizeof db->why);
         return ERR_UNAVAILABLE;
     }
     if (strcmp(state, "23505") == 0)
@@ -247,6 +485,13 @@ db_map_error(struct db *db, const PGresult *res)
         return ERR_RETRY;
     if (strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0)
         return ERR_UNAVAILABLE; /* lock or statement timeout */
+    if (strcmp(state, "25006") == 0) {
+        /* a write in a read-only transaction: expected when a lost statement
+         * is tried again as a read (db_run); otherwise a standby answers */
+        if (!db->read_only_retry)
+            log_warn("the database refused a write as read-only: %s", PQresultErrorMessage(res));
+        return ERR_UNAVAILABLE;
+    }
     log_error("database error %s: %s", state, PQresultErrorMessage(res));
     return ERR_INTERNAL;
 }
@@ -283,8 +528,11 @@ db_prepare(struct db *db, const char *sql, int n, const char **name)
     return OK;
 }
 
-enum outcome
-db_run(struct db *db, const char *sql, int n, const char *const *params, PGresult **out)
+/* Runs sql once; *sent says whether its execution went out (from then on
+ * the server may have run it, whatever came back). */
+static enum outcome
+db_run_once(struct db *db, const char *sql, int n, const char *const *params, PGresult **out,
+            bool *sent)
 {
     const char *name;
     PGresult *res;
@@ -292,8 +540,10 @@ db_run(struct db *db, const char *sql, int n, const char *const *params, PGresul
     ExecStatusType st;
 
     *out = NULL;
+    *sent = false;
     if ((rc = db_prepare(db, sql, n, &name)) != OK)
         return rc;
+    *sent = true;
     res = PQexecPrepared(db->conn, name, n, params, NULL, NULL, 0);
     st = PQresultStatus(res);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
@@ -304,6 +554,74 @@ db_run(struct db *db, const char *sql, int n, const char *const *params, PGresul
     db->constraint[0] = '\0';
     *out = res;
     return OK;
+}
+
+static enum outcome
+db_simple_once(struct db *db, const char *sql)
+{
+    PGresult *res = PQexec(db->conn, sql);
+    enum outcome rc = OK;
+
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+        rc = db_map_error(db, res);
+    PQclear(res);
+    return rc;
+}
+
+/* Runs sql again after its first attempt was lost, in a read-only
+ * transaction: PostgreSQL runs it if it only reads and refuses it (25006,
+ * ERR_UNAVAILABLE) before it changes anything if it writes, by a statement
+ * or through a function, a sequence or a row lock. */
+static enum outcome
+db_run_as_read(struct db *db, const char *sql, int n, const char *const *params, PGresult **out)
+{
+    enum outcome rc;
+    bool sent;
+
+    db->read_only_retry = true;
+    if ((rc = db_simple_once(db, "BEGIN READ ONLY")) == OK &&
+        (rc = db_run_once(db, sql, n, params, out, &sent)) == OK &&
+        (rc = db_simple_once(db, "COMMIT")) != OK) {
+        PQclear(*out);
+        *out = NULL;
+    }
+    if (rc != OK)
+        db_rollback(db);
+    db->read_only_retry = false;
+    return rc;
+}
+
+/* Whether db is outside any transaction, so that a lost connection may be
+ * replaced: a connection that failed inside one keeps failing (its
+ * transaction is gone with it), and none left after a failed reopen. */
+static bool
+db_idle(const struct db *db)
+{
+    return db->conn == NULL || PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+}
+
+enum outcome
+db_run(struct db *db, const char *sql, int n, const char *const *params, PGresult **out)
+{
+    bool idle = db_idle(db), sent;
+    enum outcome rc;
+
+    /* A connection found closed before anything is sent (a background
+     * job's, which nothing checks between uses) is opened afresh first. */
+    *out = NULL;
+    if (idle && !db_alive(db) && db_reopen(db) != OK)
+        return ERR_UNAVAILABLE;
+    rc = db_run_once(db, sql, n, params, out, &sent);
+    /* A connection found lost outside a transaction (a pooled one that went
+     * stale while the database restarted) is opened afresh and the statement
+     * tried once more: as it is when it never went out, since the server
+     * cannot have run it; else only if it reads, since a write may have
+     * been done already. Inside a transaction, the transaction is gone:
+     * db_tx gives up (503). */
+    if (rc != ERR_UNAVAILABLE || !idle || !db_lost(db) || db_reopen(db) != OK)
+        return rc;
+    return sent ? db_run_as_read(db, sql, n, params, out)
+                : db_run_once(db, sql, n, params, out, &sent);
 }
 
 enum outcome
@@ -391,15 +709,20 @@ db_text(struct db *db, const char *sql, int n, const char *const *params, char *
     return rc;
 }
 
+/* Runs a statement of its own (BEGIN, COMMIT, ROLLBACK, SELECT 1). With
+ * again, a connection found lost outside a transaction is opened afresh and
+ * the statement run once more: only for statements that change nothing. */
 static enum outcome
-db_simple(struct db *db, const char *sql)
+db_simple(struct db *db, const char *sql, bool again)
 {
-    PGresult *res = PQexec(db->conn, sql);
-    enum outcome rc = OK;
+    bool idle = again && db_idle(db);
+    enum outcome rc;
 
-    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
-        rc = db_map_error(db, res);
-    PQclear(res);
+    if (idle && !db_alive(db) && db_reopen(db) != OK)
+        return ERR_UNAVAILABLE;
+    rc = db_simple_once(db, sql);
+    if (rc == ERR_UNAVAILABLE && idle && db_lost(db) && db_reopen(db) == OK)
+        rc = db_simple_once(db, sql);
     return rc;
 }
 
@@ -410,10 +733,13 @@ db_tx(struct db *db, db_step step, void *arg)
     int attempt;
 
     for (attempt = 0; attempt < DB_TX_TRIES && rc == ERR_RETRY; attempt++) {
-        if ((rc = db_simple(db, "BEGIN")) != OK)
+        /* BEGIN writes nothing: a connection lost before it is opened
+         * afresh; a COMMIT that is lost may have committed or not, and is
+         * never sent again */
+        if ((rc = db_simple(db, "BEGIN", true)) != OK)
             return rc;
         if ((rc = step(db, arg)) == OK)
-            rc = db_simple(db, "COMMIT");
+            rc = db_simple(db, "COMMIT", false);
         if (rc != OK)
             db_rollback(db);
     }
@@ -430,13 +756,13 @@ db_rollback(struct db *db)
     if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
         return;
     if (PQtransactionStatus(db->conn) != PQTRANS_IDLE)
-        (void)db_simple(db, "ROLLBACK");
+        (void)db_simple(db, "ROLLBACK", false);
 }
 
 enum outcome
 db_ping(struct db *db)
 {
-    return db_simple(db, "SELECT 1");
+    return db_simple(db, "SELECT 1", true);
 }
 
 PGconn *

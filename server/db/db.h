@@ -1,10 +1,15 @@
 /*
  * PostgreSQL connections: a pool shared by the HTTP workers, standalone
  * connections for commands and background jobs, and transactions. Every
- * statement is prepared once per connection. A connection that breaks is
- * reconnected when next taken from the pool; meanwhile callers get
- * ERR_UNAVAILABLE (HTTP 503). The pool is thread-safe; a `struct db` belongs
- * to one thread at a time.
+ * statement is prepared once per connection. A connection that the server
+ * closed (a restart, a terminated backend) is opened afresh before it is
+ * used, and a statement that finds its connection lost outside a
+ * transaction is run once more on a new one when that cannot do anything
+ * twice (db_run). While the database cannot be reached, callers get
+ * ERR_UNAVAILABLE (HTTP 503) at once, and attempts to connect back off,
+ * shared by the whole process: an outage is logged when it starts and when
+ * it ends. The pool is thread-safe; a `struct db` belongs to one thread at a
+ * time.
  */
 #ifndef CABINET_DB_H
 #define CABINET_DB_H
@@ -21,12 +26,20 @@ struct db_pool;
 enum outcome db_pool_open(const char *url, int size, struct db_pool **out);
 void db_pool_close(struct db_pool *pool);
 /* Takes a connection, waiting up to a few seconds for one to be free, and
- * reconnects it if it was broken. ERR_UNAVAILABLE when none can be had. */
+ * reconnects it if it was lost. ERR_UNAVAILABLE when none can be had. */
 enum outcome db_acquire(struct db_pool *pool, struct db **out);
 /* Gives a connection back (rolling back any transaction left open). */
 void db_release(struct db_pool *pool, struct db *db);
 /* Connections in the pool and how many are taken right now. */
 void db_pool_stats(struct db_pool *pool, int *size, int *in_use);
+
+/* After a failed attempt to connect, the next waits first_ms, then twice as
+ * long each time up to max_ms (defaults 100 and 5000); only one thread tries
+ * at a time meanwhile. For the whole process; call before serving. */
+void db_backoff_set(int first_ms, int max_ms);
+/* Whole seconds (at least 1) a client refused with ERR_UNAVAILABLE should
+ * wait: until the next attempt to connect while the database is down. */
+int db_retry_after(void);
 
 /* A connection of its own, outside any pool; NULL-safe db_disconnect. */
 enum outcome db_connect(const char *url, struct db **out);
@@ -40,8 +53,11 @@ typedef enum outcome (*db_step)(struct db *db, void *arg);
 /* Runs step in a transaction of its own: BEGIN, step, COMMIT. Whatever the
  * step or the commit returns other than OK rolls the transaction back and
  * is returned; a serialization failure or deadlock (ERR_RETRY) runs the
- * whole again, up to DB_TX_TRIES times, then gives ERR_UNAVAILABLE. The
- * one way every write path opens a transaction. */
+ * whole again, up to DB_TX_TRIES times, then gives ERR_UNAVAILABLE. A
+ * connection found lost at BEGIN is opened afresh and BEGIN sent again;
+ * lost later, the transaction is ERR_UNAVAILABLE (a lost COMMIT may or may
+ * not have committed, so nothing is sent again). The one way every write
+ * path opens a transaction. */
 #define DB_TX_TRIES 5
 enum outcome db_tx(struct db *db, db_step step, void *arg);
 

@@ -19,7 +19,11 @@ PGconn *db_conn(struct db *db);
  * n text parameters (NULL for SQL NULL). On OK *out holds the result, for the
  * caller to PQclear. Errors map SQLSTATE to outcomes: 23505 ERR_CONFLICT,
  * 23503/23514/22xxx ERR_INVALID, 40001/40P01 ERR_RETRY, a lost connection
- * ERR_UNAVAILABLE, anything else ERR_INTERNAL (logged). */
+ * ERR_UNAVAILABLE, anything else ERR_INTERNAL (logged). Outside a
+ * transaction, a statement whose connection turns out lost runs once more
+ * on a new connection: as it was when it never reached the server, else in
+ * a read-only transaction, so that a write that may have been done is not
+ * done twice (PostgreSQL refuses it: ERR_UNAVAILABLE). */
 enum outcome db_run(struct db *db, const char *sql, int n, const char *const *params,
                     PGresult **out);
 /* Runs sql and reports how many rows it touched (affected may be NULL). */

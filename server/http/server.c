@@ -1,6 +1,8 @@
 #include "http/server.h"
 
+#include <arpa/inet.h>
 #include <civetweb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,28 @@ static const char http_security_headers[] =
     "Cross-Origin-Opener-Policy: same-origin\r\n"
     "Permissions-Policy: camera=(), microphone=(), geolocation=()\r\n";
 
+/* An IP address; IPv4 as the IPv4-mapped IPv6 address, as config_net. */
+struct http_addr {
+    unsigned char b[16];
+};
+
+/* One client and how many connections, or requests through a trusted
+ * proxy, it has open now. */
+struct http_client {
+    struct http_addr addr;
+    int n; /* 0: a free entry */
+};
+
+/* Every client counted. Each connection or request counted runs on a
+ * worker thread, so there are never more clients than threads: a table of
+ * that many, searched in full under the lock, is enough. */
+struct http_clients {
+    pthread_mutex_t lock;
+    int cap;  /* CABINET_MAX_PER_CLIENT; 0: no limit, nothing counted */
+    int size; /* CABINET_THREADS */
+    struct http_client *e;
+};
+
 struct http_server {
     const struct app *app;
     struct mg_context *mg;
@@ -34,7 +58,204 @@ struct http_server {
     size_t nroutes;
     const char **metric_methods;
     const char **metric_routes;
+    struct http_clients clients;
 };
+
+/* An address as a client or proxy writes it in X-Forwarded-For (or CivetWeb
+ * the peer): "192.0.2.7", "2001:db8::7", optionally with a port
+ * ("192.0.2.7:443", "[2001:db8::7]:443"), white space around it. False for
+ * anything else. */
+static bool
+http_parse_addr(const char *text, size_t len, struct http_addr *out)
+{
+    char buf[64], *p = buf, *end;
+    unsigned char v4[4];
+
+    while (len > 0 && (*text == ' ' || *text == '\t')) {
+        text++;
+        len--;
+    }
+    while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+        len--;
+    if (len == 0 || len >= sizeof buf)
+        return false;
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    if (buf[0] == '[') {
+        if ((end = strchr(buf, ']')) == NULL || (end[1] != '\0' && end[1] != ':'))
+            return false;
+        *end = '\0';
+        p = buf + 1;
+    } else if ((end = strchr(buf, ':')) != NULL && strchr(end + 1, ':') == NULL) {
+        *end = '\0'; /* an IPv4 address and a port */
+    }
+    memset(out, 0, sizeof *out);
+    if (inet_pton(AF_INET, p, v4) == 1) {
+        out->b[10] = out->b[11] = 0xff;
+        memcpy(out->b + 12, v4, 4);
+        return true;
+    }
+    return inet_pton(AF_INET6, p, out->b) == 1;
+}
+
+/* The address as text: IPv4 for IPv4-mapped addresses. */
+static void
+http_format_addr(const struct http_addr *a, char *buf, size_t size)
+{
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+    if (memcmp(a->b, mapped, sizeof mapped) == 0)
+        inet_ntop(AF_INET, a->b + 12, buf, (socklen_t)size);
+    else
+        inet_ntop(AF_INET6, a->b, buf, (socklen_t)size);
+}
+
+/* Whether a is in CABINET_TRUSTED_PROXIES. */
+static bool
+http_trusted(const struct http_addr *a)
+{
+    int i;
+
+    for (i = 0; i < config->ntrusted; i++) {
+        const struct config_net *net = &config->trusted_nets[i];
+        int whole = net->bits / 8, rest = net->bits % 8;
+
+        if (memcmp(a->b, net->addr, (size_t)whole) != 0)
+            continue;
+        if (rest == 0 || ((a->b[whole] ^ net->addr[whole]) & (0xff << (8 - rest)) & 0xff) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The client a request that came through a trusted proxy is for: walking
+ * the X-Forwarded-For lines from the right (the address the nearest proxy
+ * saw), the first address that is not a trusted proxy, or the leftmost when
+ * all are. An entry that is not an address ends the walk at the one before
+ * it (to its right), so that nobody picks the name they are counted under
+ * by sending nonsense. Without the header, the peer itself. */
+static void
+http_forwarded_client(const struct mg_request_info *ri, const struct http_addr *peer,
+                      struct http_addr *out)
+{
+    int i;
+
+    *out = *peer;
+    for (i = ri->num_headers - 1; i >= 0; i--) {
+        const char *v = ri->http_headers[i].value;
+        size_t end;
+
+        if (strcasecmp(ri->http_headers[i].name, "X-Forwarded-For") != 0 || v == NULL)
+            continue;
+        for (end = strlen(v);;) {
+            size_t start = end;
+            struct http_addr a;
+
+            while (start > 0 && v[start - 1] != ',')
+                start--;
+            if (!http_parse_addr(v + start, end - start, &a))
+                return;
+            *out = a;
+            if (!http_trusted(&a))
+                return;
+            if (start == 0)
+                break;
+            end = start - 1;
+        }
+    }
+}
+
+/* Counts one more for a: the entry counting it, or NULL, counting nothing,
+ * when a has cap already. */
+static struct http_client *
+http_clients_take(struct http_clients *c, const struct http_addr *a)
+{
+    struct http_client *e = NULL;
+    int i;
+
+    pthread_mutex_lock(&c->lock);
+    for (i = 0; i < c->size; i++) {
+        if (c->e[i].n > 0 && memcmp(&c->e[i].addr, a, sizeof *a) == 0) {
+            e = &c->e[i];
+            break;
+        }
+        if (c->e[i].n == 0 && e == NULL)
+            e = &c->e[i];
+    }
+    if (e != NULL && e->n < c->cap) {
+        if (e->n++ == 0)
+            e->addr = *a;
+    } else {
+        e = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return e;
+}
+
+/* Counts one less on e, an entry http_clients_take returned (it stays that
+ * client's while its count is above 0, so the pointer is the count). */
+static void
+http_clients_put(struct http_clients *c, struct http_client *e)
+{
+    pthread_mutex_lock(&c->lock);
+    e->n--;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* CivetWeb's connection_close, however a connection ends: a connection
+ * straight from a client holds its client's entry (its user data) from its
+ * first request on, idle or not, since it holds the worker all that time. */
+static void
+http_conn_close(const struct mg_connection *conn)
+{
+    struct http_server *srv = mg_get_user_data(mg_get_context(conn));
+    struct http_client *e = mg_get_user_connection_data(conn);
+
+    if (e != NULL)
+        http_clients_put(&srv->clients, e);
+}
+
+/* Admits a request within its client's share of the workers. A connection
+ * straight from a client counts for its address from its first request
+ * until it closes (CivetWeb tells nobody the peer earlier; until then the
+ * header deadline bounds it); a request through a trusted proxy counts for
+ * the client X-Forwarded-For names until its response is written (*held is
+ * the entry to give back then). Otherwise ERR_UNAVAILABLE, and the
+ * connection closes after the 503. */
+static enum outcome
+http_admit(struct http_server *srv, struct http_ctx *ctx, struct http_client **held)
+{
+    const struct mg_request_info *ri = mg_get_request_info(ctx->conn);
+    struct http_addr peer, client;
+    char text[INET6_ADDRSTRLEN];
+    bool proxy;
+
+    *held = NULL;
+    if (srv->clients.cap == 0 || mg_get_user_connection_data(ctx->conn) != NULL)
+        return OK;
+    /* not an IP address (cannot happen on a TCP listener): all such count as one */
+    if (!http_parse_addr(ri->remote_addr, strlen(ri->remote_addr), &peer))
+        memset(&peer, 0, sizeof peer);
+    if ((proxy = http_trusted(&peer))) {
+        http_forwarded_client(ri, &peer, &client);
+        if ((*held = http_clients_take(&srv->clients, &client)) != NULL)
+            return OK;
+    } else {
+        struct http_client *e = http_clients_take(&srv->clients, &peer);
+        client = peer;
+        if (e != NULL) {
+            mg_set_user_connection_data(ctx->conn, e);
+            return OK;
+        }
+    }
+    ctx->close = true;
+    ctx->retry_after = 1;
+    http_format_addr(&client, text, sizeof text);
+    return http_fail(ctx, ERR_UNAVAILABLE,
+                     "%s has %d %s open here already, the most one client may have; "
+                     "try again when one has finished",
+                     text, srv->clients.cap, proxy ? "requests" : "connections");
+}
 
 static double
 http_elapsed(const struct timespec *t0)
@@ -454,8 +675,12 @@ http_send(struct http_ctx *ctx, enum outcome rc)
         json_t *p;
 
         status = ctx->fail_status ? ctx->fail_status : http_status(rc);
-        if (status >= 500)
+        /* a 503's cause is logged once where it arises (an outage when it
+         * starts and ends), not once per request it turns away */
+        if (status >= 500 && status != 503)
             log_error("%s %s: %d %s", ctx->method, ctx->path, status, ctx->detail);
+        if (status == 503 && ctx->retry_after <= 0)
+            ctx->retry_after = db_retry_after();
         p = http_problem(ctx, rc, status);
         json = p ? json_dumps(p, JSON_COMPACT) : NULL;
         json_decref(p);
@@ -554,6 +779,7 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
     const char *uri = ri->local_uri ? ri->local_uri : "/";
     struct http_frame frame;
     struct http_ctx ctx;
+    struct http_client *held = NULL;
     struct timespec t0;
     char path[HTTP_PATH_MAX];
     enum outcome rc;
@@ -571,7 +797,9 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
     /* CivetWeb is told not to decode the path (decode_url=no) so that a NUL
      * from %00 cannot cut it short of what was asked: decode it here */
     len = mg_url_decode(uri, (int)strlen(uri), path, sizeof path, 0);
-    if ((rc = http_framing(&ctx, &frame)) != OK) {
+    if ((rc = http_admit(srv, &ctx, &held)) != OK) {
+        status = http_send(&ctx, rc);
+    } else if ((rc = http_framing(&ctx, &frame)) != OK) {
         /* where the body ends is in doubt, so is where the next request
          * starts: none is read from this connection */
         ctx.close = true;
@@ -584,6 +812,8 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
         status = http_route_request(srv, &ctx, &frame, &t0, &slot);
     }
     metrics_observe(slot, status, http_elapsed(&t0));
+    if (held != NULL)
+        http_clients_put(&srv->clients, held);
     if (ctx.db != NULL)
         db_release(srv->app->pool, ctx.db);
     json_decref(ctx.reply);
@@ -617,8 +847,11 @@ http_server_start(const struct app *app, const struct http_route *routes, size_t
         threads,
         "request_timeout_ms",
         timeout,
+        /* a kept-alive connection's next request, headers and all, must
+         * arrive within this too (CivetWeb times both from the end of the
+         * previous response): every request's headers have the deadline */
         "keep_alive_timeout_ms",
-        "15000",
+        timeout,
         "enable_keep_alive",
         "yes",
         "tcp_nodelay",
@@ -644,12 +877,16 @@ http_server_start(const struct app *app, const struct http_route *routes, size_t
     srv = calloc(1, sizeof *srv);
     if (srv == NULL)
         return ERR_INTERNAL;
+    pthread_mutex_init(&srv->clients.lock, NULL);
+    srv->clients.cap = config->max_per_client;
+    srv->clients.size = config->threads;
     srv->app = app;
     srv->routes = routes;
     srv->nroutes = nroutes;
     srv->metric_methods = calloc(nroutes + METRICS_EXTRA, sizeof *srv->metric_methods);
     srv->metric_routes = calloc(nroutes + METRICS_EXTRA, sizeof *srv->metric_routes);
-    if (srv->metric_methods == NULL || srv->metric_routes == NULL ||
+    srv->clients.e = calloc((size_t)srv->clients.size, sizeof *srv->clients.e);
+    if (srv->metric_methods == NULL || srv->metric_routes == NULL || srv->clients.e == NULL ||
         metrics_init((int)nroutes) != 0) {
         http_server_stop(srv);
         return ERR_INTERNAL;
@@ -667,8 +904,10 @@ http_server_start(const struct app *app, const struct http_route *routes, size_t
     snprintf(timeout, sizeof timeout, "%d", HTTP_BODY_DEADLINE_MS);
     memset(&callbacks, 0, sizeof callbacks);
     callbacks.log_message = http_log_message;
+    if (srv->clients.cap > 0)
+        callbacks.connection_close = http_conn_close;
     mg_init_library(0);
-    srv->mg = mg_start(&callbacks, NULL, options);
+    srv->mg = mg_start(&callbacks, srv, options);
     if (srv->mg == NULL) {
         log_error("cannot listen on %s", config->listen);
         http_server_stop(srv);
@@ -691,6 +930,8 @@ http_server_stop(struct http_server *srv)
     metrics_free();
     free(srv->metric_methods);
     free(srv->metric_routes);
+    free(srv->clients.e);
+    pthread_mutex_destroy(&srv->clients.lock);
     free(srv);
 }
 

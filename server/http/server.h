@@ -2,7 +2,11 @@
  * The HTTP server: CivetWeb configured safely (no file serving of its own,
  * no CGI, TCP_NODELAY, timeouts), one dispatcher that routes, authenticates,
  * checks roles and CSRF, runs the handler and writes the whole response in
- * one write. Started and stopped by `cabinet serve` on the main thread.
+ * one write. Each client may hold at most CABINET_MAX_PER_CLIENT of the
+ * workers at once: its connections, or, through a proxy in
+ * CABINET_TRUSTED_PROXIES, its requests (the client then named by
+ * X-Forwarded-For); past that, 503 and the connection closes. Started and
+ * stopped by `cabinet serve` on the main thread.
  */
 #ifndef CABINET_HTTP_SERVER_H
 #define CABINET_HTTP_SERVER_H
