@@ -310,21 +310,22 @@ def test_a_read_whose_connection_is_lost_runs_again(proxied, cutter):
 
 
 def test_a_write_outside_a_transaction_is_never_sent_twice(proxied, cutter):
-    """A bearer token's look-up also records its use (an UPDATE on its
-    own): lost after it was sent, it may have been done, so it is not
-    sent again; the request gets 503."""
-    token = proxied.token_client("bob").token
-    bob = proxied.bearer(token)
-    used = proxied.psql("SELECT last_used_at FROM api_tokens"
-                        f" WHERE token_hash = decode('{sha256_hex(token).decode()}', 'hex')")
+    """A comment is one statement on its own (an INSERT with its audit
+    row): lost after it was sent, it may have been done, so it is not sent
+    again as it was — the read-only try refuses it — and the request gets
+    503."""
+    alice = proxied.login("alice")
+    ch = ok(alice.post("/changes", json={"title": unique("cut-comment")}), 201)
+    body = unique("comment-lost")
     n = cutter.cuts
-    cutter.arm(on=sha256_hex(token))
-    unavailable(bob.get("/me"))
+    cutter.arm(on=body.encode())
+    unavailable(alice.post(f"/changes/{ch['id']}/comments", json={"body": body}))
     cut_once(cutter, n)
     # the one attempt never reached the database; the read-only try refused it
-    assert proxied.psql("SELECT last_used_at FROM api_tokens"
-                        f" WHERE token_hash = decode('{sha256_hex(token).decode()}', 'hex')") == used
-    assert ok(bob.get("/me"))["user"]["id"] == proxied.users["bob"]["id"]
+    stored = f"SELECT count(*) FROM comments WHERE body = '{body}'"
+    assert int(proxied.psql(stored)) == 0
+    ok(alice.post(f"/changes/{ch['id']}/comments", json={"body": body}), 201)
+    assert int(proxied.psql(stored)) == 1
 
 
 def test_a_transaction_lost_at_begin_runs_on_a_new_connection(proxied, cutter):
