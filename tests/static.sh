@@ -90,6 +90,22 @@ domain_includes() {
     report "domain/ includes only domain/ headers and the C library" "$h"
 }
 
+# No exported function of server/api/ (a handler, or what handlers share) is
+# over 60 lines, from its return type's line to its closing brace: a
+# handler is decode, load, decide, store, render, each a call.
+handler_lengths() {
+    local hits
+    hits=$(for f in server/api/*.c; do
+        awk -v f="$f" '
+            /^[a-z_][a-z0-9_]*\(/ && prev !~ /^static/ { start = NR - 1; name = $0 }
+            /^}/ && start { if (NR - start + 1 > 60)
+                                printf "%s:%d:%s is %d lines\n", f, start + 1, name, NR - start + 1
+                            start = 0 }
+            { prev = $0 }' "$f"
+    done)
+    report "no function exported by api/ over 60 lines" "$hits"
+}
+
 check_layers() {
     rule "libpq (libpq-fe.h, PQ* calls, PGconn, PGresult) only in db/" 'server/db/' \
         '#[[:space:]]*include[[:space:]]*[<"]libpq-fe\.h|\bPQ[a-z][A-Za-z]*[[:space:]]*\(|\bPG(conn|result)\b'
@@ -104,6 +120,7 @@ check_layers() {
     domain_includes
     rule "api/ never includes jobs/" '' \
         '#[[:space:]]*include[[:space:]]*[<"]jobs/' '^server/api/'
+    handler_lengths
 }
 
 check_format() {

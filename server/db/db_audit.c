@@ -170,7 +170,10 @@ db_audit_server_key_get(struct db *db, json_t **out)
     return db_json(db, SQL_KEY_GET, 0, NULL, out);
 }
 
-enum outcome
+/* Whether a checkpoint is due: the chain's head is past the last checkpoint
+ * and either 1,000 entries or 60 s old (force: any new entry). On *due,
+ * seq and hash are the head to sign. */
+static enum outcome
 db_audit_checkpoint_due(struct db *db, bool force, bool *due, int64_t *seq, char hash[65])
 {
     const char *params[1] = {force ? "true" : "false"};
@@ -189,7 +192,7 @@ db_audit_checkpoint_due(struct db *db, bool force, bool *due, int64_t *seq, char
     return OK;
 }
 
-enum outcome
+static enum outcome
 db_audit_checkpoint_add(struct db *db, int64_t seq, const char *hash, const char *signed_at,
                         const char *signature)
 {

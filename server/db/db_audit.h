@@ -41,13 +41,6 @@ enum outcome db_audit_server_key(struct db *db, const char *public_b64);
 /* {public_key, created_at}; ERR_NOT_FOUND before the first start. */
 enum outcome db_audit_server_key_get(struct db *db, json_t **out);
 
-/* Whether a checkpoint is due: the chain's head is past the last checkpoint
- * and either 1,000 entries or 60 s old (force: any new entry). On *due,
- * seq and hash are the head to sign. */
-enum outcome db_audit_checkpoint_due(struct db *db, bool force, bool *due, int64_t *seq,
-                                     char hash[65]);
-enum outcome db_audit_checkpoint_add(struct db *db, int64_t seq, const char *hash,
-                                     const char *signed_at, const char *signature);
 /* Signs a checkpoint of the chain's head with secret_b64 (the server's
  * Ed25519 secret key, base64) when one is due (force: whenever the head is
  * past the last checkpoint) and stores it; *seq is the seq signed, 0 if

@@ -118,7 +118,8 @@ db_workflow_lock(struct db *db)
     return db_exec(db, SQL_LOCK, 0, NULL, NULL);
 }
 
-enum outcome
+/* Brings the change's conflict records up to date with its impact rows. */
+static enum outcome
 db_workflow_conflicts(struct db *db, int64_t id)
 {
     char buf[DB_NUM];

@@ -21,8 +21,6 @@
 /* Serialises the writes that decide conflicts (taken first in the
  * transaction), so that changes submitted at once see each other. */
 enum outcome db_workflow_lock(struct db *db);
-/* Brings the change's conflict records up to date with its impact rows. */
-enum outcome db_workflow_conflicts(struct db *db, int64_t id);
 
 /* What an assessment needs to know besides the change itself. */
 struct db_facts {

@@ -199,7 +199,8 @@ http_add_header(struct http_ctx *ctx, const char *name, const char *fmt, ...)
     strbuf_printf(&ctx->headers, "%s: %s\r\n", name, value);
 }
 
-bool
+/* True when the caller holds any of the roles in mask. */
+static bool
 http_has_role(const struct http_ctx *ctx, unsigned mask)
 {
     return (ctx->user.roles & mask) != 0;

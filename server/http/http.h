@@ -132,8 +132,6 @@ enum outcome http_reply_raw(struct http_ctx *ctx, int status, const char *type, 
 void http_add_header(struct http_ctx *ctx, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* True when the caller holds any of the roles in mask. */
-bool http_has_role(const struct http_ctx *ctx, unsigned mask);
 /* ERR_FORBIDDEN unless the caller holds one of the route's roles; for
  * routes whose object must be found first (check order 404 before 403). */
 enum outcome http_authorize(struct http_ctx *ctx);
