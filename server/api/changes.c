@@ -12,7 +12,6 @@
 #include "api/decode.h"
 #include "db/db_change.h"
 #include "db/db_service.h"
-#include "db/db_webhook.h"
 #include "db/db_workflow.h"
 #include "domain/decision.h"
 #include "domain/validate.h"
@@ -125,11 +124,30 @@ changes_content(struct changes_input *in)
     return in->services_json ? OK : ERR_INTERNAL;
 }
 
+/* Names the model and each service of the content that does not exist. */
+static enum outcome
+changes_refs_exist(struct http_ctx *ctx, struct changes_input *in)
+{
+    enum outcome rc;
+
+    if (validate_slug(in->content.model) &&
+        (rc = db_change_model_exists(ctx->db, in->content.model)) != OK) {
+        if (rc != ERR_NOT_FOUND)
+            return rc;
+        http_field(ctx, "model", "no change model is named %s", in->content.model);
+    }
+    if (!fielderr_has(&ctx->fe, "services"))
+        return changes_services_exist(ctx, in);
+    return OK;
+}
+
 /* Decodes and validates a whole change (a create body, or a change with a
  * merge patch applied), including that its model and services exist; every
- * field at fault is named in one reply. */
+ * field at fault is named in one reply. With refs_later, a body with no
+ * other fault leaves the model and services to the statement that stores
+ * it (their foreign keys; changes_stored_refs names them if it fails). */
 static enum outcome
-changes_decode(struct http_ctx *ctx, json_t *obj, struct changes_input *in)
+changes_decode(struct http_ctx *ctx, json_t *obj, struct changes_input *in, bool refs_later)
 {
     enum outcome rc;
 
@@ -140,13 +158,7 @@ changes_decode(struct http_ctx *ctx, json_t *obj, struct changes_input *in)
         !validate_text(in->body.external_ref, 1, CHANGE_EXTERNAL_REF_MAX))
         http_field(ctx, "external_ref", "1 to %d characters", CHANGE_EXTERNAL_REF_MAX);
     (void)change_validate(&in->content, &ctx->fe);
-    if (validate_slug(in->content.model) &&
-        (rc = db_change_model_exists(ctx->db, in->content.model)) != OK) {
-        if (rc != ERR_NOT_FOUND)
-            return rc;
-        http_field(ctx, "model", "no change model is named %s", in->content.model);
-    }
-    if (!fielderr_has(&ctx->fe, "services") && (rc = changes_services_exist(ctx, in)) != OK)
+    if ((!refs_later || ctx->fe.n > 0) && (rc = changes_refs_exist(ctx, in)) != OK)
         return rc;
     if ((rc = http_fields_ok(ctx)) != OK)
         return rc;
@@ -269,7 +281,8 @@ changes_idempotency(struct http_ctx *ctx, const json_t *body, struct changes_cre
     return rc == ERR_NOT_FOUND ? OK : rc;
 }
 
-/* Inserts the draft, its event and (with a key) the response to replay. */
+/* Creates the draft (one statement) and, with a key, stores the response
+ * to replay in the same transaction. */
 static enum outcome
 changes_create_step(struct db *db, void *arg)
 {
@@ -277,21 +290,18 @@ changes_create_step(struct db *db, void *arg)
     struct http_ctx *ctx = s->ctx;
     char gate[SEC_TOKEN_LEN], *text = NULL;
     json_t *doc = NULL;
-    int64_t id = 0;
     enum outcome rc;
 
     change_clear(&s->ch);
     json_decref(s->reply);
     s->reply = NULL;
     sec_token("gt_", gate);
-    if ((rc = db_change_insert(db, ctx->user.id, ctx->user.token_id ? "api" : "web", &s->dc, gate,
-                               &id)) != OK ||
-        (rc = db_webhook_emit_change(db, "change.created", id, NULL)) != OK ||
-        (rc = db_change_load(db, id, ctx->user.id, false, &s->ch, &doc)) != OK)
+    if ((rc = db_change_create(db, ctx->user.id, ctx->user.token_id ? "api" : "web", &s->dc, gate,
+                               &s->ch, &doc)) != OK)
         return rc;
     if ((s->reply = api_change_doc(ctx, &s->ch, doc)) == NULL)
         return ERR_INTERNAL;
-    snprintf(s->location, sizeof s->location, "/api/v1/changes/%lld", (long long)id);
+    snprintf(s->location, sizeof s->location, "/api/v1/changes/%lld", (long long)s->ch.id);
     if (s->key == NULL)
         return OK;
     if ((text = json_dumps(s->reply, JSON_COMPACT)) == NULL)
@@ -316,6 +326,18 @@ changes_create_conflict(struct http_ctx *ctx, struct changes_create *s)
     return http_fail(ctx, ERR_CONFLICT, "the change could not be stored; try again");
 }
 
+/* A store refused by a foreign key: the model or a service named is not
+ * (or no longer) there. Each is named; ERR_INVALID as it was otherwise. */
+static enum outcome
+changes_stored_refs(struct http_ctx *ctx, struct changes_input *in)
+{
+    enum outcome rc;
+
+    if ((rc = changes_refs_exist(ctx, in)) != OK)
+        return rc;
+    return ctx->fe.n > 0 ? http_fields_ok(ctx) : ERR_INVALID;
+}
+
 enum outcome
 api_changes_create(struct http_ctx *ctx)
 {
@@ -326,12 +348,15 @@ api_changes_create(struct http_ctx *ctx)
 
     if ((rc = http_body(ctx, false, &body)) != OK ||
         (rc = changes_idempotency(ctx, body, &s, &replayed)) != OK || replayed ||
-        (rc = changes_decode(ctx, body, &s.in)) != OK)
+        (rc = changes_decode(ctx, body, &s.in, true)) != OK)
         goto out;
     changes_db_content(&s.in, &s.dc);
-    rc = db_tx(ctx->db, changes_create_step, &s);
+    /* without a key the create is one statement, its own transaction */
+    rc = s.key ? db_tx(ctx->db, changes_create_step, &s) : changes_create_step(ctx->db, &s);
     if (rc == ERR_CONFLICT)
         rc = changes_create_conflict(ctx, &s);
+    else if (rc == ERR_INVALID)
+        rc = changes_stored_refs(ctx, &s.in);
     else if (rc == OK) {
         http_add_header(ctx, "Location", "%s", s.location);
         http_add_header(ctx, "ETag", "\"%lld\"", (long long)s.ch.rev);
@@ -426,7 +451,7 @@ changes_patched(struct changes_edit *s, json_t **changed)
         return ERR_INTERNAL;
     }
     decode_merge_patch(s->after, s->patch);
-    if ((rc = changes_decode(ctx, s->after, &s->in)) == OK &&
+    if ((rc = changes_decode(ctx, s->after, &s->in, false)) == OK &&
         (*changed = changes_changed(before, s->after)) == NULL)
         rc = ERR_INTERNAL;
     json_decref(before);

@@ -1,9 +1,9 @@
 /*
  * Relies on: change_doc(), approval_doc(), user_ref(), audit_doc(), cab_ts()
- * (0001, 0002); the tables changes, change_services, change_versions,
- * assessments, approvals, comments, idempotency_keys and audit_log (0001);
- * the unique index changes_external_ref_active (0001, 0007); text search
- * through change_search_match() and its indexes (0010).
+ * (0001, 0002), change_doc_with() (0014) and outbox_emit() (0004, 0009); the tables changes,
+ * change_services, change_versions, assessments, approvals, comments, idempotency_keys and
+ * audit_log (0001); the unique index changes_external_ref_active (0001, 0007); text search through
+ * change_search_match() and its indexes (0010).
  */
 #include "db/db_change.h"
 
@@ -15,8 +15,9 @@
 #include "domain/role.h"
 
 /* The columns of a typed change row (db_change_fill reads them in this
- * order); $2 is the viewer, for viewer_decided. */
-#define CHANGE_COLUMNS                                                                             \
+ * order) for the viewer (viewer_decided) and the services (a comma-separated
+ * string): two SQL expressions. */
+#define CHANGE_COLUMNS_AS(viewer, services)                                                        \
     "c.id, c.rev, c.version, c.state, m.kind, c.model, c.content_hash, c.requester_id,"            \
     " array_to_string(c.flags, ','),"                                                              \
     " COALESCE((SELECT a.level FROM assessments a WHERE a.change_id = c.id"                        \
@@ -26,34 +27,48 @@
     " COALESCE(extract(epoch FROM upper(c.win))::bigint, 0),"                                      \
     " COALESCE(cab_ts(lower(c.win)), ''), COALESCE(cab_ts(upper(c.win)), ''),"                     \
     " EXISTS (SELECT 1 FROM approvals a WHERE a.change_id = c.id AND a.version = c.version"        \
-    "         AND a.approver_id = $2::bigint),"                                                    \
+    "         AND a.approver_id = " viewer "),"                                                    \
     " c.title, c.description, c.business_impact, c.implementation_plan, c.backout_plan,"           \
-    " c.test_plan, c.external_ref,"                                                                \
-    " (SELECT string_agg(cs.service, ',' ORDER BY cs.service) FROM change_services cs"             \
-    "  WHERE cs.change_id = c.id),"                                                                \
-    " c.gate_token, c.source"
+    " c.test_plan, c.external_ref, " services ", c.gate_token, c.source"
+/* A stored change, for the viewer $2. */
+#define CHANGE_COLUMNS                                                                             \
+    CHANGE_COLUMNS_AS("$2::bigint", "(SELECT string_agg(cs.service, ',' ORDER BY cs.service)"      \
+                                    " FROM change_services cs WHERE cs.change_id = c.id)")
 #define CHANGE_NCOLUMNS 28
 #define CHANGE_FROM " FROM changes c JOIN models m ON m.name = c.model"
 
-static const char SQL_INSERT[] =
+/* One statement: the change, its services, version 1, the audit entry and
+ * the change.created event, whose document (built once, change_doc_with of
+ * 0014) is also the reply's. $1 is the requester (the viewer), $15 the
+ * services as a JSON array. */
+static const char SQL_CREATE[] =
     "WITH c AS (INSERT INTO changes (title, description, model, win, business_impact,"
     "             implementation_plan, backout_plan, test_plan, external_ref,"
     "             content_hash, gate_token, requester_id, source)"
-    "           VALUES ($1, $2, $3,"
-    "             CASE WHEN $4::timestamptz IS NULL THEN NULL"
-    "                  ELSE tstzrange($4::timestamptz, $5::timestamptz) END,"
-    "             $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    "           VALUES ($2, $3, $4,"
+    "             CASE WHEN $5::timestamptz IS NULL THEN NULL"
+    "                  ELSE tstzrange($5::timestamptz, $6::timestamptz) END,"
+    "             $7, $8, $9, $10, $11, $12, $13, $1, $14)"
     "           RETURNING *),"
-    " s AS (INSERT INTO change_services (change_id, service)"
-    "       SELECT c.id, x FROM c, jsonb_array_elements_text($15::jsonb) x),"
+    " names AS (SELECT x FROM jsonb_array_elements_text($15::jsonb) x),"
+    " s AS (INSERT INTO change_services (change_id, service) SELECT c.id, names.x FROM c, names),"
     " v AS (INSERT INTO change_versions (change_id, version, content, content_hash)"
     "       SELECT c.id, 1, $16::jsonb, c.content_hash FROM c),"
     " a AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"
-    "       SELECT 'user:' || $13, 'change.created', 'change', c.id::text,"
+    "       SELECT 'user:' || $1, 'change.created', 'change', c.id::text,"
     "              jsonb_build_object('ref', 'CHG-' || c.id, 'title', c.title,"
     "                                 'version', 1, 'content_hash', c.content_hash,"
-    "                                 'source', c.source) FROM c)"
-    " SELECT c.id FROM c";
+    "                                 'source', c.source) FROM c),"
+    " d AS (SELECT change_doc_with(ROW(c.*)::changes,"
+    "                              (SELECT COALESCE(json_agg(x ORDER BY x), '[]') FROM names))"
+    "              AS doc FROM c),"
+    " e AS (SELECT outbox_emit('change.created', jsonb_build_object('change', d.doc::jsonb))"
+    "       FROM d)"
+    " SELECT " CHANGE_COLUMNS_AS(
+        "$1::bigint",
+        "(SELECT string_agg(x, ',' ORDER BY x) FROM names)") ", d.doc"
+                                                             " FROM c JOIN models m ON m.name = "
+                                                             "c.model, d, e";
 static const char SQL_LOAD[] = "SELECT " CHANGE_COLUMNS CHANGE_FROM " WHERE c.id = $1";
 static const char SQL_LOAD_LOCK[] =
     "SELECT " CHANGE_COLUMNS CHANGE_FROM " WHERE c.id = $1 FOR UPDATE OF c";
@@ -143,36 +158,6 @@ static const char SQL_IDEM_GET[] =
 static const char SQL_IDEM_PUT[] =
     "INSERT INTO idempotency_keys (user_id, key, request_hash, status, location, response)"
     " VALUES ($1, $2, $3, $4, $5, $6)";
-
-enum outcome
-db_change_insert(struct db *db, int64_t user_id, const char *source,
-                 const struct db_change_content *c, const char *gate_token, int64_t *id)
-{
-    char uid[24], buf[24];
-    const char *params[16] = {c->title,
-                              c->description,
-                              c->model,
-                              c->win_start,
-                              c->win_end,
-                              c->business_impact,
-                              c->implementation_plan,
-                              c->backout_plan,
-                              c->test_plan,
-                              c->external_ref,
-                              c->content_hash,
-                              gate_token,
-                              uid,
-                              source,
-                              c->services,
-                              c->canonical};
-    enum outcome rc;
-
-    db_num(user_id, uid);
-    if ((rc = db_text(db, SQL_INSERT, 16, params, buf, sizeof buf)) != OK)
-        return rc;
-    *id = strtoll(buf, NULL, 10);
-    return OK;
-}
 
 enum outcome
 db_change_get(struct db *db, int64_t id, json_t **out)
@@ -328,6 +313,35 @@ static json_t *
 db_change_doc_of(const PGresult *res, int row, int col)
 {
     return json_loads(PQgetvalue(res, row, col), 0, NULL);
+}
+
+enum outcome
+db_change_create(struct db *db, int64_t user_id, const char *source,
+                 const struct db_change_content *c, const char *gate_token, struct change *out,
+                 json_t **doc)
+{
+    char uid[DB_NUM];
+    const char *params[16] = {
+        db_num(user_id, uid), c->title,     c->description,     c->model,
+        c->win_start,         c->win_end,   c->business_impact, c->implementation_plan,
+        c->backout_plan,      c->test_plan, c->external_ref,    c->content_hash,
+        gate_token,           source,       c->services,        c->canonical};
+    PGresult *res;
+    enum outcome rc;
+
+    memset(out, 0, sizeof *out);
+    *doc = NULL;
+    if ((rc = db_run(db, SQL_CREATE, 16, params, &res)) != OK)
+        return rc;
+    if (PQntuples(res) != 1)
+        rc = ERR_INTERNAL;
+    else if ((rc = db_change_fill(res, 0, out)) == OK &&
+             (*doc = db_change_doc_of(res, 0, CHANGE_NCOLUMNS)) == NULL)
+        rc = ERR_INTERNAL;
+    PQclear(res);
+    if (rc != OK)
+        change_clear(out);
+    return rc;
 }
 
 enum outcome

@@ -43,11 +43,14 @@ struct db_change_filter {
     int limit;
 };
 
-/* Inserts a draft with its services, version 1 and audit entry; *id is its
- * id. The caller holds the transaction. */
-enum outcome db_change_insert(struct db *db, int64_t user_id, const char *source,
+/* Creates a draft in one statement (one round trip, its own transaction
+ * unless the caller holds one): the change, its services, version 1, its
+ * audit entry and its change.created event. *out is its typed row as the
+ * requester user_id sees it, *doc its document, the one the event carries.
+ * The caller change_clears *out and owns *doc. */
+enum outcome db_change_create(struct db *db, int64_t user_id, const char *source,
                               const struct db_change_content *c, const char *gate_token,
-                              int64_t *id);
+                              struct change *out, json_t **doc);
 /* {"doc","rev","gate_token"} of the change; ERR_NOT_FOUND when none. */
 enum outcome db_change_get(struct db *db, int64_t id, json_t **out);
 

@@ -79,30 +79,23 @@ dbt_content(struct db_change_content *c, const char *services, char *start, char
     c->canonical = "{}";
 }
 
-struct dbt_insert {
-    struct db_change_content c;
-    char gate[48];
-    int64_t id;
-};
-
-static enum outcome
-dbt_insert_step(struct db *db, void *arg)
-{
-    struct dbt_insert *in = arg;
-
-    return db_change_insert(db, dbt_user, "api", &in->c, in->gate, &in->id);
-}
-
 int64_t
 dbt_change(struct db *db, const char *services, int day, int from, int to)
 {
     static int serial;
-    struct dbt_insert in = {0};
-    char start[32], end[32];
+    struct db_change_content c = {0};
+    struct change ch;
+    json_t *doc = NULL;
+    char start[32], end[32], gate[48];
+    int64_t id = 0;
 
-    dbt_content(&in.c, services, start, end, day, from, to);
-    snprintf(in.gate, sizeof in.gate, "dbt-gate-%d", ++serial);
-    return db_tx(db, dbt_insert_step, &in) == OK ? in.id : 0;
+    dbt_content(&c, services, start, end, day, from, to);
+    snprintf(gate, sizeof gate, "dbt-gate-%d", ++serial);
+    if (db_change_create(db, dbt_user, "api", &c, gate, &ch, &doc) == OK)
+        id = ch.id;
+    change_clear(&ch);
+    json_decref(doc);
+    return id;
 }
 
 /* Assesses the locked change c from its facts, as the workflow does; the
