@@ -10,6 +10,15 @@ CREATE INDEX changes_scheduled ON changes (lower(win), id)
     WHERE state <> 'draft' AND win IS NOT NULL;
 CREATE INDEX changes_awaiting ON changes (lower(win), id)
     WHERE state = 'awaiting_approval' AND win IS NOT NULL;
+-- The planner's statistics of window starts: those of an expression index
+-- are not used when the index is partial, and without them a range of
+-- starts is guessed at a fixed share of the table, which can make a month
+-- look small enough to read whole and sort.
+CREATE STATISTICS changes_win_start ON (lower(win)) FROM changes;
+-- The agenda's changes already running when its period starts: changes_win
+-- (0001) holds every change, most of them not awaiting approval.
+CREATE INDEX changes_awaiting_win ON changes USING gist (win)
+    WHERE state = 'awaiting_approval' AND win IS NOT NULL;
 
 -- A change as the schedule and the agenda list it: what a timeline needs,
 -- no document. level is the latest assessment's, conflict_count its
@@ -73,7 +82,8 @@ CREATE FUNCTION schedule_page(p_from timestamptz, p_to timestamptz, p_start time
     ORDER BY lower(c.win), c.id LIMIT p_limit
 $$;
 
--- The same for changes awaiting approval (changes_awaiting).
+-- The same for changes awaiting approval (changes_awaiting_win,
+-- changes_awaiting).
 CREATE FUNCTION agenda_page(p_from timestamptz, p_to timestamptz, p_start timestamptz,
                             p_id bigint, p_limit int) RETURNS SETOF changes
     LANGUAGE sql STABLE AS $$
@@ -90,4 +100,19 @@ CREATE FUNCTION agenda_page(p_from timestamptz, p_to timestamptz, p_start timest
            AND (lower(c.win) > p_start OR (lower(c.win) = p_start AND c.id > p_id))
          ORDER BY lower(c.win), c.id LIMIT p_limit)) c
     ORDER BY lower(c.win), c.id LIMIT p_limit
+$$;
+
+-- Whether PostgreSQL knows the time zone p (for the schedule by local day):
+-- asking it costs nothing, where looking the name up in pg_timezone_names
+-- reads every zone file. The caller has made sure that p is written as an
+-- IANA name, so that an abbreviation or a POSIX rule, which PostgreSQL
+-- would also take, never reaches here.
+CREATE FUNCTION cab_zone_known(p text) RETURNS boolean
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM now() AT TIME ZONE p;
+    RETURN true;
+EXCEPTION WHEN invalid_parameter_value THEN
+    RETURN false;
+END
 $$;

@@ -228,6 +228,31 @@ schedule_service(struct http_ctx *ctx, char *service, size_t size)
         http_field(ctx, "service", "must be a service name");
 }
 
+/* Whether name is written as an IANA time zone: "UTC", or parts between
+ * slashes ("Europe/London", "America/Argentina/Buenos_Aires", "Etc/GMT+3"),
+ * each beginning with a letter. An abbreviation ("BST") or a POSIX rule
+ * ("EST5EDT,M3.2.0,M11.1.0"), which PostgreSQL would also read, is not. */
+static bool
+schedule_zone_name(const char *name)
+{
+    const char *p = name;
+    int parts = 0;
+
+    if (strcmp(name, "UTC") == 0)
+        return true;
+    if (strspn(name, SCHEDULE_ZONE_CHARS) != strlen(name))
+        return false;
+    for (;;) {
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+            return false;
+        parts++;
+        p += strcspn(p, "/");
+        if (*p == '\0')
+            return parts >= 2;
+        p++;
+    }
+}
+
 /* group= (only "day") and tz= (an IANA zone name, UTC by default, only
  * with group=day); true when the schedule is grouped by day. A day has no
  * cursor, so limit and cursor do not go with it. */
@@ -240,11 +265,11 @@ schedule_group(struct http_ctx *ctx, char *zone, size_t size)
 
     if (got != 0 && !by_day)
         http_field(ctx, "group", "must be day");
-    snprintf(zone, size, "UTC");
-    if ((tz = http_query(ctx, "tz", zone, size)) != 0 && !by_day && got == 0)
+    if ((tz = http_query(ctx, "tz", zone, size)) == 0)
+        snprintf(zone, size, "UTC");
+    if (tz != 0 && !by_day && got == 0)
         http_field(ctx, "tz", "applies only with group=day");
-    else if (tz < 0 ||
-             (tz == 1 && (zone[0] == '\0' || strspn(zone, SCHEDULE_ZONE_CHARS) != strlen(zone))))
+    else if (tz < 0 || (tz == 1 && !schedule_zone_name(zone)))
         http_field(ctx, "tz", "must be an IANA time zone name such as Europe/London");
     if (by_day && http_query(ctx, "cursor", group, sizeof group) != 0)
         http_field(ctx, "cursor", "does not go with group=day, which lists no changes");

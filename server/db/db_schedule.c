@@ -7,7 +7,7 @@
  * needs no state test of its own. An acknowledgement inserts its audit_log
  * entries (0001) in the statement that writes. The schedule's and the
  * agenda's pages rely on change_row(), schedule_page(), agenda_page(),
- * schedule_us() and schedule_at() and their indexes (0013); the feed reads
+ * schedule_us(), schedule_at(), cab_zone_known() and their indexes (0013); the feed reads
  * its rows through a cursor, a batch at a time.
  */
 #include "db/db_schedule.h"
@@ -79,7 +79,7 @@ static const char SQL_SCHEDULE_FREEZES[] =
     "SELECT COALESCE(json_agg(freeze_doc(f) ORDER BY lower(f.win), f.id), '[]') FROM freezes f"
     " WHERE f.win && tstzrange($1::timestamptz, $2::timestamptz)"
     " AND ($3::text IS NULL OR freeze_covers(f.id, ARRAY[$3::text]))";
-static const char SQL_ZONE[] = "SELECT name FROM pg_timezone_names WHERE name = $1";
+static const char SQL_ZONE[] = "SELECT $1::text WHERE cab_zone_known($1)";
 /* Every local day ($3 the zone) of [$1, $2), each with the count by state
  * of the non-draft changes (of service $4, when given) whose window, cut to
  * the period, touches it: from the day of its start to the day of its last
