@@ -146,8 +146,11 @@ enum outcome http_reply_raw(struct http_ctx *ctx, int status, const char *type, 
  * change the status. A handler that returns without http_stream_end (an
  * error mid-stream, or OK without it) has its connection closed without
  * the last chunk, so that the client sees the body cut short rather than a
- * whole one; the error is logged. A write that fails (the client went) is
- * ERR_UNAVAILABLE, as is every write after it. */
+ * whole one; the error is logged unless it is ERR_UNAVAILABLE (the client
+ * went, or the database, whose loss db/ logs). A write that fails is
+ * ERR_UNAVAILABLE, as is every write after it. The headers are written as
+ * every other reply's are (its security headers, Cache-Control, those
+ * added), not by mg_send_http_ok, which would send its own. */
 enum outcome http_stream_begin(struct http_ctx *ctx, int status, const char *type);
 enum outcome http_stream_write(struct http_ctx *ctx, const char *data, size_t len);
 enum outcome http_stream_end(struct http_ctx *ctx);
