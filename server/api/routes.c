@@ -8,6 +8,9 @@
 /* Query parameters, each list what one kind of handler reads. */
 static const char *const q_paged[] = {"limit", "cursor", NULL};
 static const char *const q_period[] = {"from", "to", NULL};
+static const char *const q_schedule[] = {"from",   "to",    "service", "limit",
+                                         "cursor", "group", "tz",      NULL};
+static const char *const q_agenda[] = {"from", "to", "limit", "cursor", NULL};
 static const char *const q_changes[] = {"limit", "cursor", "state", "model",     "service",
                                         "from",  "to",     "q",     "requester", NULL};
 static const char *const q_recent[] = {"service", "hours", NULL};
@@ -88,10 +91,10 @@ const struct http_route api_routes[] = {
 
     {{"GET", V1 "/conflicts"}, api_conflicts_list, 0, 0, q_conflicts},
     {{"POST", V1 "/conflicts/{id}/acknowledge"}, api_conflicts_acknowledge, 0, 0, NO_QUERY},
-    {{"GET", V1 "/schedule"}, api_schedule, 0, 0, q_period},
+    {{"GET", V1 "/schedule"}, api_schedule, 0, 0, q_schedule},
     {{"GET", V1 "/schedule.ics"}, api_schedule_ics, HTTP_PUBLIC, 0, q_ics},
     {{"GET", V1 "/schedule/slots"}, api_schedule_slots, 0, 0, q_slots},
-    {{"GET", V1 "/cab/agenda"}, api_agenda, 0, 0, q_period},
+    {{"GET", V1 "/cab/agenda"}, api_agenda, 0, 0, q_agenda},
 
     {{"GET", V1 "/webhooks"}, api_webhooks_list, 0, ROLE_MANAGER | ROLE_ADMIN, NO_QUERY},
     {{"POST", V1 "/webhooks"}, api_webhooks_create, 0, ROLE_MANAGER | ROLE_ADMIN, NO_QUERY},

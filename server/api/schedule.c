@@ -18,11 +18,19 @@
 #include "domain/role.h"
 #include "domain/slots.h"
 #include "domain/validate.h"
+#include "domain/wincursor.h"
 #include "sec/sec.h"
 
 #define SCHEDULE_MAX_DAYS 400
 #define SCHEDULE_SLOT_HORIZON ((int64_t)90 * 86400)
 #define SCHEDULE_MAX_DURATION ((int64_t)30 * 86400)
+/* The schedule's and the agenda's pages: as every list's */
+#define SCHEDULE_PAGE_DEFAULT 50
+#define SCHEDULE_PAGE_MAX 200
+/* What an IANA zone name is written with ("America/Argentina/Buenos_Aires",
+ * "Etc/GMT+3") */
+#define SCHEDULE_ZONE_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-"
+#define SCHEDULE_ZONE_MAX 64
 
 /* The period of from/to (RFC 3339), defaulting to now - before .. now +
  * after seconds; a field error for a bad or too long one. */
@@ -171,21 +179,161 @@ out:
     return rc;
 }
 
+/* limit (1..200, default 50) and cursor (one this list made, tagged tag)
+ * of a list in window order, each fault a field error. */
+static void
+schedule_paging(struct http_ctx *ctx, char tag, struct db_win_page *q)
+{
+    char buf[64], *end;
+    long n;
+
+    q->limit = SCHEDULE_PAGE_DEFAULT;
+    switch (http_query(ctx, "limit", buf, sizeof buf)) {
+    case 0: break;
+    case 1:
+        n = strtol(buf, &end, 10);
+        if (*buf != '\0' && *end == '\0' && n >= 1 && n <= SCHEDULE_PAGE_MAX) {
+            q->limit = (int)n;
+            break;
+        }
+        /* fall through */
+    default: http_field(ctx, "limit", "must be a whole number from 1 to %d", SCHEDULE_PAGE_MAX);
+    }
+    if (http_query(ctx, "cursor", buf, sizeof buf) != 0 &&
+        !wincursor_decode(buf, tag, &q->after_start, &q->after_id))
+        http_field(ctx, "cursor", "is not a cursor this list gave");
+}
+
+/* The page's next_cursor: the last row's position when more follow. */
+static json_t *
+schedule_next(char tag, const struct db_win_page *q)
+{
+    char cursor[WINCURSOR_LEN];
+
+    if (!q->more)
+        return json_null();
+    wincursor_encode(tag, q->last_start, q->last_id, cursor);
+    return json_string(cursor);
+}
+
+/* service= of the schedule: a service name, or "" when not given. */
+static void
+schedule_service(struct http_ctx *ctx, char *service, size_t size)
+{
+    int got = http_query(ctx, "service", service, size);
+
+    if (got != 1)
+        service[0] = '\0';
+    if (got < 0 || (got == 1 && !validate_slug(service)))
+        http_field(ctx, "service", "must be a service name");
+}
+
+/* Whether name is written as an IANA time zone: "UTC", or parts between
+ * slashes ("Europe/London", "America/Argentina/Buenos_Aires", "Etc/GMT+3"),
+ * each beginning with a letter. An abbreviation ("BST") or a POSIX rule
+ * ("EST5EDT,M3.2.0,M11.1.0"), which PostgreSQL would also read, is not. */
+static bool
+schedule_zone_name(const char *name)
+{
+    const char *p = name;
+    int parts = 0;
+
+    if (strcmp(name, "UTC") == 0)
+        return true;
+    if (strspn(name, SCHEDULE_ZONE_CHARS) != strlen(name))
+        return false;
+    for (;;) {
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+            return false;
+        parts++;
+        p += strcspn(p, "/");
+        if (*p == '\0')
+            return parts >= 2;
+        p++;
+    }
+}
+
+/* group= (only "day") and tz= (an IANA zone name, UTC by default, only
+ * with group=day); true when the schedule is grouped by day. A day has no
+ * cursor, so limit and cursor do not go with it. */
+static bool
+schedule_group(struct http_ctx *ctx, char *zone, size_t size)
+{
+    char group[16];
+    int got = http_query(ctx, "group", group, sizeof group), tz;
+    bool by_day = got == 1 && strcmp(group, "day") == 0;
+
+    if (got != 0 && !by_day)
+        http_field(ctx, "group", "must be day");
+    if ((tz = http_query(ctx, "tz", zone, size)) == 0)
+        snprintf(zone, size, "UTC");
+    if (tz != 0 && !by_day && got == 0)
+        http_field(ctx, "tz", "applies only with group=day");
+    else if (tz < 0 || (tz == 1 && !schedule_zone_name(zone)))
+        http_field(ctx, "tz", "must be an IANA time zone name such as Europe/London");
+    if (by_day && http_query(ctx, "cursor", group, sizeof group) != 0)
+        http_field(ctx, "cursor", "does not go with group=day, which lists no changes");
+    if (by_day && http_query(ctx, "limit", group, sizeof group) != 0)
+        http_field(ctx, "limit", "does not go with group=day, which lists no changes");
+    return by_day;
+}
+
+/* The schedule grouped by local day: {from, to, tz, days, freezes}. */
+static enum outcome
+schedule_days(struct http_ctx *ctx, const char *from, const char *to, const char *zone,
+              const char *service)
+{
+    json_t *days = NULL, *freezes = NULL;
+    enum outcome rc = db_schedule_days(ctx->db, from, to, zone, service, &days);
+
+    if (rc == ERR_INVALID)
+        http_field(ctx, "tz", "no time zone is named %s", zone);
+    else if (rc == ERR_NOT_FOUND)
+        http_field(ctx, "service", "no service is named %s", service);
+    if (rc == ERR_INVALID || rc == ERR_NOT_FOUND)
+        return http_fields_ok(ctx);
+    if (rc != OK || (rc = db_schedule_freezes(ctx->db, from, to, service, &freezes)) != OK) {
+        json_decref(days);
+        return rc;
+    }
+    http_reply(ctx, 200,
+               json_pack("{s:s, s:s, s:s, s:o, s:o}", "from", from, "to", to, "tz", zone, "days",
+                         days, "freezes", freezes));
+    return OK;
+}
+
 enum outcome
 api_schedule(struct http_ctx *ctx)
 {
-    char from[TIMEFMT_LEN], to[TIMEFMT_LEN];
-    json_t *doc = NULL;
+    char from[TIMEFMT_LEN], to[TIMEFMT_LEN], service[80], zone[SCHEDULE_ZONE_MAX];
+    struct db_win_page q = {0};
+    json_t *freezes = NULL;
+    const char *svc;
     enum outcome rc;
+    bool by_day;
 
     schedule_period(ctx, (int64_t)7 * 86400, (int64_t)30 * 86400, from, to);
-    if ((rc = http_fields_ok(ctx)) != OK || (rc = db_schedule_get(ctx->db, from, to, &doc)) != OK)
+    schedule_service(ctx, service, sizeof service);
+    if (!(by_day = schedule_group(ctx, zone, sizeof zone)))
+        schedule_paging(ctx, 's', &q);
+    if ((rc = http_fields_ok(ctx)) != OK)
         return rc;
-    json_object_set_new(doc, "changes",
-                        schedule_changes(json_incref(json_object_get(doc, "changes"))));
-    json_object_set_new(doc, "from", json_string(from));
-    json_object_set_new(doc, "to", json_string(to));
-    http_reply(ctx, 200, doc);
+    svc = service[0] ? service : NULL;
+    if (by_day)
+        return schedule_days(ctx, from, to, zone, svc);
+    q.from = from;
+    q.to = to;
+    if ((rc = db_schedule_page(ctx->db, svc, &q)) == ERR_NOT_FOUND) {
+        http_field(ctx, "service", "no service is named %s", service);
+        return http_fields_ok(ctx);
+    }
+    if (rc != OK || (rc = db_schedule_freezes(ctx->db, from, to, svc, &freezes)) != OK) {
+        json_decref(q.items);
+        return rc;
+    }
+    http_reply(ctx, 200,
+               json_pack("{s:s, s:s, s:o, s:o, s:o}", "from", from, "to", to, "changes", q.items,
+                         "freezes", freezes, "next_cursor", schedule_next('s', &q)));
     return OK;
 }
 
@@ -213,22 +361,23 @@ agenda_period(struct http_ctx *ctx, char from[TIMEFMT_LEN], char to[TIMEFMT_LEN]
 
 /* Without from and to, every change awaiting approval, whatever its window;
  * with them, those whose window overlaps [from, to). A bound not given is
- * null in the reply and open in the query. */
+ * null in the reply and open in the query. Paged in window order. */
 enum outcome
 api_agenda(struct http_ctx *ctx)
 {
     char from[TIMEFMT_LEN], to[TIMEFMT_LEN];
-    const char *f, *t;
-    json_t *rows = NULL;
+    struct db_win_page q = {0};
     enum outcome rc;
 
     agenda_period(ctx, from, to);
-    f = from[0] ? from : NULL;
-    t = to[0] ? to : NULL;
-    if ((rc = http_fields_ok(ctx)) != OK || (rc = db_schedule_agenda(ctx->db, f, t, &rows)) != OK)
+    schedule_paging(ctx, 'a', &q);
+    q.from = from[0] ? from : NULL;
+    q.to = to[0] ? to : NULL;
+    if ((rc = http_fields_ok(ctx)) != OK || (rc = db_schedule_agenda(ctx->db, &q)) != OK)
         return rc;
     http_reply(ctx, 200,
-               json_pack("{s:s?, s:s?, s:o}", "from", f, "to", t, "items", schedule_changes(rows)));
+               json_pack("{s:s?, s:s?, s:o, s:o}", "from", q.from, "to", q.to, "items", q.items,
+                         "next_cursor", schedule_next('a', &q)));
     return OK;
 }
 
@@ -240,26 +389,67 @@ schedule_host(void)
     return h ? h + 3 : config->base_url;
 }
 
-/* The feed's sink: every row becomes a VEVENT in the calendar being made. */
+/* The feed's sink: every row becomes a VEVENT, written into a buffer that
+ * goes out as a chunk whenever it holds SCHEDULE_ICS_CHUNK bytes, so the
+ * calendar is never held whole. */
+#define SCHEDULE_ICS_CHUNK 32768
 struct schedule_ics {
+    struct http_ctx *ctx;
     struct strbuf sb;
     struct ical_site site;
 };
 
-static void
+/* Sends what the buffer holds (all of it when all, else only once it is
+ * full enough) and empties it. */
+static enum outcome
+schedule_ics_flush(struct schedule_ics *ics, bool all)
+{
+    enum outcome rc;
+
+    if (strbuf_failed(&ics->sb))
+        return http_fail(ics->ctx, ERR_INTERNAL, "out of memory for the calendar");
+    if (!all && ics->sb.len < SCHEDULE_ICS_CHUNK)
+        return OK;
+    rc = http_stream_write(ics->ctx, strbuf_str(&ics->sb), ics->sb.len);
+    strbuf_free(&ics->sb);
+    return rc;
+}
+
+/* The query ran: the status, the headers and the calendar's own lines go
+ * out. */
+static enum outcome
+schedule_ics_start(void *arg)
+{
+    struct schedule_ics *ics = arg;
+    enum outcome rc = http_stream_begin(ics->ctx, 200, "text/calendar; charset=utf-8");
+
+    if (rc != OK)
+        return rc;
+    strbuf_puts(&ics->sb, "BEGIN:VCALENDAR\r\n");
+    ical_line(&ics->sb, "VERSION", "2.0");
+    ical_line(&ics->sb, "PRODID", "-//Cabinet//Change schedule//EN");
+    ical_line(&ics->sb, "CALSCALE", "GREGORIAN");
+    ical_line(&ics->sb, "METHOD", "PUBLISH");
+    ical_text(&ics->sb, "X-WR-CALNAME", "Cabinet change schedule");
+    return OK;
+}
+
+static enum outcome
 schedule_ics_change(void *arg, const struct ical_change *c)
 {
     struct schedule_ics *ics = arg;
 
     ical_change_event(&ics->sb, &ics->site, c);
+    return schedule_ics_flush(ics, false);
 }
 
-static void
+static enum outcome
 schedule_ics_freeze(void *arg, const struct ical_freeze *f)
 {
     struct schedule_ics *ics = arg;
 
     ical_freeze_event(&ics->sb, &ics->site, f);
+    return schedule_ics_flush(ics, false);
 }
 
 /* The feed's caller: a feed or full token, as a query parameter (calendar
@@ -314,11 +504,14 @@ schedule_ics_filters(struct http_ctx *ctx, const struct db_principal *p, char *s
     return http_fields_ok(ctx);
 }
 
+/* The calendar, streamed: the query runs (and its errors are answered as
+ * any other) before the first byte; a failure after that cuts the stream
+ * short (http_stream_begin). */
 enum outcome
 api_schedule_ics(struct http_ctx *ctx)
 {
-    struct schedule_ics ics = {STRBUF_INIT, {config->base_url, schedule_host()}};
-    struct db_feed_sink sink = {schedule_ics_change, schedule_ics_freeze, &ics};
+    struct schedule_ics ics = {ctx, STRBUF_INIT, {config->base_url, schedule_host()}};
+    struct db_feed_sink sink = {schedule_ics_start, schedule_ics_change, schedule_ics_freeze, &ics};
     struct db_principal p = {0};
     char service[80];
     int64_t requester;
@@ -327,21 +520,14 @@ api_schedule_ics(struct http_ctx *ctx)
     if ((rc = schedule_ics_principal(ctx, &p)) != OK ||
         (rc = schedule_ics_filters(ctx, &p, service, sizeof service, &requester)) != OK)
         return rc;
-    strbuf_puts(&ics.sb, "BEGIN:VCALENDAR\r\n");
-    ical_line(&ics.sb, "VERSION", "2.0");
-    ical_line(&ics.sb, "PRODID", "-//Cabinet//Change schedule//EN");
-    ical_line(&ics.sb, "CALSCALE", "GREGORIAN");
-    ical_line(&ics.sb, "METHOD", "PUBLISH");
-    ical_text(&ics.sb, "X-WR-CALNAME", "Cabinet change schedule");
     rc = db_schedule_feed(ctx->db, service[0] ? service : NULL, requester, &sink);
     if (rc == ERR_NOT_FOUND) {
         http_field(ctx, "service", "no service is named %s", service);
         rc = http_fields_ok(ctx);
     } else if (rc == OK) {
         strbuf_puts(&ics.sb, "END:VCALENDAR\r\n");
-        rc = strbuf_failed(&ics.sb) ? ERR_INTERNAL
-                                    : http_reply_raw(ctx, 200, "text/calendar; charset=utf-8",
-                                                     strbuf_str(&ics.sb), ics.sb.len);
+        if ((rc = schedule_ics_flush(&ics, true)) == OK)
+            rc = http_stream_end(ctx);
     }
     strbuf_free(&ics.sb);
     return rc;

@@ -5,7 +5,10 @@
  * change_conflict_records() (0011), and on change_impact (0001), which the
  * workflow keeps for active changes only, so that busy time read from it
  * needs no state test of its own. An acknowledgement inserts its audit_log
- * entries (0001) in the statement that writes.
+ * entries (0001) in the statement that writes. The schedule's and the
+ * agenda's pages rely on change_row(), schedule_page(), agenda_page(),
+ * schedule_us(), schedule_at(), cab_zone_known() and their indexes (0013); the feed reads
+ * its rows through a cursor, a batch at a time.
  */
 #include "db/db_schedule.h"
 
@@ -53,45 +56,87 @@ static const char SQL_ACK[] =
     "              jsonb_build_object('conflict', k.id, 'note', k.note)"
     "       FROM k, LATERAL (VALUES (k.change_a), (k.change_b)) x(id) WHERE x.id IS NOT NULL)"
     " SELECT k.id FROM k";
-static const char SQL_SCHEDULE[] =
-    "SELECT json_build_object("
-    " 'changes', COALESCE((SELECT json_agg(" SCHEDULE_ROW " ORDER BY lower(c.win), c.id)"
-    "   FROM changes c WHERE c.state <> 'draft'"
-    "   AND c.win && tstzrange($1::timestamptz, $2::timestamptz)), '[]'),"
-    " 'freezes', COALESCE((SELECT json_agg(freeze_doc(f) ORDER BY lower(f.win), f.id)"
-    "   FROM freezes f WHERE f.win && tstzrange($1::timestamptz, $2::timestamptz)), '[]'))";
-/* A bound that is NULL is open: tstzrange(NULL, NULL) overlaps every window. */
-static const char SQL_AGENDA[] =
-    "SELECT " SCHEDULE_ROW " FROM changes c WHERE c.state = 'awaiting_approval'"
-    " AND c.win && tstzrange($1::timestamptz, $2::timestamptz) ORDER BY lower(c.win), c.id";
+/* A page in window order: change rows, then each row's position. $3 the
+ * position after which the page starts (NULL: the first page), $4 its id,
+ * $5 the limit; a bound ($1, $2) that is NULL is open. */
+#define WIN_PAGE(fn)                                                                               \
+    "SELECT change_row(p), schedule_us(lower(p.win)), p.id FROM " fn "("                           \
+    " COALESCE($1::timestamptz, '-infinity'), COALESCE($2::timestamptz, 'infinity'),"              \
+    " COALESCE(schedule_at($3::bigint), '-infinity'), $4::bigint, $5::int) p"                      \
+    " ORDER BY lower(p.win), p.id"
+static const char SQL_SCHEDULE_PAGE[] = WIN_PAGE("schedule_page");
+static const char SQL_AGENDA_PAGE[] = WIN_PAGE("agenda_page");
+/* The schedule of one service ($6): its changes are few next to the
+ * month's, so they are found by service first. */
+static const char SQL_SCHEDULE_SERVICE_PAGE[] =
+    "SELECT change_row(c), schedule_us(lower(c.win)), c.id FROM changes c"
+    " WHERE c.id IN (SELECT cs.change_id FROM change_services cs WHERE cs.service = $6)"
+    " AND c.state <> 'draft' AND c.win IS NOT NULL"
+    " AND c.win && tstzrange($1::timestamptz, $2::timestamptz)"
+    " AND (lower(c.win), c.id) > (COALESCE(schedule_at($3::bigint), '-infinity'), $4::bigint)"
+    " ORDER BY lower(c.win), c.id LIMIT $5::int";
+static const char SQL_SCHEDULE_FREEZES[] =
+    "SELECT COALESCE(json_agg(freeze_doc(f) ORDER BY lower(f.win), f.id), '[]') FROM freezes f"
+    " WHERE f.win && tstzrange($1::timestamptz, $2::timestamptz)"
+    " AND ($3::text IS NULL OR freeze_covers(f.id, ARRAY[$3::text]))";
+static const char SQL_ZONE[] = "SELECT $1::text WHERE cab_zone_known($1)";
+/* Every local day ($3 the zone) of [$1, $2), each with the count by state
+ * of the non-draft changes (of service $4, when given) whose window, cut to
+ * the period, touches it: from the day of its start to the day of its last
+ * microsecond. One aggregate: no change is rendered. */
+static const char SQL_SCHEDULE_DAYS[] =
+    "WITH p AS (SELECT $1::timestamptz AS f, $2::timestamptz AS t, $3::text AS tz),"
+    " c AS (SELECT c.state, greatest(lower(c.win), p.f) AS s, least(upper(c.win), p.t) AS e"
+    "       FROM changes c, p WHERE c.state <> 'draft' AND c.win IS NOT NULL"
+    "       AND c.win && tstzrange(p.f, p.t)"
+    "       AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM change_services cs"
+    "                                        WHERE cs.change_id = c.id AND cs.service = $4))),"
+    " n AS (SELECT d::date AS day, c.state, count(*) AS k FROM c, p,"
+    "       generate_series(date_trunc('day', c.s AT TIME ZONE p.tz),"
+    "                       date_trunc('day', (c.e - interval '1 microsecond') AT TIME ZONE p.tz),"
+    "                       interval '1 day') d"
+    "       GROUP BY 1, 2),"
+    " nd AS (SELECT day, json_object_agg(state, k ORDER BY state) AS by_state FROM n GROUP BY day),"
+    " days AS (SELECT d::date AS day FROM p,"
+    "          generate_series(date_trunc('day', p.f AT TIME ZONE p.tz),"
+    "                          date_trunc('day', (p.t - interval '1 microsecond') AT TIME ZONE "
+    "p.tz),"
+    "                          interval '1 day') d)"
+    " SELECT COALESCE(json_agg(json_build_object('date', days.day,"
+    "                                            'by_state', COALESCE(nd.by_state, '{}'))"
+    "                          ORDER BY days.day), '[]')"
+    " FROM days LEFT JOIN nd ON nd.day = days.day";
 /* The feed's rows, changes then freezes: one row type with a kind column,
- * so that the feed is one statement (and can be read row by row). */
-static const char SQL_FEED[] =
-    "SELECT 'c', c.id, c.rev, c.state, array_to_string(c.flags, ','),"
-    "  extract(epoch FROM lower(c.win))::bigint, extract(epoch FROM upper(c.win))::bigint,"
-    "  extract(epoch FROM date_trunc('second', c.created_at))::bigint,"
-    "  extract(epoch FROM date_trunc('second', c.updated_at))::bigint,"
-    "  c.title, c.model,"
-    "  (SELECT a.level FROM assessments a WHERE a.change_id = c.id ORDER BY a.id DESC LIMIT 1),"
-    "  (SELECT string_agg(cs.service, ',' ORDER BY cs.service) FROM change_services cs"
-    "   WHERE cs.change_id = c.id), false, lower(c.win)"
-    " FROM changes c WHERE c.state <> 'draft' AND c.win IS NOT NULL"
-    " AND c.win && tstzrange(now() - interval '30 days', now() + interval '90 days')"
-    " AND ($1::text IS NULL OR EXISTS (SELECT 1 FROM change_services cs"
-    "                                  WHERE cs.change_id = c.id AND cs.service = $1))"
-    " AND ($2::bigint IS NULL OR c.requester_id = $2)"
-    " UNION ALL"
-    " SELECT 'f', f.id, 0, '', '',"
-    "  extract(epoch FROM lower(f.win))::bigint, extract(epoch FROM upper(f.win))::bigint,"
-    "  extract(epoch FROM date_trunc('second', f.created_at))::bigint,"
-    "  extract(epoch FROM date_trunc('second', f.updated_at))::bigint,"
-    "  f.name, f.reason, NULL,"
-    "  (SELECT string_agg(fs.service, ',' ORDER BY fs.service) FROM freeze_services fs"
-    "   WHERE fs.freeze_id = f.id), f.hard, lower(f.win)"
-    " FROM freezes f"
-    " WHERE f.win && tstzrange(now() - interval '30 days', now() + interval '90 days')"
-    " AND ($1::text IS NULL OR freeze_covers(f.id, ARRAY[$1]))"
-    " ORDER BY 1, 15, 2";
+ * so that the feed is one statement, read through a cursor. */
+#define FEED_ROWS                                                                                  \
+    "SELECT 'c', c.id, c.rev, c.state, array_to_string(c.flags, ','),"                             \
+    "  extract(epoch FROM lower(c.win))::bigint, extract(epoch FROM upper(c.win))::bigint,"        \
+    "  extract(epoch FROM date_trunc('second', c.created_at))::bigint,"                            \
+    "  extract(epoch FROM date_trunc('second', c.updated_at))::bigint,"                            \
+    "  c.title, c.model,"                                                                          \
+    "  (SELECT a.level FROM assessments a WHERE a.change_id = c.id ORDER BY a.id DESC LIMIT 1),"   \
+    "  (SELECT string_agg(cs.service, ',' ORDER BY cs.service) FROM change_services cs"            \
+    "   WHERE cs.change_id = c.id), false, lower(c.win)"                                           \
+    " FROM changes c WHERE c.state <> 'draft' AND c.win IS NOT NULL"                               \
+    " AND c.win && tstzrange(now() - interval '30 days', now() + interval '90 days')"              \
+    " AND ($1::text IS NULL OR EXISTS (SELECT 1 FROM change_services cs"                           \
+    "                                  WHERE cs.change_id = c.id AND cs.service = $1))"            \
+    " AND ($2::bigint IS NULL OR c.requester_id = $2)"                                             \
+    " UNION ALL"                                                                                   \
+    " SELECT 'f', f.id, 0, '', '',"                                                                \
+    "  extract(epoch FROM lower(f.win))::bigint, extract(epoch FROM upper(f.win))::bigint,"        \
+    "  extract(epoch FROM date_trunc('second', f.created_at))::bigint,"                            \
+    "  extract(epoch FROM date_trunc('second', f.updated_at))::bigint,"                            \
+    "  f.name, f.reason, NULL,"                                                                    \
+    "  (SELECT string_agg(fs.service, ',' ORDER BY fs.service) FROM freeze_services fs"            \
+    "   WHERE fs.freeze_id = f.id), f.hard, lower(f.win)"                                          \
+    " FROM freezes f"                                                                              \
+    " WHERE f.win && tstzrange(now() - interval '30 days', now() + interval '90 days')"            \
+    " AND ($1::text IS NULL OR freeze_covers(f.id, ARRAY[$1]))"                                    \
+    " ORDER BY 1, 15, 2"
+static const char SQL_FEED_OPEN[] = "DECLARE schedule_feed NO SCROLL CURSOR FOR " FEED_ROWS;
+#define FEED_BATCH 500
+static const char SQL_FEED_FETCH[] = "FETCH 500 FROM schedule_feed";
 static const char SQL_BUSY[] =
     "WITH imp AS (SELECT name FROM impact_set(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))),"
     " r AS (SELECT tstzrange($2::timestamptz, $3::timestamptz) AS span)"
@@ -178,20 +223,172 @@ db_schedule_acknowledge(struct db *db, const char *actor, int64_t id, int64_t us
     return rc == ERR_NOT_FOUND ? ERR_CONFLICT : rc;
 }
 
-enum outcome
-db_schedule_get(struct db *db, const char *from, const char *to, json_t **out)
+/* Reads a page's rows (fetched with limit + 1) into q. */
+static enum outcome
+db_schedule_rows(struct db *db, const char *sql, int n, const char *const *params,
+                 struct db_win_page *q)
 {
-    const char *params[2] = {from, to};
+    PGresult *res;
+    enum outcome rc;
+    int i, rows;
 
-    return db_json(db, SQL_SCHEDULE, 2, params, out);
+    q->items = NULL;
+    q->more = false;
+    if ((rc = db_run(db, sql, n, params, &res)) != OK)
+        return rc;
+    rows = PQntuples(res);
+    q->more = rows > q->limit;
+    if (q->more)
+        rows = q->limit;
+    if ((q->items = json_array()) == NULL)
+        rc = ERR_INTERNAL;
+    for (i = 0; rc == OK && i < rows; i++) {
+        json_t *row = json_loads(PQgetvalue(res, i, 0), 0, NULL);
+
+        if (row == NULL || json_array_append_new(q->items, row) != 0)
+            rc = ERR_INTERNAL;
+        q->last_start = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+        q->last_id = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+    }
+    PQclear(res);
+    if (rc != OK) {
+        json_decref(q->items);
+        q->items = NULL;
+    }
+    return rc;
 }
 
 enum outcome
-db_schedule_agenda(struct db *db, const char *from, const char *to, json_t **out)
+db_schedule_page(struct db *db, const char *service, struct db_win_page *q)
 {
-    const char *params[2] = {from, to};
+    char start[DB_NUM], id[DB_NUM], lim[DB_NUM], buf[80];
+    const char *params[6] = {q->from,
+                             q->to,
+                             q->after_id ? db_num(q->after_start, start) : NULL,
+                             db_num(q->after_id, id),
+                             db_num(q->limit + 1, lim),
+                             service};
+    enum outcome rc;
 
-    return db_json_list(db, SQL_AGENDA, 2, params, out);
+    if (service == NULL)
+        return db_schedule_rows(db, SQL_SCHEDULE_PAGE, 5, params, q);
+    if ((rc = db_text(db, SQL_SERVICE, 1, &params[5], buf, sizeof buf)) != OK)
+        return rc;
+    return db_schedule_rows(db, SQL_SCHEDULE_SERVICE_PAGE, 6, params, q);
+}
+
+enum outcome
+db_schedule_freezes(struct db *db, const char *from, const char *to, const char *service,
+                    json_t **out)
+{
+    const char *params[3] = {from, to, service};
+
+    return db_json(db, SQL_SCHEDULE_FREEZES, 3, params, out);
+}
+
+enum outcome
+db_schedule_days(struct db *db, const char *from, const char *to, const char *zone,
+                 const char *service, json_t **out)
+{
+    const char *params[4] = {from, to, zone, service};
+    char buf[80];
+    enum outcome rc;
+
+    if ((rc = db_text(db, SQL_ZONE, 1, &params[2], buf, sizeof buf)) == ERR_NOT_FOUND)
+        return ERR_INVALID;
+    if (rc != OK)
+        return rc;
+    if (service != NULL && (rc = db_text(db, SQL_SERVICE, 1, &params[3], buf, sizeof buf)) != OK)
+        return rc;
+    return db_json(db, SQL_SCHEDULE_DAYS, 4, params, out);
+}
+
+enum outcome
+db_schedule_agenda(struct db *db, struct db_win_page *q)
+{
+    char start[DB_NUM], id[DB_NUM], lim[DB_NUM];
+    const char *params[5] = {q->from, q->to, q->after_id ? db_num(q->after_start, start) : NULL,
+                             db_num(q->after_id, id), db_num(q->limit + 1, lim)};
+
+    return db_schedule_rows(db, SQL_AGENDA_PAGE, 5, params, q);
+}
+
+/* One feed row to the sink. */
+static enum outcome
+db_schedule_feed_row(PGresult *res, int i, const struct db_feed_sink *sink)
+{
+    const char *v[15];
+    int k;
+
+    for (k = 0; k < 15; k++)
+        v[k] = PQgetisnull(res, i, k) ? NULL : PQgetvalue(res, i, k);
+    if (v[0][0] == 'c') {
+        int st = lifecycle_state_parse(v[3]);
+        struct ical_change c = {
+            .id = strtoll(v[1], NULL, 10),
+            .rev = strtoll(v[2], NULL, 10),
+            .state = st < 0 ? STATE_DRAFT : (enum change_state)st,
+            .flags = (strstr(v[4], "unauthorized") ? CHANGE_UNAUTHORIZED : 0u) |
+                     (strstr(v[4], "retrospective") ? CHANGE_RETROSPECTIVE : 0u),
+            .start = strtoll(v[5], NULL, 10),
+            .end = strtoll(v[6], NULL, 10),
+            .created = strtoll(v[7], NULL, 10),
+            .stamp = strtoll(v[8], NULL, 10),
+            .title = v[9],
+            .model = v[10],
+            .level = v[11],
+            .services = v[12],
+        };
+        return sink->change(sink->arg, &c);
+    }
+    struct ical_freeze f = {
+        .id = strtoll(v[1], NULL, 10),
+        .hard = v[13][0] == 't',
+        .start = strtoll(v[5], NULL, 10),
+        .end = strtoll(v[6], NULL, 10),
+        .created = strtoll(v[7], NULL, 10),
+        .stamp = strtoll(v[8], NULL, 10),
+        .name = v[9],
+        .reason = v[10],
+        .services = v[12],
+    };
+    return sink->freeze(sink->arg, &f);
+}
+
+/* The feed as a step of db_tx: the cursor opened, then a batch at a time
+ * to the sink; sink->start once the first batch is in, before any row.
+ * Once started it is never run again (the rows went out). */
+struct db_feed_step {
+    const char *const *params;
+    const struct db_feed_sink *sink;
+    bool started;
+};
+
+static enum outcome
+db_schedule_feed_step(struct db *db, void *arg)
+{
+    struct db_feed_step *f = arg;
+    enum outcome rc;
+    PGresult *res;
+    int i, n = FEED_BATCH;
+
+    if (f->started)
+        return ERR_UNAVAILABLE;
+    if ((rc = db_exec(db, SQL_FEED_OPEN, 2, f->params, NULL)) != OK)
+        return rc;
+    while (rc == OK && n == FEED_BATCH) {
+        if ((rc = db_run(db, SQL_FEED_FETCH, 0, NULL, &res)) != OK)
+            break;
+        if (!f->started) {
+            f->started = true;
+            rc = f->sink->start(f->sink->arg);
+        }
+        n = PQntuples(res);
+        for (i = 0; rc == OK && i < n; i++)
+            rc = db_schedule_feed_row(res, i, f->sink);
+        PQclear(res);
+    }
+    return rc == ERR_RETRY && f->started ? ERR_UNAVAILABLE : rc;
 }
 
 enum outcome
@@ -200,55 +397,12 @@ db_schedule_feed(struct db *db, const char *service, int64_t requester,
 {
     char rid[DB_NUM], buf[80];
     const char *params[2] = {service, requester ? db_num(requester, rid) : NULL};
-    PGresult *res;
+    struct db_feed_step step = {params, sink, false};
     enum outcome rc;
-    int i;
 
     if (service != NULL && (rc = db_text(db, SQL_SERVICE, 1, params, buf, sizeof buf)) != OK)
         return rc;
-    if ((rc = db_run(db, SQL_FEED, 2, params, &res)) != OK)
-        return rc;
-    for (i = 0; i < PQntuples(res); i++) {
-        const char *v[15];
-        int k;
-
-        for (k = 0; k < 15; k++)
-            v[k] = PQgetisnull(res, i, k) ? NULL : PQgetvalue(res, i, k);
-        if (v[0][0] == 'c') {
-            int st = lifecycle_state_parse(v[3]);
-            struct ical_change c = {
-                .id = strtoll(v[1], NULL, 10),
-                .rev = strtoll(v[2], NULL, 10),
-                .state = st < 0 ? STATE_DRAFT : (enum change_state)st,
-                .flags = (strstr(v[4], "unauthorized") ? CHANGE_UNAUTHORIZED : 0u) |
-                         (strstr(v[4], "retrospective") ? CHANGE_RETROSPECTIVE : 0u),
-                .start = strtoll(v[5], NULL, 10),
-                .end = strtoll(v[6], NULL, 10),
-                .created = strtoll(v[7], NULL, 10),
-                .stamp = strtoll(v[8], NULL, 10),
-                .title = v[9],
-                .model = v[10],
-                .level = v[11],
-                .services = v[12],
-            };
-            sink->change(sink->arg, &c);
-        } else {
-            struct ical_freeze f = {
-                .id = strtoll(v[1], NULL, 10),
-                .hard = v[13][0] == 't',
-                .start = strtoll(v[5], NULL, 10),
-                .end = strtoll(v[6], NULL, 10),
-                .created = strtoll(v[7], NULL, 10),
-                .stamp = strtoll(v[8], NULL, 10),
-                .name = v[9],
-                .reason = v[10],
-                .services = v[12],
-            };
-            sink->freeze(sink->arg, &f);
-        }
-    }
-    PQclear(res);
-    return OK;
+    return db_tx(db, db_schedule_feed_step, &step);
 }
 
 enum outcome

@@ -69,6 +69,13 @@ struct http_ctx {
     const char *raw_type;  /* with raw_body: a non-JSON reply */
     char *raw_body;
     size_t raw_len;
+    /* a streamed reply (http_stream_begin): once begun, its status and
+     * headers are on the wire and http_send writes nothing more */
+    bool stream_begun;
+    bool stream_chunked; /* false for HTTP/1.0: the body ends as the connection closes */
+    bool stream_ended;   /* nothing more goes out */
+    bool stream_done;    /* the whole body went out */
+    bool stream_head;    /* a HEAD request: the body is not sent */
 
     /* an error */
     char detail[512];
@@ -128,6 +135,26 @@ void http_reply(struct http_ctx *ctx, int status, json_t *body);
 /* Sets a reply that is not JSON; copies body. */
 enum outcome http_reply_raw(struct http_ctx *ctx, int status, const char *type, const char *body,
                             size_t len);
+/* A reply streamed as it is made, for one too large to hold in memory:
+ * http_stream_begin sends the status and headers (those added so far, with
+ * Transfer-Encoding: chunked; to an HTTP/1.0 client no framing and the
+ * connection closes after the body), http_stream_write sends a piece of the
+ * body as one chunk (nothing for HEAD) and http_stream_end the last chunk.
+ * Whatever can fail before the first byte should have been tried before
+ * http_stream_begin: once it is called, the handler returns OK after
+ * http_stream_end, and an error outcome from the handler can no longer
+ * change the status. A handler that returns without http_stream_end (an
+ * error mid-stream, or OK without it) has its connection closed without
+ * the last chunk, so that the client sees the body cut short rather than a
+ * whole one; the error is logged unless it is ERR_UNAVAILABLE (the client
+ * went, or the database, whose loss db/ logs). A write that fails is
+ * ERR_UNAVAILABLE, as is every write after it. The headers are written as
+ * every other reply's are (its security headers, Cache-Control, those
+ * added), not by mg_send_http_ok, which would send its own. */
+enum outcome http_stream_begin(struct http_ctx *ctx, int status, const char *type);
+enum outcome http_stream_write(struct http_ctx *ctx, const char *data, size_t len);
+enum outcome http_stream_end(struct http_ctx *ctx);
+
 /* Adds a response header. */
 void http_add_header(struct http_ctx *ctx, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -662,6 +662,90 @@ http_write(struct http_ctx *ctx, int status, const char *type, const char *body,
         mg_disable_connection_keep_alive(ctx->conn);
 }
 
+enum outcome
+http_stream_begin(struct http_ctx *ctx, int status, const char *type)
+{
+    const struct mg_request_info *ri = mg_get_request_info(ctx->conn);
+    struct strbuf out = STRBUF_INIT;
+    bool sent;
+
+    ctx->status = status;
+    ctx->stream_begun = true;
+    ctx->stream_head = strcmp(ctx->method, "HEAD") == 0;
+    ctx->stream_chunked = ri->http_version == NULL || strcmp(ri->http_version, "1.0") != 0;
+    if (!ctx->stream_chunked)
+        ctx->close = true;
+    strbuf_printf(&out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n", status, http_reason(status),
+                  type);
+    if (ctx->stream_chunked)
+        strbuf_puts(&out, "Transfer-Encoding: chunked\r\n");
+    strbuf_puts(&out, "Cache-Control: no-store\r\n");
+    if (ctx->close || http_wants_close(ctx))
+        strbuf_puts(&out, "Connection: close\r\n");
+    strbuf_puts(&out, http_security_headers);
+    strbuf_puts(&out, strbuf_str(&ctx->headers));
+    strbuf_puts(&out, "\r\n");
+    sent = !strbuf_failed(&out) && mg_write(ctx->conn, out.buf, out.len) == (int)out.len;
+    strbuf_free(&out);
+    if (!sent) {
+        ctx->stream_ended = true; /* nothing more goes out */
+        return http_fail(ctx, ERR_UNAVAILABLE, "the client went away");
+    }
+    return OK;
+}
+
+enum outcome
+http_stream_write(struct http_ctx *ctx, const char *data, size_t len)
+{
+    int n;
+
+    if (!ctx->stream_begun || ctx->stream_ended)
+        return http_fail(ctx, ERR_UNAVAILABLE, "the stream is not open");
+    if (ctx->stream_head || len == 0)
+        return OK;
+    if (ctx->stream_chunked)
+        n = mg_send_chunk(ctx->conn, data, (unsigned)len);
+    else
+        n = mg_write(ctx->conn, data, len) == (int)len ? 1 : -1;
+    if (n <= 0) {
+        ctx->stream_ended = true;
+        ctx->close = true;
+        return http_fail(ctx, ERR_UNAVAILABLE, "the client went away");
+    }
+    return OK;
+}
+
+enum outcome
+http_stream_end(struct http_ctx *ctx)
+{
+    if (!ctx->stream_begun || ctx->stream_ended)
+        return http_fail(ctx, ERR_UNAVAILABLE, "the stream is not open");
+    ctx->stream_ended = true;
+    if (ctx->stream_chunked && !ctx->stream_head && mg_write(ctx->conn, "0\r\n\r\n", 5) != 5) {
+        ctx->close = true;
+        return http_fail(ctx, ERR_UNAVAILABLE, "the client went away");
+    }
+    ctx->stream_done = true;
+    return OK;
+}
+
+/* After a streamed reply, nothing is written: a stream cut short (an
+ * error after the headers, or no http_stream_end) closes the connection
+ * without the last chunk. Returns the status that was sent. */
+static int
+http_stream_finish(struct http_ctx *ctx, enum outcome rc)
+{
+    if (rc != OK || !ctx->stream_done) {
+        if (rc != OK && rc != ERR_UNAVAILABLE)
+            log_error("%s %s: a streamed %d reply cut short: %s", ctx->method, ctx->path,
+                      ctx->status, ctx->detail);
+        ctx->close = true;
+    }
+    if (ctx->close)
+        mg_disable_connection_keep_alive(ctx->conn);
+    return ctx->status;
+}
+
 /* Sends the reply, or the problem of rc; returns the status. */
 static int
 http_send(struct http_ctx *ctx, enum outcome rc)
@@ -671,6 +755,8 @@ http_send(struct http_ctx *ctx, enum outcome rc)
     size_t len = 0;
     int status;
 
+    if (ctx->stream_begun)
+        return http_stream_finish(ctx, rc);
     if (rc != OK) {
         json_t *p;
 

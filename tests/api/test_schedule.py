@@ -1,6 +1,7 @@
 """The forward schedule (README "Conflicts and the schedule"): GET /schedule,
 /cab/agenda, /schedule/slots and /changes/recent — contents, ordering,
-periods and errors.
+periods and errors. Paging, group=day and scale are in
+test_schedule_pages.py.
 
 Tests of /schedule, /cab/agenda and /schedule/slots work in time regions of
 their own far in the future, with services of their own; /changes/recent
@@ -13,7 +14,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from nacl.signing import SigningKey
 
-from conftest import ok, problem, unique
+from conftest import ok, problem, unique, walk
+
+ROW = {"id", "ref", "title", "state", "kind", "window", "services", "level", "conflict_count"}
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -138,7 +141,8 @@ def test_schedule_lists_non_draft_changes_and_freezes_overlapping_the_period(ser
     f_touch = freeze(server, win(base, 10, 24))
 
     body = schedule(server, base, 24, 72)
-    assert set(body) == {"from", "to", "changes", "freezes"}, body.keys()
+    assert set(body) == {"from", "to", "changes", "freezes", "next_cursor"}, body.keys()
+    assert body["next_cursor"] is None
     assert body["from"] == ts(base + timedelta(hours=24))
     assert body["to"] == ts(base + timedelta(hours=72))
     got = ids(body["changes"])
@@ -152,11 +156,16 @@ def test_schedule_lists_non_draft_changes_and_freezes_overlapping_the_period(ser
     assert by_id[inside["id"]]["ref"] == inside["ref"]
     assert by_id[inside["id"]]["window"] == inside["window"]
     for c in body["changes"]:
-        assert {"ref", "title", "state", "window", "services", "conflicts",
-                "conflict_summary", "gate_url"} <= set(c), set(c)
-    # the overlapping changes show their conflicts here too, compactly
-    assert any(k["kind"] == "change" for k in by_id[inside["id"]]["conflicts"])
-    assert all("services" not in k for c in body["changes"] for k in c["conflicts"])
+        assert set(c) == ROW, set(c)
+        assert c["ref"] == f"CHG-{c['id']}" and c["services"] == [s]
+    assert by_id[inside["id"]]["title"] == inside["title"]
+    assert by_id[inside["id"]]["kind"] == "normal"
+    assert by_id[approved["id"]]["kind"] == "standard"
+    full = ok(server.as_("bob").get(f"/changes/{inside['id']}"))
+    assert by_id[inside["id"]]["level"] == full["assessment"]["level"]
+    # the overlapping changes count their unresolved conflicts
+    assert by_id[inside["id"]]["conflict_count"] == full["conflict_summary"]["total"] >= 1
+    assert by_id[cancelled["id"]]["conflict_count"] == 0, "a cancelled change conflicts no more"
     fz = [f["id"] for f in body["freezes"]]
     assert fz == [f_in["id"], f_straddle["id"]], fz
     assert body["freezes"][0] == f_in
@@ -247,7 +256,8 @@ def test_agenda_lists_changes_awaiting_approval_by_window_start(server, svc, cab
     outside = new_change(server, [s], win(base, 50, 51))
 
     body = agenda(server, base, 0, 48)
-    assert set(body) == {"from", "to", "items"}
+    assert set(body) == {"from", "to", "items", "next_cursor"}
+    assert body["next_cursor"] is None
     assert body["from"] == ts(base) and body["to"] == ts(base + timedelta(hours=48))
     got = ids(body["items"])
     assert got == [sooner["id"], same_start["id"], later["id"]], got
@@ -255,18 +265,13 @@ def test_agenda_lists_changes_awaiting_approval_by_window_start(server, svc, cab
         assert gone["id"] not in got
     items = {c["id"]: c for c in body["items"]}
     for c in body["items"]:
-        assert c["state"] == "awaiting_approval"
-        assert c["assessment"] is not None and c["assessment"]["level"] in (
-            "low", "medium", "high", "critical")
-        assert isinstance(c["assessment"]["reasons"], list)
-        assert c["required_approvals"] is not None
-    # the two changes on s overlap: each shows the conflict
-    [k] = [k for k in items[later["id"]]["conflicts"] if k["kind"] == "change"]
-    assert k["other"]["ref"] == sooner["ref"] and k["state"] == "open"
-    assert k["overlap"] == "direct", "both list s"
-    assert [x["id"] for x in items[sooner["id"]]["conflicts"]
-            if x["state"] != "resolved"] == [k["id"]]
-    assert items[same_start["id"]]["conflicts"] == []
+        assert set(c) == ROW, set(c)
+        assert c["state"] == "awaiting_approval" and c["kind"] == "normal"
+        assert c["level"] in ("low", "medium", "high", "critical")
+    # the two changes on s overlap: each counts the conflict
+    assert items[later["id"]]["conflict_count"] == 1
+    assert items[sooner["id"]]["conflict_count"] == 1
+    assert items[same_start["id"]]["conflict_count"] == 0
 
 
 def test_agenda_forgets_a_change_once_decided(server, svc, cab_key):
@@ -300,17 +305,19 @@ def test_agenda_without_a_period_lists_every_change_awaiting_approval(server, sv
     decided = new_change(server, [svc()], win(t + timedelta(days=63), 0, 1), who="bob")
     reject(server, cab_key, decided)
 
-    body = ok(server.as_("cab1").get("/cab/agenda"))
+    body = ok(server.as_("cab1").get("/cab/agenda", params={"limit": 200}))
     assert body["from"] is None and body["to"] is None
-    got = ids(body["items"])
+    every, _ = walk(server.as_("cab1"), "/cab/agenda", limit=7)
+    got = ids(every)
     for c in (ahead, far, begun):
         assert c["id"] in got, c["id"]
     for c in (approved, draft, decided):
         assert c["id"] not in got, c["id"]
     assert got.index(begun["id"]) < got.index(ahead["id"]) < got.index(far["id"])
-    starts = [c["window"]["start"] for c in body["items"]]
+    starts = [c["window"]["start"] for c in every]
     assert starts == sorted(starts)
-    assert {c["state"] for c in body["items"]} == {"awaiting_approval"}
+    assert {c["state"] for c in every} == {"awaiting_approval"}
+    assert len(got) == len(set(got))
 
 
 def test_agenda_with_one_bound_leaves_the_other_open(server, svc):
@@ -320,10 +327,12 @@ def test_agenda_with_one_bound_leaves_the_other_open(server, svc):
     middle = ts(base + timedelta(days=10))
     body = ok(server.as_("cab1").get("/cab/agenda", params={"from": middle}))
     assert body["from"] == middle and body["to"] is None
-    assert after["id"] in ids(body["items"]) and before["id"] not in ids(body["items"])
+    got = ids(walk(server.as_("cab1"), "/cab/agenda", {"from": middle}, limit=200)[0])
+    assert after["id"] in got and before["id"] not in got
     body = ok(server.as_("cab1").get("/cab/agenda", params={"to": middle}))
     assert body["from"] is None and body["to"] == middle
-    assert before["id"] in ids(body["items"]) and after["id"] not in ids(body["items"])
+    got = ids(walk(server.as_("cab1"), "/cab/agenda", {"to": middle}, limit=200)[0])
+    assert before["id"] in got and after["id"] not in got
 
 
 # --- /schedule/slots -------------------------------------------------------------------------

@@ -53,6 +53,9 @@ char *unit_build(const char *head, const char *rep, size_t n, const char *tail);
 
 /* The tests, one per function; main.c lists them. */
 void test_ical_events(void);
+void test_wincursor_round_trip(void);
+void test_wincursor_order_is_hidden(void);
+void test_wincursor_refuses(void);
 void test_decision_apply(void);
 void test_decision_model_policy(void);
 void test_decision_actions(void);
