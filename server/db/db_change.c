@@ -333,10 +333,8 @@ db_change_create(struct db *db, int64_t user_id, const char *source,
     *doc = NULL;
     if ((rc = db_run(db, SQL_CREATE, 16, params, &res)) != OK)
         return rc;
-    if (PQntuples(res) != 1)
-        rc = ERR_INTERNAL;
-    else if ((rc = db_change_fill(res, 0, out)) == OK &&
-             (*doc = db_change_doc_of(res, 0, CHANGE_NCOLUMNS)) == NULL)
+    rc = PQntuples(res) == 1 ? db_change_fill(res, 0, out) : ERR_INTERNAL;
+    if (rc == OK && (*doc = db_change_doc_of(res, 0, CHANGE_NCOLUMNS)) == NULL)
         rc = ERR_INTERNAL;
     PQclear(res);
     if (rc != OK)

@@ -328,12 +328,17 @@ def test_a_write_outside_a_transaction_is_never_sent_twice(proxied, cutter):
     assert int(proxied.psql(stored)) == 1
 
 
+def keyed():
+    return {"Idempotency-Key": unique("key")}
+
+
 def test_a_transaction_lost_at_begin_runs_on_a_new_connection(proxied, cutter):
     alice = proxied.login("alice")
     title = unique("begin-lost")
     n = cutter.cuts
     cutter.arm(after=sha256_hex(alice.session_cookie), on=b"BEGIN\x00")
-    ok(alice.post("/changes", json={"title": title}), 201)
+    # with a key, a create is a transaction (without, a single statement)
+    ok(alice.post("/changes", json={"title": title}, headers=keyed()), 201)
     cut_once(cutter, n)
     assert count_titled(proxied, title) == 1
 
@@ -357,7 +362,7 @@ def test_a_lost_commit_is_not_sent_again(proxied, cutter):
     title = unique("commit-lost")
     n = cutter.cuts
     cutter.arm(after=title.encode(), on=b"COMMIT\x00")
-    unavailable(alice.post("/changes", json={"title": title}))
+    unavailable(alice.post("/changes", json={"title": title}, headers=keyed()))
     cut_once(cutter, n)
     assert count_titled(proxied, title) == 0
     assert ok(alice.get("/me"))
