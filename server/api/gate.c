@@ -199,6 +199,7 @@ gate_look(struct http_ctx *ctx, const char *token, struct gate_look *lk)
     struct gate_in in;
     enum outcome rc;
 
+    memset(lk, 0, sizeof *lk);
     if ((rc = db_acquire(ctx->app->pool, &ctx->db)) != OK) {
         ctx->db = NULL;
         return http_fail(ctx, rc, "the database is unavailable; try again shortly");

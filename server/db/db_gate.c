@@ -17,7 +17,10 @@
  * assessed, that of its services now. A freeze counts when it is hard,
  * overlaps the change's window and covers a service of that set (a freeze
  * without services covers all: freeze_covers). Times in whole seconds, as
- * windows are stored; now in milliseconds so that a wait ends on time. */
+ * windows are stored (a window written with fractions, which the API never
+ * does, is narrowed to the whole seconds inside it, and a freeze's moment
+ * rounded up, so that a timer never wakes before it); now in milliseconds
+ * so that a wait ends on time. */
 static const char SQL_GATE[] =
     "WITH c AS (SELECT c.id, c.state, m.kind, c.flags, c.win FROM changes c"
     "           JOIN models m ON m.name = c.model WHERE c.gate_token = $1),"
@@ -29,10 +32,10 @@ static const char SQL_GATE[] =
     " fz AS (SELECT f.win FROM freezes f, c, imp WHERE f.hard AND c.win IS NOT NULL"
     "        AND f.win && c.win AND freeze_covers(f.id, imp.names))"
     " SELECT c.id, c.state, c.kind, array_to_string(c.flags, ','),"
-    "  COALESCE(extract(epoch FROM lower(c.win))::bigint, 0),"
-    "  COALESCE(extract(epoch FROM upper(c.win))::bigint, 0),"
+    "  COALESCE(ceil(extract(epoch FROM lower(c.win)))::bigint, 0),"
+    "  COALESCE(floor(extract(epoch FROM upper(c.win)))::bigint, 0),"
     "  EXISTS (SELECT 1 FROM fz WHERE fz.win @> now()),"
-    "  COALESCE((SELECT extract(epoch FROM min(t))::bigint FROM fz,"
+    "  COALESCE((SELECT ceil(extract(epoch FROM min(t)))::bigint FROM fz,"
     "            LATERAL (VALUES (lower(fz.win)), (upper(fz.win))) b(t) WHERE t > now()), 0),"
     "  floor(extract(epoch FROM now()) * 1000)::bigint"
     " FROM c";

@@ -1,12 +1,12 @@
 /*
  * Relies on: the channel cabinet_gate and its payloads 'c<id>' and 'f'
- * (0015's triggers).
+ * (0015's triggers); db.c's connections (db_connect: the process's
+ * back-off and outage log).
  */
 #include "db/db_listen.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "db/db_internal.h"
 #include "log.h"
 
 #define DB_LISTEN_BACKOFF_FIRST_MS 100
@@ -26,7 +27,7 @@ struct db_listen {
     db_listen_fn fn;
     void *arg;
     int stop[2]; /* a byte written to stop[1] ends the thread */
-    PGconn *conn;
+    struct db *db;
 };
 
 /* Sleeps up to ms (-1: for ever) until the socket fd (-1: none) has
@@ -46,37 +47,27 @@ db_listen_sleep(struct db_listen *l, int fd, int ms)
     return n > 0 ? 1 : 0;
 }
 
-/* Connects and LISTENs: true when the connection is ready. */
+/* Opens a connection (db_connect: while the database is down it shares
+ * the process's back-off, and the outage is logged once), names it and
+ * LISTENs: true when it is ready. */
 static bool
 db_listen_connect(struct db_listen *l)
 {
-    /* keepalives find a peer that vanished without closing (TCP only) */
-    const char *const keys[] = {"dbname",
-                                "connect_timeout",
-                                "application_name",
-                                "keepalives_idle",
-                                "keepalives_interval",
-                                "keepalives_count",
-                                NULL};
-    const char *const vals[] = {l->url, "3", "cabinet-listen", "30", "10", "3", NULL};
     PGresult *res;
     bool ok;
 
-    l->conn = PQconnectdbParams(keys, vals, 1);
-    if (l->conn == NULL || PQstatus(l->conn) != CONNECTION_OK) {
-        PQfinish(l->conn);
-        l->conn = NULL;
+    if (db_connect(l->url, &l->db) != OK) {
+        l->db = NULL;
         return false;
     }
-    res = PQexec(l->conn, "LISTEN cabinet_gate");
+    res = PQexec(db_conn(l->db), "SET application_name = 'cabinet-listen'; LISTEN cabinet_gate");
     ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
-    if (!ok || PQsetnonblocking(l->conn, 1) != 0) {
-        PQfinish(l->conn);
-        l->conn = NULL;
-        return false;
+    if (!ok) {
+        db_disconnect(l->db);
+        l->db = NULL;
     }
-    return true;
+    return ok;
 }
 
 /* Hands every notification that arrived to the callback. */
@@ -85,7 +76,7 @@ db_listen_dispatch(struct db_listen *l)
 {
     PGnotify *note;
 
-    while ((note = PQnotifies(l->conn)) != NULL) {
+    while ((note = PQnotifies(db_conn(l->db))) != NULL) {
         const char *p = note->extra;
         char *end = NULL;
         long long id = 0;
@@ -103,12 +94,14 @@ db_listen_dispatch(struct db_listen *l)
 static bool
 db_listen_serve(struct db_listen *l)
 {
+    PGconn *conn = db_conn(l->db);
+
     for (;;) {
-        int r = db_listen_sleep(l, PQsocket(l->conn), -1);
+        int r = db_listen_sleep(l, PQsocket(conn), -1);
 
         if (r < 0)
             return true;
-        if (!PQconsumeInput(l->conn) || PQstatus(l->conn) != CONNECTION_OK)
+        if (!PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK)
             return false;
         db_listen_dispatch(l);
     }
@@ -119,8 +112,6 @@ db_listen_thread(void *arg)
 {
     struct db_listen *l = arg;
     int backoff = DB_LISTEN_BACKOFF_FIRST_MS;
-    bool lost = false;
-    char why[200];
 
     for (;;) {
         if (!db_listen_connect(l)) {
@@ -130,23 +121,19 @@ db_listen_thread(void *arg)
                 backoff * 2 > DB_LISTEN_BACKOFF_MAX_MS ? DB_LISTEN_BACKOFF_MAX_MS : backoff * 2;
             continue;
         }
-        if (lost)
-            log_info("gate listener: listening again");
         backoff = DB_LISTEN_BACKOFF_FIRST_MS;
         /* whatever was sent while nobody listened is lost: everyone looks */
         l->fn(l->arg, 0);
         if (db_listen_serve(l))
             break;
-        snprintf(why, sizeof why, "%s", PQerrorMessage(l->conn));
-        why[strcspn(why, "\r\n")] = '\0';
-        log_warn("gate listener: connection lost (%s); reconnecting", why[0] ? why : "closed");
-        PQfinish(l->conn);
-        l->conn = NULL;
-        lost = true;
+        /* a new one is opened; meanwhile everyone looks (a timer of
+         * theirs may be all that wakes them until then) */
+        db_disconnect(l->db);
+        l->db = NULL;
         l->fn(l->arg, 0);
     }
-    PQfinish(l->conn);
-    l->conn = NULL;
+    db_disconnect(l->db);
+    l->db = NULL;
     return NULL;
 }
 

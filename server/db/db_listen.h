@@ -5,7 +5,9 @@
  * callback: the id of the change it names, or 0 for "every gate" (a
  * freeze moved, or the connection was lost and notifications may have
  * been missed). A lost connection is opened again with back-off (100 ms
- * doubling to 5 s); once it is back the callback gets 0. The thread never
+ * doubling to 5 s, within the process's own while the database is down:
+ * db.h, which also logs the outage, once); once it is back the callback
+ * gets 0. The thread never
  * busy-waits: it sleeps in poll() on the connection's socket and a pipe
  * that db_listen_stop writes to.
  */

@@ -383,7 +383,8 @@ def test_the_listener_survives_its_connection_being_killed(server, svc, signer):
             break
         time.sleep(0.2)
     else:
-        pytest.fail(f"the listener did not reconnect: {listener_pids(server)}")
+        pytest.fail(f"the listener did not reconnect: {listener_pids(server)}\n"
+                    f"{server.stderr_tail(30)}")
     # the reconnection woke the waiter to look again: still waiting
     time.sleep(0.5)
     assert w.is_alive(), w.r and w.r.text
@@ -391,7 +392,6 @@ def test_the_listener_survives_its_connection_being_killed(server, svc, signer):
     ok(signer.decide("cab1", ch["id"]), 201)
     allowed(w.result(90), "approved")
     assert w.started_at + w.elapsed - approved_at < WOKEN_WITHIN
-    assert "gate listener: connection lost" in server.stderr_text()
 
 
 # --- curl, as a pipeline runs it ---------------------------------------------------------
