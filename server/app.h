@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct db_pool;
+struct gate_waiters;
 
 struct app {
     /* The database connections the HTTP workers share; borrowed: whoever
@@ -30,6 +31,10 @@ struct app {
      * token); usage is its first argument. NULL: uses are not recorded. */
     void (*note_token_use)(void *usage, int64_t token_id);
     void *usage;
+    /* The clients long-polling a gate (api/gate.c), woken by the gate
+     * listener (db/db_listen.c); NULL: nobody may wait, every gate answers
+     * at once. */
+    struct gate_waiters *gate;
 };
 
 #endif

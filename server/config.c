@@ -34,6 +34,7 @@ static const struct config_item config_items[] = {
     {"CABINET_THREADS", "--threads", CONFIG_INT, CONFIG_AT(threads), "256", 2, 4096},
     {"CABINET_MAX_PER_CLIENT", "--max-per-client", CONFIG_INT, CONFIG_AT(max_per_client), "16", 0,
      4096},
+    {"CABINET_GATE_WAITERS", "--gate-waiters", CONFIG_INT, CONFIG_AT(gate_waiters), "-1", -1, 4095},
     {"CABINET_TRUSTED_PROXIES", "--trusted-proxies", CONFIG_STR, CONFIG_AT(trusted_proxies), "", 0,
      0},
     {"CABINET_DB_POOL", "--db-pool", CONFIG_INT, CONFIG_AT(db_pool), "8", 1, 512},
@@ -226,6 +227,15 @@ config_load(int *argc, char **argv)
                 "cabinet: CABINET_DB_BACKOFF_MAX_MS must be at least CABINET_DB_BACKOFF_MS\n");
         return -1;
     }
+    if (config_value.gate_waiters < 0)
+        config_value.gate_waiters = config_value.threads / 4;
+    if (config_value.gate_waiters >= config_value.threads) {
+        fprintf(stderr,
+                "cabinet: CABINET_GATE_WAITERS must be less than CABINET_THREADS (%d), so "
+                "that waiting clients never hold every worker\n",
+                config_value.threads);
+        return -1;
+    }
     if (config_parse_proxies() != 0)
         return -1;
     if (config_value.base_url[0] == '\0') {
@@ -266,5 +276,7 @@ config_usage(void)
     fprintf(stderr, "settings (environment variable, flag, default):\n");
     for (i = 0; i < CONFIG_N; i++)
         fprintf(stderr, "  %-26s %-20s %s\n", config_items[i].env, config_items[i].flag,
-                config_items[i].def);
+                /* -1 is a placeholder: the default is worked out */
+                strcmp(config_items[i].def, "-1") == 0 ? "a quarter of CABINET_THREADS"
+                                                       : config_items[i].def);
 }

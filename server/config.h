@@ -26,8 +26,12 @@ struct config {
     char *support_contact;
     char *log_format;
     int threads;
-    int max_per_client;    /* connections (or, through a proxy, requests) per client; 0: any */
-    char *trusted_proxies; /* as given: addresses and networks, comma-separated */
+    int max_per_client; /* connections (or, through a proxy, requests) per client; 0: any */
+    /* clients that may long-poll a gate at once (each holds a worker);
+     * given as -1: a quarter of the threads; 0: none, every gate answers
+     * at once */
+    int gate_waiters;
+    char *trusted_proxies;           /* as given: addresses and networks, comma-separated */
     struct config_net *trusted_nets; /* trusted_proxies parsed */
     int ntrusted;
     int db_pool;

@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/gate.h"
 #include "config.h"
 #include "db/db.h"
 #include "db/db_audit.h"
+#include "db/db_listen.h"
 #include "db/db_migrate.h"
 #include "db/db_user.h"
 #include "domain/role.h"
@@ -95,6 +97,8 @@ main_serve(void)
     struct chain *chain = NULL;
     struct deliver *deliver = NULL;
     struct usage *usage = NULL;
+    struct gate_waiters *gate = NULL;
+    struct db_listen *listener = NULL;
     char pub[SEC_ED_PUBLIC_B64], secret[SEC_ED_SECRET_B64];
     sigset_t set;
     int sig = 0, status = 1;
@@ -136,6 +140,12 @@ main_serve(void)
         deliver_start(config->database_url, &deliver) != OK ||
         usage_start(config->database_url, &usage) != OK)
         goto out;
+    /* the gate's long-polls: a table of waiters and the listener waking it */
+    if (config->gate_waiters > 0 &&
+        ((gate = gate_waiters_new(config->gate_waiters)) == NULL ||
+         db_listen_start(config->database_url, gate_waiters_wake, gate, &listener) != OK))
+        goto out;
+    app.gate = gate;
     app.pool = pool;
     app.server_secret = secret;
     app.check_receiver = deliver_check_url;
@@ -143,13 +153,19 @@ main_serve(void)
     app.usage = usage;
     if (http_server_start(&app, api_routes, api_nroutes, &srv) != OK)
         goto out;
-    log_info("cabinet serving on %s (base URL %s, %d threads, %d database connections)",
-             config->listen, config->base_url, config->threads, config->db_pool);
+    log_info("cabinet serving on %s (base URL %s, %d threads, %d database connections, "
+             "%d gate waiters)",
+             config->listen, config->base_url, config->threads, config->db_pool,
+             config->gate_waiters);
     sigwait(&set, &sig);
     log_info("stopping on signal %d", sig);
     status = 0;
 out:
+    /* waiters answer what holds now, so that the workers end promptly */
+    gate_waiters_stop(gate);
     http_server_stop(srv);
+    db_listen_stop(listener);
+    gate_waiters_free(gate);
     usage_stop(usage);
     deliver_stop(deliver);
     chain_stop(chain);

@@ -1,6 +1,7 @@
 /* The route table: every path Cabinet answers, who may call it, how, and
  * the query parameters its handler reads (any other is refused). */
 #include "api/api.h"
+#include "api/gate.h"
 #include "domain/role.h"
 
 #define V1 "/api/v1"
@@ -19,6 +20,7 @@ static const char *const q_conflicts[] = {"limit", "cursor", "open", NULL};
 static const char *const q_ics[] = {"token", "service", "mine", NULL};
 static const char *const q_slots[] = {"services", "duration", "after", "limit", NULL};
 static const char *const q_freezes[] = {"limit", "cursor", "from", "to", NULL};
+static const char *const q_gate[] = {"wait", NULL};
 
 /* A route whose handler reads no query parameter. */
 #define NO_QUERY NULL
@@ -28,6 +30,9 @@ const struct http_route api_routes[] = {
     {{"GET", "/readyz"}, api_readyz, HTTP_PUBLIC | HTTP_NO_DB, 0, NO_QUERY},
     {{"GET", "/metrics"}, api_metrics, HTTP_PUBLIC | HTTP_NO_DB, 0, NO_QUERY},
     {{"GET", V1 "/config"}, api_config, HTTP_PUBLIC | HTTP_NO_DB, 0, NO_QUERY},
+    /* the token is the credential; the handler takes a database connection
+     * for each look only, none while it waits */
+    {{"GET", "/gate/{token}"}, api_gate, HTTP_PUBLIC | HTTP_NO_DB, 0, q_gate},
 
     {{"POST", V1 "/session"}, api_session_create, HTTP_PUBLIC, 0, NO_QUERY},
     {{"DELETE", V1 "/session"}, api_session_delete, 0, 0, NO_QUERY},

@@ -189,3 +189,72 @@ decision_acknowledge(const struct conflict *k, const struct decision_actor *who,
     }
     return OK;
 }
+
+/* The earlier of two moments, 0 standing for none. */
+static int64_t
+decision_sooner(int64_t a, int64_t b)
+{
+    if (a == 0)
+        return b;
+    return b == 0 || a < b ? a : b;
+}
+
+/* The reason a state alone gives, or GATE_ALLOWED for approved and in
+ * progress. */
+static enum gate_reason
+decision_gate_state(enum change_state s)
+{
+    switch (s) {
+    case STATE_APPROVED:
+    case STATE_IN_PROGRESS: return GATE_ALLOWED;
+    case STATE_DRAFT: return GATE_DRAFT;
+    case STATE_AWAITING_APPROVAL: return GATE_AWAITING_APPROVAL;
+    case STATE_REJECTED: return GATE_REJECTED;
+    case STATE_CANCELLED: return GATE_CANCELLED;
+    case STATE_REVIEW: return GATE_REVIEW;
+    case STATE_CLOSED:
+    default: return GATE_CLOSED;
+    }
+}
+
+void
+decision_gate(const struct gate_in *in, struct gate_out *out)
+{
+    const struct change *c = in->change;
+    bool emergency = c->kind == KIND_EMERGENCY;
+    bool retrospective = emergency && (c->flags & CHANGE_RETROSPECTIVE) != 0;
+
+    out->next = 0;
+    if ((out->reason = decision_gate_state(c->state)) != GATE_ALLOWED)
+        return;
+    if ((c->flags & CHANGE_UNAUTHORIZED) != 0 && !retrospective) {
+        out->reason = GATE_UNAUTHORIZED;
+        return;
+    }
+    if (!change_has_window(c) || in->now < c->window_start) {
+        out->reason = GATE_WINDOW_NOT_OPEN;
+        out->next = change_has_window(c) ? c->window_start : 0;
+        return;
+    }
+    if (in->now >= c->window_end) {
+        out->reason = GATE_WINDOW_CLOSED;
+        return;
+    }
+    out->next = c->window_end;
+    if (emergency)
+        return;
+    if (in->freeze_next > in->now)
+        out->next = decision_sooner(out->next, in->freeze_next);
+    if (in->hard_frozen)
+        out->reason = GATE_FROZEN;
+}
+
+const char *
+decision_gate_reason_name(enum gate_reason r)
+{
+    static const char *const names[GATE_REASON_COUNT] = {
+        "allowed", "draft",        "awaiting_approval", "rejected",      "cancelled", "review",
+        "closed",  "unauthorized", "window_not_open",   "window_closed", "frozen",
+    };
+    return (unsigned)r < GATE_REASON_COUNT ? names[r] : "unknown";
+}

@@ -109,4 +109,55 @@ unsigned decision_actions(const struct change *c, const struct decision_actor *w
 /* "submit", "edit", …; a static string. */
 const char *decision_verb_name(enum decision_verb v);
 
+/* What GET /gate/<token> answers (README "Gate"): allowed, or the reason
+ * it is not, in the order checked. */
+enum gate_reason {
+    GATE_ALLOWED,
+    /* the state, when it is neither approved nor in progress */
+    GATE_DRAFT,
+    GATE_AWAITING_APPROVAL,
+    GATE_REJECTED,
+    GATE_CANCELLED,
+    GATE_REVIEW,
+    GATE_CLOSED,
+    /* then the flag: unauthorized, unless a retrospective emergency */
+    GATE_UNAUTHORIZED,
+    /* then the window */
+    GATE_WINDOW_NOT_OPEN,
+    GATE_WINDOW_CLOSED,
+    /* then, for a change that is not an emergency, a hard freeze */
+    GATE_FROZEN,
+    GATE_REASON_COUNT
+};
+
+struct gate_in {
+    const struct change *change; /* state, kind, flags and window are read */
+    int64_t now;                 /* seconds since the epoch */
+    /* a hard freeze whose window holds now and overlaps the change's covers
+     * a service of its impact set */
+    bool hard_frozen;
+    /* the first moment after now at which a hard freeze covering the
+     * change (overlapping its window, on its impact set) begins or ends;
+     * 0: none */
+    int64_t freeze_next;
+};
+
+struct gate_out {
+    enum gate_reason reason;
+    /* the first moment after now at which the answer can change without a
+     * write to the change or a freeze (the window opening or closing, a
+     * hard freeze beginning or ending); 0: only a write can change it */
+    int64_t next;
+};
+
+/* The gate's answer for a change at now: approved or in progress, not
+ * flagged unauthorized (a retrospective emergency passes with its flags),
+ * its window [start, end) holding now, and — unless an emergency — no hard
+ * freeze covering it now. Reasons in the precedence of enum gate_reason:
+ * state, then unauthorized, then window, then frozen. */
+void decision_gate(const struct gate_in *in, struct gate_out *out);
+/* "draft", "window_not_open", …, "allowed" for GATE_ALLOWED; a static
+ * string. */
+const char *decision_gate_reason_name(enum gate_reason r);
+
 #endif

@@ -43,6 +43,7 @@ struct http_user {
 };
 
 struct http_server;
+struct http_client;
 
 struct http_ctx {
     struct mg_connection *conn;
@@ -85,6 +86,14 @@ struct http_ctx {
     bool close;      /* the connection closes after the response */
 
     char actor[32];
+    /* server.c's count of this request against its client's share
+     * (CABINET_MAX_PER_CLIENT), when it came through a trusted proxy */
+    struct http_client *held;
+    /* called with sent_arg once the response is written (or could not
+     * be), whatever the handler returned: what a handler holds until its
+     * client has its answer */
+    void (*sent)(void *sent_arg);
+    void *sent_arg;
 };
 
 typedef enum outcome (*http_handler)(struct http_ctx *ctx);
@@ -165,6 +174,11 @@ enum outcome http_authorize(struct http_ctx *ctx);
 /* OK when If-Match is absent, `*`, or lists etag (quoted); else
  * ERR_PRECONDITION. */
 enum outcome http_if_match(struct http_ctx *ctx, const char *etag);
+/* Stops counting this request (or, straight from a client, its
+ * connection, which then closes after the response) against its client's
+ * share of the workers, CABINET_MAX_PER_CLIENT: for a request that waits
+ * long under a cap of its own (a gate's long-poll). */
+void http_uncount(struct http_ctx *ctx);
 /* "user:<id>" of the caller, for audit entries. */
 const char *http_actor(struct http_ctx *ctx);
 

@@ -257,6 +257,22 @@ http_admit(struct http_server *srv, struct http_ctx *ctx, struct http_client **h
                      text, srv->clients.cap, proxy ? "requests" : "connections");
 }
 
+void
+http_uncount(struct http_ctx *ctx)
+{
+    struct http_client *e = mg_get_user_connection_data(ctx->conn);
+
+    if (ctx->held != NULL) {
+        http_clients_put(&ctx->server->clients, ctx->held);
+        ctx->held = NULL;
+    } else if (e != NULL) {
+        http_clients_put(&ctx->server->clients, e);
+        mg_set_user_connection_data(ctx->conn, NULL);
+        /* an uncounted connection serves no further request */
+        ctx->close = true;
+    }
+}
+
 static double
 http_elapsed(const struct timespec *t0)
 {
@@ -865,7 +881,6 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
     const char *uri = ri->local_uri ? ri->local_uri : "/";
     struct http_frame frame;
     struct http_ctx ctx;
-    struct http_client *held = NULL;
     struct timespec t0;
     char path[HTTP_PATH_MAX];
     enum outcome rc;
@@ -883,7 +898,7 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
     /* CivetWeb is told not to decode the path (decode_url=no) so that a NUL
      * from %00 cannot cut it short of what was asked: decode it here */
     len = mg_url_decode(uri, (int)strlen(uri), path, sizeof path, 0);
-    if ((rc = http_admit(srv, &ctx, &held)) != OK) {
+    if ((rc = http_admit(srv, &ctx, &ctx.held)) != OK) {
         status = http_send(&ctx, rc);
     } else if ((rc = http_framing(&ctx, &frame)) != OK) {
         /* where the body ends is in doubt, so is where the next request
@@ -898,8 +913,10 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
         status = http_route_request(srv, &ctx, &frame, &t0, &slot);
     }
     metrics_observe(slot, status, http_elapsed(&t0));
-    if (held != NULL)
-        http_clients_put(&srv->clients, held);
+    if (ctx.sent != NULL)
+        ctx.sent(ctx.sent_arg);
+    if (ctx.held != NULL)
+        http_clients_put(&srv->clients, ctx.held);
     if (ctx.db != NULL)
         db_release(srv->app->pool, ctx.db);
     json_decref(ctx.reply);

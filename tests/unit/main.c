@@ -32,6 +32,8 @@ static const struct unit_test unit_tests[] = {
     {"decision_actions", test_decision_actions},
     {"decision_submit_ready", test_decision_submit_ready},
     {"decision_acknowledge", test_decision_acknowledge},
+    {"decision_gate", test_decision_gate},
+    {"decision_gate_reason_names", test_decision_gate_reason_names},
     {"lifecycle_events", test_lifecycle_events},
 
     {"change_validate", test_change_validate},

@@ -334,3 +334,111 @@ test_decision_acknowledge(void)
     CHECK_INT(decision_conflict_state_parse("closed"), -1);
     CHECK_STR(decision_conflict_state_name(CONFLICT_RESOLVED), "resolved");
 }
+
+/* The gate's answer in every state and reason, in their precedence, and
+ * the next moment the answer can change by itself. The window is
+ * [1000, 2000). */
+void
+test_decision_gate(void)
+{
+    enum { UN = CHANGE_UNAUTHORIZED, RETRO = CHANGE_RETROSPECTIVE };
+    static const struct {
+        const char *name;
+        enum change_state state;
+        enum model_kind kind;
+        unsigned flags;
+        bool window;
+        int64_t now;
+        bool frozen;
+        int64_t freeze_next;
+        enum gate_reason reason;
+        int64_t next;
+    } rows[] = {
+        /* clang-format off */
+        {"draft", STATE_DRAFT, KIND_NORMAL, 0, true, 1500, false, 0, GATE_DRAFT, 0},
+        {"awaiting", STATE_AWAITING_APPROVAL, KIND_NORMAL, 0, true, 1500, false, 0,
+         GATE_AWAITING_APPROVAL, 0},
+        {"rejected", STATE_REJECTED, KIND_NORMAL, 0, true, 1500, false, 0, GATE_REJECTED, 0},
+        {"cancelled", STATE_CANCELLED, KIND_NORMAL, 0, true, 1500, false, 0, GATE_CANCELLED, 0},
+        {"review", STATE_REVIEW, KIND_NORMAL, 0, true, 1500, false, 0, GATE_REVIEW, 0},
+        {"closed", STATE_CLOSED, KIND_NORMAL, 0, true, 1500, false, 0, GATE_CLOSED, 0},
+        {"approved inside the window", STATE_APPROVED, KIND_NORMAL, 0, true, 1500, false, 0,
+         GATE_ALLOWED, 2000},
+        {"in progress inside the window", STATE_IN_PROGRESS, KIND_STANDARD, 0, true, 1500, false,
+         0, GATE_ALLOWED, 2000},
+        {"at the window's start", STATE_APPROVED, KIND_NORMAL, 0, true, 1000, false, 0,
+         GATE_ALLOWED, 2000},
+        {"before the window", STATE_APPROVED, KIND_NORMAL, 0, true, 999, false, 0,
+         GATE_WINDOW_NOT_OPEN, 1000},
+        {"at the window's end", STATE_APPROVED, KIND_NORMAL, 0, true, 2000, false, 0,
+         GATE_WINDOW_CLOSED, 0},
+        {"after the window, in progress", STATE_IN_PROGRESS, KIND_NORMAL, 0, true, 5000, false, 0,
+         GATE_WINDOW_CLOSED, 0},
+        {"no window", STATE_APPROVED, KIND_NORMAL, 0, false, 1500, false, 0, GATE_WINDOW_NOT_OPEN,
+         0},
+        {"hard frozen", STATE_APPROVED, KIND_NORMAL, 0, true, 1500, true, 1700, GATE_FROZEN, 1700},
+        {"frozen past the window's end", STATE_APPROVED, KIND_NORMAL, 0, true, 1500, true, 2500,
+         GATE_FROZEN, 2000},
+        {"a freeze begins later", STATE_APPROVED, KIND_NORMAL, 0, true, 1500, false, 1800,
+         GATE_ALLOWED, 1800},
+        {"a stale freeze moment is ignored", STATE_APPROVED, KIND_NORMAL, 0, true, 1500, false,
+         1400, GATE_ALLOWED, 2000},
+        {"an emergency passes a hard freeze", STATE_APPROVED, KIND_EMERGENCY, 0, true, 1500, true,
+         1700, GATE_ALLOWED, 2000},
+        {"unauthorized", STATE_IN_PROGRESS, KIND_NORMAL, UN, true, 1500, false, 0,
+         GATE_UNAUTHORIZED, 0},
+        {"unauthorized emergency, not retrospective", STATE_IN_PROGRESS, KIND_EMERGENCY, UN, true,
+         1500, false, 0, GATE_UNAUTHORIZED, 0},
+        {"retrospective emergency passes", STATE_IN_PROGRESS, KIND_EMERGENCY, UN | RETRO, true,
+         1500, false, 0, GATE_ALLOWED, 2000},
+        {"retrospective emergency, authorised since", STATE_IN_PROGRESS, KIND_EMERGENCY, RETRO,
+         true, 1500, true, 1700, GATE_ALLOWED, 2000},
+        {"retrospective flag on a normal change", STATE_IN_PROGRESS, KIND_NORMAL, UN | RETRO, true,
+         1500, false, 0, GATE_UNAUTHORIZED, 0},
+        /* precedence: state, unauthorized, window, frozen */
+        {"state before unauthorized", STATE_REVIEW, KIND_NORMAL, UN, true, 1500, true, 1700,
+         GATE_REVIEW, 0},
+        {"unauthorized before the window", STATE_IN_PROGRESS, KIND_NORMAL, UN, true, 5000, true,
+         0, GATE_UNAUTHORIZED, 0},
+        {"the window before a freeze", STATE_APPROVED, KIND_NORMAL, 0, true, 500, true, 700,
+         GATE_WINDOW_NOT_OPEN, 1000},
+        {"closed window before a freeze", STATE_APPROVED, KIND_NORMAL, 0, true, 2500, true, 0,
+         GATE_WINDOW_CLOSED, 0},
+        /* clang-format on */
+    };
+    size_t i;
+
+    for (i = 0; i < UNIT_NELEM(rows); i++) {
+        struct change c = dc_change(rows[i].state, rows[i].kind, "low", rows[i].flags);
+        struct gate_in in;
+        struct gate_out out;
+
+        unit_row("%s", rows[i].name);
+        if (rows[i].window) {
+            c.window_start = 1000;
+            c.window_end = 2000;
+        }
+        in = (struct gate_in){&c, rows[i].now, rows[i].frozen, rows[i].freeze_next};
+        memset(&out, 0xff, sizeof out);
+        decision_gate(&in, &out);
+        CHECK_STR(decision_gate_reason_name(out.reason), decision_gate_reason_name(rows[i].reason));
+        CHECK_INT(out.next, rows[i].next);
+    }
+}
+
+/* Every reason has its own name, as the API writes it. */
+void
+test_decision_gate_reason_names(void)
+{
+    static const char *const want[GATE_REASON_COUNT] = {
+        "allowed", "draft",        "awaiting_approval", "rejected",      "cancelled", "review",
+        "closed",  "unauthorized", "window_not_open",   "window_closed", "frozen",
+    };
+    int i;
+
+    for (i = 0; i < GATE_REASON_COUNT; i++) {
+        unit_row("%s", want[i]);
+        CHECK_STR(decision_gate_reason_name((enum gate_reason)i), want[i]);
+    }
+    CHECK_STR(decision_gate_reason_name(GATE_REASON_COUNT), "unknown");
+}

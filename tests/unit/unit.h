@@ -61,6 +61,8 @@ void test_decision_model_policy(void);
 void test_decision_actions(void);
 void test_decision_submit_ready(void);
 void test_decision_acknowledge(void);
+void test_decision_gate(void);
+void test_decision_gate_reason_names(void);
 void test_lifecycle_events(void);
 void test_canon_control_bytes(void);
 void test_canon_string(void);
