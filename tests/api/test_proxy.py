@@ -283,3 +283,22 @@ def test_a_slow_body_through_nginx_holds_no_cabinet_worker(server, nginx):
         assert not isinstance(r, Exception), results
         assert r.status == 401 and r.json()["type"] == "urn:cabinet:problem:unauthenticated", \
             (r.status, r.body)
+
+
+def test_a_gate_long_polls_through_nginx(server, nginx):
+    """/gate/ has a read timeout of its own, longer than the longest wait
+    (900 s), and a wait is answered by Cabinet through nginx."""
+    text = CONF.read_text()
+    block = re.search(r"location /gate/ \{(.*?)\}", text, flags=re.S)
+    assert block, "docker/nginx.conf has no location /gate/"
+    timeout = re.search(r"proxy_read_timeout (\d+)s;", block.group(1))
+    assert timeout and int(timeout.group(1)) > 900, block.group(1)
+    alice = server.login("alice")
+    r = alice.post("/changes", json={"title": "gated through nginx"})
+    assert r.status_code == 201, r.text
+    path = "/gate/" + r.json()["gate_url"].rsplit("/gate/", 1)[1]
+    started = time.monotonic()
+    reply = via(nginx, path + "?wait=2")
+    assert reply.status == 409, (reply.status, reply.body)
+    assert reply.json()["reason"] == "draft"
+    assert time.monotonic() - started >= 1.5
