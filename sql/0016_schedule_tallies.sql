@@ -33,27 +33,17 @@ CREATE TABLE schedule_tallies (
     PRIMARY KEY (minutes, slot, state)
 ) WITH (fillfactor = 80);
 
--- The slot of width p_minutes that holds the instant p_t, counted from the
--- epoch in UTC (date_bin of a timestamptz does not read TimeZone).
-CREATE FUNCTION schedule_slot(p_minutes int, p_t timestamptz) RETURNS timestamptz
-    LANGUAGE sql IMMUTABLE AS $$
-    SELECT date_bin(make_interval(mins => p_minutes), p_t, timestamptz '1970-01-01 00:00:00+00')
-$$;
--- The first slot boundary at or after p_t.
-CREATE FUNCTION schedule_slot_up(p_minutes int, p_t timestamptz) RETURNS timestamptz
-    LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN schedule_slot(p_minutes, p_t) = p_t THEN p_t
-                ELSE schedule_slot(p_minutes, p_t) + make_interval(mins => p_minutes) END
-$$;
-
 -- What one change adds (p_n 1) to the tallies or takes from them (-1): its
--- start and its last microsecond, each in its hour and its quarter; a draft
--- or a change without a window counts nowhere.
+-- start and its last microsecond, each in its hour and its quarter (counted
+-- from the epoch in UTC: date_bin of a timestamptz does not read TimeZone);
+-- a draft or a change without a window counts nowhere.
 CREATE FUNCTION schedule_tally_rows(p_state text, p_win tstzrange, p_n int)
     RETURNS TABLE (minutes smallint, slot timestamptz, state text, starts int, lasts int)
     LANGUAGE sql IMMUTABLE AS $$
-    SELECT m.minutes, schedule_slot(m.minutes, x.at), p_state, x.starts, x.lasts
-    FROM (VALUES (15::smallint), (60::smallint)) m(minutes),
+    SELECT m.minutes, date_bin(m.width, x.at, timestamptz '1970-01-01 00:00:00+00'), p_state,
+           x.starts, x.lasts
+    FROM (VALUES (15::smallint, interval '15 minutes'), (60::smallint, interval '1 hour'))
+             m(minutes, width),
          (VALUES (lower(p_win), p_n, 0), (upper(p_win) - interval '1 microsecond', 0, p_n))
              x(at, starts, lasts)
     WHERE p_state <> 'draft' AND p_win IS NOT NULL
@@ -148,71 +138,102 @@ $$;
 
 SELECT schedule_tally_rebuild();
 
--- The first instant of the local date p_day in the zone p_tz. A local
+-- Every local date (p_tz) of [p_from, p_to), in order, each with the count
+-- by state of the non-draft changes whose window, cut to the period,
+-- touches it: {date, by_state}, a state whose count is 0 left out. The
+-- changes running at p_from (the GiST on windows), plus the starts of the
+-- days up to it, less the lasts of the days before it. Reads the running
+-- changes and the tallies of the period, no other change but those that
+-- start or end in what is left of a quarter at from or to.
+--
+-- d: the first instant of each local date and of the next one. A local
 -- midnight that does not exist (clocks going forward at midnight) is read
 -- with the offset before the change, which is the instant the day starts;
 -- one that happens twice (clocks going back from one o'clock to midnight,
 -- as in America/Havana) is read by PostgreSQL with the offset after it,
 -- the later of the two, so it is also read with the offset of three hours
--- before, and the earlier of the two that falls on p_day is the start.
-CREATE FUNCTION schedule_day_start(p_day date, p_tz text) RETURNS timestamptz
-    LANGUAGE sql STABLE AS $$
-    SELECT COALESCE(least(CASE WHEN (x.t AT TIME ZONE p_tz)::date = p_day THEN x.t END,
-                          CASE WHEN (y.e AT TIME ZONE p_tz)::date = p_day THEN y.e END), x.t)
-    FROM (SELECT p_day::timestamp AT TIME ZONE p_tz AS t) x,
-         LATERAL (SELECT (p_day::timestamp - ((x.t - interval '3 hours') AT TIME ZONE p_tz
-                                              - (x.t - interval '3 hours') AT TIME ZONE 'UTC'))
-                         AT TIME ZONE 'UTC' AS e) y
-$$;
-
--- The starts and the lasts by state of the non-draft changes in [p_a,
--- p_b): whole hours, then whole quarters at either end, then what is left
--- of a quarter at either end from the changes themselves (starts from
--- changes_scheduled (0013), lasts from the GiST on windows (0001)). With
--- h1, h2 the first and last hour boundary inside and q1, q2 the quarter
--- ones: hours [h1, h2), quarters [q1, h1) and [h2, q2), changes [a, q1) and
--- [q2, b); without a whole hour the quarters are [q1, q2), and without a
--- whole quarter the changes are [a, b). A SQL function of one SELECT, so
--- that it is inlined where it is called; the pieces that are empty are
--- skipped by a one-time test.
-CREATE FUNCTION schedule_tally(p_a timestamptz, p_b timestamptz)
-    RETURNS TABLE (state text, starts bigint, lasts bigint)
-    LANGUAGE sql STABLE AS $$
-    SELECT u.state, sum(u.starts)::bigint, sum(u.lasts)::bigint
-    FROM (SELECT p_a AS a, p_b AS b, q.q1, q.q2,
-                 CASE WHEN h.h1 < h.h2 THEN h.h1 ELSE q.q1 END AS h1,
-                 CASE WHEN h.h1 < h.h2 THEN h.h2 ELSE q.q1 END AS h2
-          FROM (SELECT schedule_slot_up(60, p_a) AS h1, schedule_slot(60, p_b) AS h2) h,
-               (SELECT CASE WHEN z.q1 < z.q2 THEN z.q1 ELSE p_b END AS q1,
-                       CASE WHEN z.q1 < z.q2 THEN z.q2 ELSE p_b END AS q2
-                FROM (SELECT schedule_slot_up(15, p_a) AS q1, schedule_slot(15, p_b) AS q2) z) q
-         ) p,
-         LATERAL (
-             SELECT t.state, t.starts, t.lasts FROM schedule_tallies t
-             WHERE p.h1 < p.h2 AND t.minutes = 60 AND t.slot >= p.h1 AND t.slot < p.h2
-             UNION ALL
-             SELECT t.state, t.starts, t.lasts FROM schedule_tallies t
-             WHERE p.q1 < p.h1 AND t.minutes = 15 AND t.slot >= p.q1 AND t.slot < p.h1
-             UNION ALL
-             SELECT t.state, t.starts, t.lasts FROM schedule_tallies t
-             WHERE p.h2 < p.q2 AND t.minutes = 15 AND t.slot >= p.h2 AND t.slot < p.q2
-             UNION ALL
-             SELECT c.state, 1, 0 FROM changes c
-             WHERE p.a < p.q1 AND c.state <> 'draft' AND c.win IS NOT NULL
-               AND lower(c.win) >= p.a AND lower(c.win) < p.q1
-             UNION ALL
-             SELECT c.state, 1, 0 FROM changes c
-             WHERE p.q2 < p.b AND c.state <> 'draft' AND c.win IS NOT NULL
-               AND lower(c.win) >= p.q2 AND lower(c.win) < p.b
-             UNION ALL
-             SELECT c.state, 0, 1 FROM changes c
-             WHERE p.a < p.q1 AND c.state <> 'draft' AND c.win IS NOT NULL
-               AND c.win && tstzrange(p.a, p.q1, '(]')
-               AND upper(c.win) > p.a AND upper(c.win) <= p.q1
-             UNION ALL
-             SELECT c.state, 0, 1 FROM changes c
-             WHERE p.q2 < p.b AND c.state <> 'draft' AND c.win IS NOT NULL
-               AND c.win && tstzrange(p.q2, p.b, '(]')
-               AND upper(c.win) > p.q2 AND upper(c.win) <= p.b) u
-    GROUP BY u.state
+-- before, and the earlier of the two that falls on the date is the start.
+-- e: each day's part [a, b) of the period. g: with h1, h2 the first and
+-- last hour boundary (from the epoch, in UTC) in [a, b) and q1, q2 the quarter ones, the pieces
+-- whose starts and lasts are counted: hours [h1, h2), quarters [q1, h1)
+-- and [h2, q2), changes [a, q1) and [q2, b) (starts from changes_scheduled
+-- (0013), lasts from the GiST on windows (0001)); without a whole hour in
+-- it the quarters are [q1, q2), without a whole quarter the changes are
+-- [a, b). t: the starts and lasts of each day by state.
+--
+-- PL/pgSQL, so that the plan is kept for the connection; without JIT,
+-- which the planner's guess of the cost (it cannot know how few days and
+-- states there are) would switch on, and which then costs more time than
+-- the whole statement.
+CREATE FUNCTION schedule_days(p_from timestamptz, p_to timestamptz, p_tz text) RETURNS json
+    LANGUAGE plpgsql STABLE SET jit = off AS $$
+BEGIN
+    RETURN (
+    WITH d AS (SELECT x.day, COALESCE(least(CASE WHEN (y.t AT TIME ZONE p_tz)::date = x.day
+                                                 THEN y.t END,
+                                            CASE WHEN (z.e AT TIME ZONE p_tz)::date = x.day
+                                                 THEN z.e END), y.t) AS ds
+               FROM generate_series(date_trunc('day', p_from AT TIME ZONE p_tz),
+                                    date_trunc('day', (p_to - interval '1 microsecond')
+                                                      AT TIME ZONE p_tz) + interval '1 day',
+                                    interval '1 day') g(x),
+                    LATERAL (SELECT g.x::date AS day) x,
+                    LATERAL (SELECT x.day::timestamp AT TIME ZONE p_tz AS t) y,
+                    LATERAL (SELECT (x.day::timestamp
+                                     - ((y.t - interval '3 hours') AT TIME ZONE p_tz
+                                        - (y.t - interval '3 hours') AT TIME ZONE 'UTC'))
+                                    AT TIME ZONE 'UTC' AS e) z),
+         e AS (SELECT x.day, greatest(x.ds, p_from) AS a, least(x.de, p_to) AS b
+               FROM (SELECT d.day, d.ds, lead(d.ds) OVER (ORDER BY d.day) AS de FROM d) x
+               WHERE x.de IS NOT NULL),
+         g AS (SELECT e.day, v.minutes, v.lo, v.hi
+               FROM e,
+                    LATERAL (SELECT date_bin('15 minutes', e.a + interval '15 minutes'
+                                                           - interval '1 microsecond', o.o) AS q1,
+                                    date_bin('15 minutes', e.b, o.o) AS q2,
+                                    date_bin('1 hour', e.a + interval '1 hour'
+                                                       - interval '1 microsecond', o.o) AS h1,
+                                    date_bin('1 hour', e.b, o.o) AS h2
+                             FROM (SELECT timestamptz '1970-01-01 00:00:00+00' AS o) o) y,
+                    LATERAL (SELECT CASE WHEN y.q1 < y.q2 THEN y.q1 ELSE e.b END AS q1,
+                                    CASE WHEN y.q1 < y.q2 THEN y.q2 ELSE e.b END AS q2) q,
+                    LATERAL (SELECT CASE WHEN y.h1 < y.h2 THEN y.h1 ELSE q.q1 END AS h1,
+                                    CASE WHEN y.h1 < y.h2 THEN y.h2 ELSE q.q1 END AS h2) h,
+                    LATERAL (VALUES (60::smallint, h.h1, h.h2), (15::smallint, q.q1, h.h1),
+                                    (15::smallint, h.h2, q.q2), (0::smallint, e.a, q.q1),
+                                    (0::smallint, q.q2, e.b)) v(minutes, lo, hi)
+               WHERE v.lo < v.hi),
+         t AS (SELECT g.day, u.state, sum(u.starts) AS starts, sum(u.lasts) AS lasts
+               FROM g, LATERAL (
+                   SELECT s.state, s.starts, s.lasts FROM schedule_tallies s
+                   WHERE g.minutes > 0 AND s.minutes = g.minutes
+                     AND s.slot >= g.lo AND s.slot < g.hi
+                   UNION ALL
+                   SELECT c.state, 1, 0 FROM changes c
+                   WHERE g.minutes = 0 AND c.state <> 'draft' AND c.win IS NOT NULL
+                     AND lower(c.win) >= g.lo AND lower(c.win) < g.hi
+                   UNION ALL
+                   SELECT c.state, 0, 1 FROM changes c
+                   WHERE g.minutes = 0 AND c.state <> 'draft' AND c.win IS NOT NULL
+                     AND c.win && tstzrange(g.lo, g.hi, '(]')
+                     AND upper(c.win) > g.lo AND upper(c.win) <= g.hi) u
+               GROUP BY g.day, u.state),
+         r AS (SELECT c.state, count(*) AS k FROM changes c
+               WHERE c.state <> 'draft' AND c.win IS NOT NULL
+               AND c.win @> p_from AND c.win && tstzrange(NULL, p_from)
+               GROUP BY c.state),
+         s AS (SELECT r.state FROM r UNION SELECT t.state FROM t),
+         n AS (SELECT e.day, s.state,
+                      (COALESCE(r.k, 0) + sum(COALESCE(t.starts, 0)) OVER w
+                       - sum(COALESCE(t.lasts, 0)) OVER w + COALESCE(t.lasts, 0))::bigint AS k
+               FROM e CROSS JOIN s LEFT JOIN r ON r.state = s.state
+               LEFT JOIN t ON t.day = e.day AND t.state = s.state
+               WINDOW w AS (PARTITION BY s.state ORDER BY e.day)),
+         nd AS (SELECT n.day, json_object_agg(n.state, n.k ORDER BY n.state) AS by_state FROM n
+                WHERE n.k > 0 GROUP BY n.day)
+    SELECT COALESCE(json_agg(json_build_object('date', e.day,
+                                               'by_state', COALESCE(nd.by_state, '{}'))
+                             ORDER BY e.day), '[]')
+    FROM e LEFT JOIN nd ON nd.day = e.day);
+END
 $$;

@@ -82,61 +82,42 @@ static const char SQL_SCHEDULE_FREEZES[] =
     " WHERE f.win && tstzrange($1::timestamptz, $2::timestamptz)"
     " AND ($3::text IS NULL OR freeze_covers(f.id, ARRAY[$3::text]))";
 static const char SQL_ZONE[] = "SELECT $1::text WHERE cab_zone_known($1)";
-/* Every local day ($3 the zone) of [$1, $2): its date, and the period's
- * part of it [a, b). */
+/* Every local day ($3 the zone) of [$1, $2). */
 #define SCHEDULE_DAYS                                                                              \
-    "WITH e AS (SELECT x::date AS day,"                                                            \
-    "                  greatest(schedule_day_start(x::date, $3::text), $1::timestamptz) AS a,"     \
-    "                  least(schedule_day_start(x::date + 1, $3::text), $2::timestamptz) AS b"     \
+    "WITH e AS (SELECT x::date AS day"                                                             \
     "           FROM generate_series(date_trunc('day', $1::timestamptz AT TIME ZONE $3::text),"    \
-    "                                date_trunc('day', ($2::timestamptz - interval '1 microsecond')" \
+    "                                date_trunc('day', ($2::timestamptz - interval '1 "            \
+    "microsecond')"                                                                                \
     "                                                  AT TIME ZONE $3::text),"                    \
     "                                interval '1 day') x),"
 /* The days in order, each with by_state from n (day, state, k); a state
  * whose count is 0 is left out. */
 #define SCHEDULE_DAYS_JSON                                                                         \
-    " nd AS (SELECT day, json_object_agg(state, k ORDER BY state) AS by_state FROM n"             \
+    " nd AS (SELECT day, json_object_agg(state, k ORDER BY state) AS by_state FROM n"              \
     "        WHERE k > 0 GROUP BY day)"                                                            \
     " SELECT COALESCE(json_agg(json_build_object('date', e.day,"                                   \
     "                                            'by_state', COALESCE(nd.by_state, '{}'))"         \
     "                          ORDER BY e.day), '[]')"                                             \
     " FROM e LEFT JOIN nd ON nd.day = e.day"
 /* Each day's count by state of the non-draft changes whose window, cut to
- * the period, touches it (sql/0016): the changes running at $1, plus the
- * starts of the days up to it, less the lasts of the days before it, the
- * days' starts and lasts from schedule_tally(). Reads the running changes
- * and the tallies of the period's hours, no change of the period. */
+ * the period, touches it, from the tallies (schedule_days(), sql/0016). */
 static const char SQL_SCHEDULE_DAYS[] =
-    SCHEDULE_DAYS
-    " r AS (SELECT c.state, count(*) AS k FROM changes c"
-    "       WHERE c.state <> 'draft' AND c.win IS NOT NULL"
-    "       AND c.win @> $1::timestamptz AND c.win && tstzrange(NULL, $1::timestamptz)"
-    "       GROUP BY c.state),"
-    " t AS (SELECT e.day, y.state, y.starts, y.lasts FROM e, LATERAL schedule_tally(e.a, e.b) y),"
-    " s AS (SELECT state FROM r UNION SELECT state FROM t),"
-    " n AS (SELECT e.day, s.state,"
-    "              (COALESCE(r.k, 0) + sum(COALESCE(t.starts, 0)) OVER w"
-    "               - sum(COALESCE(t.lasts, 0)) OVER w + COALESCE(t.lasts, 0))::bigint AS k"
-    "       FROM e CROSS JOIN s LEFT JOIN r ON r.state = s.state"
-    "       LEFT JOIN t ON t.day = e.day AND t.state = s.state"
-    "       WINDOW w AS (PARTITION BY s.state ORDER BY e.day)),"
-    SCHEDULE_DAYS_JSON;
+    "SELECT schedule_days($1::timestamptz, $2::timestamptz, $3::text)";
 /* The same for the changes of one service ($4), which are few: each one's
  * days from the date of its start to that of its last microsecond. */
 static const char SQL_SCHEDULE_SERVICE_DAYS[] =
-    SCHEDULE_DAYS
-    " c AS (SELECT c.state, greatest(lower(c.win), $1::timestamptz) AS s,"
-    "              least(upper(c.win), $2::timestamptz) AS e"
-    "       FROM changes c WHERE c.state <> 'draft' AND c.win IS NOT NULL"
-    "       AND c.win && tstzrange($1::timestamptz, $2::timestamptz)"
-    "       AND EXISTS (SELECT 1 FROM change_services cs"
-    "                   WHERE cs.change_id = c.id AND cs.service = $4)),"
-    " n AS (SELECT d::date AS day, c.state, count(*) AS k FROM c,"
-    "       generate_series(date_trunc('day', c.s AT TIME ZONE $3::text),"
-    "                       date_trunc('day', (c.e - interval '1 microsecond') AT TIME ZONE $3::text),"
-    "                       interval '1 day') d"
-    "       GROUP BY 1, 2),"
-    SCHEDULE_DAYS_JSON;
+    SCHEDULE_DAYS " c AS (SELECT c.state, greatest(lower(c.win), $1::timestamptz) AS s,"
+                  "              least(upper(c.win), $2::timestamptz) AS e"
+                  "       FROM changes c WHERE c.state <> 'draft' AND c.win IS NOT NULL"
+                  "       AND c.win && tstzrange($1::timestamptz, $2::timestamptz)"
+                  "       AND EXISTS (SELECT 1 FROM change_services cs"
+                  "                   WHERE cs.change_id = c.id AND cs.service = $4)),"
+                  " n AS (SELECT d::date AS day, c.state, count(*) AS k FROM c,"
+                  "       generate_series(date_trunc('day', c.s AT TIME ZONE $3::text),"
+                  "                       date_trunc('day', (c.e - interval '1 microsecond') AT "
+                  "TIME ZONE $3::text),"
+                  "                       interval '1 day') d"
+                  "       GROUP BY 1, 2)," SCHEDULE_DAYS_JSON;
 /* The feed's rows, changes then freezes: one row type with a kind column,
  * so that the feed is one statement, read through a cursor. */
 #define FEED_ROWS                                                                                  \
