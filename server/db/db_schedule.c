@@ -8,7 +8,9 @@
  * entries (0001) in the statement that writes. The schedule's and the
  * agenda's pages rely on change_row(), schedule_page(), agenda_page(),
  * schedule_us(), schedule_at(), cab_zone_known() and their indexes (0013); the feed reads
- * its rows through a cursor, a batch at a time.
+ * its rows through a cursor, a batch at a time. The schedule by local day
+ * relies on schedule_day_start(), schedule_tally() and the tallies its
+ * triggers keep (0016).
  */
 #include "db/db_schedule.h"
 
@@ -80,32 +82,42 @@ static const char SQL_SCHEDULE_FREEZES[] =
     " WHERE f.win && tstzrange($1::timestamptz, $2::timestamptz)"
     " AND ($3::text IS NULL OR freeze_covers(f.id, ARRAY[$3::text]))";
 static const char SQL_ZONE[] = "SELECT $1::text WHERE cab_zone_known($1)";
-/* Every local day ($3 the zone) of [$1, $2), each with the count by state
- * of the non-draft changes (of service $4, when given) whose window, cut to
- * the period, touches it: from the day of its start to the day of its last
- * microsecond. One aggregate: no change is rendered. */
+/* Every local day ($3 the zone) of [$1, $2). */
+#define SCHEDULE_DAYS                                                                              \
+    "WITH e AS (SELECT x::date AS day"                                                             \
+    "           FROM generate_series(date_trunc('day', $1::timestamptz AT TIME ZONE $3::text),"    \
+    "                                date_trunc('day', ($2::timestamptz - interval '1 "            \
+    "microsecond')"                                                                                \
+    "                                                  AT TIME ZONE $3::text),"                    \
+    "                                interval '1 day') x),"
+/* The days in order, each with by_state from n (day, state, k); a state
+ * whose count is 0 is left out. */
+#define SCHEDULE_DAYS_JSON                                                                         \
+    " nd AS (SELECT day, json_object_agg(state, k ORDER BY state) AS by_state FROM n"              \
+    "        WHERE k > 0 GROUP BY day)"                                                            \
+    " SELECT COALESCE(json_agg(json_build_object('date', e.day,"                                   \
+    "                                            'by_state', COALESCE(nd.by_state, '{}'))"         \
+    "                          ORDER BY e.day), '[]')"                                             \
+    " FROM e LEFT JOIN nd ON nd.day = e.day"
+/* Each day's count by state of the non-draft changes whose window, cut to
+ * the period, touches it, from the tallies (schedule_days(), sql/0016). */
 static const char SQL_SCHEDULE_DAYS[] =
-    "WITH p AS (SELECT $1::timestamptz AS f, $2::timestamptz AS t, $3::text AS tz),"
-    " c AS (SELECT c.state, greatest(lower(c.win), p.f) AS s, least(upper(c.win), p.t) AS e"
-    "       FROM changes c, p WHERE c.state <> 'draft' AND c.win IS NOT NULL"
-    "       AND c.win && tstzrange(p.f, p.t)"
-    "       AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM change_services cs"
-    "                                        WHERE cs.change_id = c.id AND cs.service = $4))),"
-    " n AS (SELECT d::date AS day, c.state, count(*) AS k FROM c, p,"
-    "       generate_series(date_trunc('day', c.s AT TIME ZONE p.tz),"
-    "                       date_trunc('day', (c.e - interval '1 microsecond') AT TIME ZONE p.tz),"
-    "                       interval '1 day') d"
-    "       GROUP BY 1, 2),"
-    " nd AS (SELECT day, json_object_agg(state, k ORDER BY state) AS by_state FROM n GROUP BY day),"
-    " days AS (SELECT d::date AS day FROM p,"
-    "          generate_series(date_trunc('day', p.f AT TIME ZONE p.tz),"
-    "                          date_trunc('day', (p.t - interval '1 microsecond') AT TIME ZONE "
-    "p.tz),"
-    "                          interval '1 day') d)"
-    " SELECT COALESCE(json_agg(json_build_object('date', days.day,"
-    "                                            'by_state', COALESCE(nd.by_state, '{}'))"
-    "                          ORDER BY days.day), '[]')"
-    " FROM days LEFT JOIN nd ON nd.day = days.day";
+    "SELECT schedule_days($1::timestamptz, $2::timestamptz, $3::text)";
+/* The same for the changes of one service ($4), which are few: each one's
+ * days from the date of its start to that of its last microsecond. */
+static const char SQL_SCHEDULE_SERVICE_DAYS[] =
+    SCHEDULE_DAYS " c AS (SELECT c.state, greatest(lower(c.win), $1::timestamptz) AS s,"
+                  "              least(upper(c.win), $2::timestamptz) AS e"
+                  "       FROM changes c WHERE c.state <> 'draft' AND c.win IS NOT NULL"
+                  "       AND c.win && tstzrange($1::timestamptz, $2::timestamptz)"
+                  "       AND EXISTS (SELECT 1 FROM change_services cs"
+                  "                   WHERE cs.change_id = c.id AND cs.service = $4)),"
+                  " n AS (SELECT d::date AS day, c.state, count(*) AS k FROM c,"
+                  "       generate_series(date_trunc('day', c.s AT TIME ZONE $3::text),"
+                  "                       date_trunc('day', (c.e - interval '1 microsecond') AT "
+                  "TIME ZONE $3::text),"
+                  "                       interval '1 day') d"
+                  "       GROUP BY 1, 2)," SCHEDULE_DAYS_JSON;
 /* The feed's rows, changes then freezes: one row type with a kind column,
  * so that the feed is one statement, read through a cursor. */
 #define FEED_ROWS                                                                                  \
@@ -298,9 +310,11 @@ db_schedule_days(struct db *db, const char *from, const char *to, const char *zo
         return ERR_INVALID;
     if (rc != OK)
         return rc;
-    if (service != NULL && (rc = db_text(db, SQL_SERVICE, 1, &params[3], buf, sizeof buf)) != OK)
+    if (service == NULL)
+        return db_json(db, SQL_SCHEDULE_DAYS, 3, params, out);
+    if ((rc = db_text(db, SQL_SERVICE, 1, &params[3], buf, sizeof buf)) != OK)
         return rc;
-    return db_json(db, SQL_SCHEDULE_DAYS, 4, params, out);
+    return db_json(db, SQL_SCHEDULE_SERVICE_DAYS, 4, params, out);
 }
 
 enum outcome

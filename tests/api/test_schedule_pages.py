@@ -356,7 +356,8 @@ def test_a_change_near_midnight_lands_on_its_local_date(server, svc):
         grouped(server, frm, to, service=s)["days"], "UTC is the default"
 
 
-def test_days_follow_the_zone_across_daylight_saving(server, svc):
+@pytest.mark.parametrize("by_service", [True, False], ids=["service", "tallies"])
+def test_days_follow_the_zone_across_daylight_saving(server, svc, by_service):
     y = region().year
     s = svc()
     zone = ZoneInfo("Europe/London")
@@ -379,7 +380,7 @@ def test_days_follow_the_zone_across_daylight_saving(server, svc):
         for tz, z in [("Europe/London", zone), (None, timezone.utc),
                       ("America/New_York", ZoneInfo("America/New_York")),
                       ("Asia/Kolkata", ZoneInfo("Asia/Kolkata"))]:
-            body = grouped(server, frm, to, tz, service=s)
+            body = grouped(server, frm, to, tz, **({"service": s} if by_service else {}))
             assert body["days"] == expected_days(made, frm, to, z), (day, tz)
             dates = [d["date"] for d in body["days"]]
             assert len(dates) == len(set(dates)), "a day of 23 or 25 hours is still one day"
