@@ -93,11 +93,13 @@ static const char SQL_FEED[] =
     " AND ($1::text IS NULL OR freeze_covers(f.id, ARRAY[$1]))"
     " ORDER BY 1, 15, 2";
 static const char SQL_BUSY[] =
-    "WITH imp AS (SELECT name FROM impact_set(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))),"
+    "WITH imp AS (SELECT i.name, s.sid"
+    "             FROM impact_set(ARRAY(SELECT jsonb_array_elements_text($1::jsonb))) i"
+    "             JOIN services s ON s.name = i.name),"
     " r AS (SELECT tstzrange($2::timestamptz, $3::timestamptz) AS span)"
     " SELECT extract(epoch FROM lower(b.w))::bigint, extract(epoch FROM upper(b.w))::bigint"
-    " FROM (SELECT ci.win AS w FROM change_impact ci, r"
-    "       WHERE ci.service IN (SELECT name FROM imp) AND ci.win && r.span"
+    " FROM (SELECT o.win AS w FROM change_impact_sets o, r"
+    "       WHERE o.win && r.span AND o.sids && ARRAY(SELECT sid FROM imp)"
     "       UNION ALL"
     "       SELECT f.win FROM freezes f, r WHERE f.win && r.span"
     "       AND freeze_covers(f.id, ARRAY(SELECT name FROM imp))) b";

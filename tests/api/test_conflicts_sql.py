@@ -1,5 +1,5 @@
 """The conflict rules at the SQL level: conflicts_refresh() over hand-made
-change_impact rows and freezes, without HTTP. Windows are half-open; a
+impact sets (change_impact_sets) and freezes, without HTTP. Windows are half-open; a
 freeze without services covers every service. A pair's overlap is direct
 when either change lists a service the two share, else shared; the
 migration that brought it (0011) filled it in on the records already
@@ -33,12 +33,20 @@ def change(srv, uid, start, end, services, listed=()):
         f" tstzrange('2030-01-01'::timestamptz + interval '{start} hours',"
         f"           '2030-01-01'::timestamptz + interval '{end} hours'),"
         f" {uid}, 'api', repeat('0', 64), md5(random()::text)) RETURNING id").split("\n")[0])
-    for s in services:
-        srv.psql(f"INSERT INTO change_impact (change_id, service, win)"
-                 f" SELECT id, '{s}', win FROM changes WHERE id = {cid}")
+    impact(srv, cid, services)
     for s in listed:
         srv.psql(f"INSERT INTO change_services (change_id, service) VALUES ({cid}, '{s}')")
     return cid
+
+
+def impact(srv, cid, services):
+    """Stores the impact set `services` of the change with its window, as
+    the assessment does (none when empty)."""
+    if services:
+        names = ",".join(f"'{s}'" for s in services)
+        srv.psql("INSERT INTO change_impact_sets (change_id, win, sids, listed)"
+                 f" SELECT id, win, impact_ids(ARRAY[{names}]), impact_listed(id)"
+                 f" FROM changes WHERE id = {cid}")
 
 
 def refresh(srv, cid):
@@ -89,13 +97,12 @@ def test_stored_once_and_resolved_when_no_longer_true(db):
     refresh(srv, first)  # from the other side: still one record
     assert srv.psql(f"SELECT count(*) FROM conflicts WHERE kind = 'change'"
                     f" AND {first} IN (change_a, change_b) AND {second} IN (change_a, change_b)") == "1"
-    srv.psql(f"DELETE FROM change_impact WHERE change_id = {second}")
+    srv.psql(f"DELETE FROM change_impact_sets WHERE change_id = {second}")
     refresh(srv, second)
     assert srv.psql(f"SELECT state FROM conflicts WHERE change_a = {first}"
                     f" AND change_b = {second}") == "resolved"
     # true again: the same record reopens
-    srv.psql(f"INSERT INTO change_impact (change_id, service, win)"
-             f" SELECT id, 's-a', win FROM changes WHERE id = {second}")
+    impact(srv, second, ["s-a"])
     refresh(srv, second)
     assert srv.psql(f"SELECT count(*) || state FROM conflicts WHERE change_a = {first}"
                     f" AND change_b = {second} GROUP BY state") == "1open"
@@ -177,7 +184,7 @@ def test_walks_meet_each_service_once_at_its_shortest_depth(db):
 
 def test_the_lookups_use_the_gist_indexes(db):
     """With a realistic amount of data the planner answers the two lookups
-    conflicts_refresh makes (same service, overlapping window; freezes
+    conflicts_refresh makes (active changes whose window overlaps; freezes
     overlapping a window) from the GiST indexes, not by reading every row."""
     srv, uid = db
     srv.psql("INSERT INTO services (name, title, tier)"
@@ -190,18 +197,20 @@ def test_the_lookups_use_the_gist_indexes(db):
         "             '2040-01-01'::timestamptz + i * interval '3 hours' + interval '2 hours'),"
         f"  {uid}, 'api', repeat('0', 64), md5(i::text || random()::text)"
         " FROM generate_series(1, 4000) i RETURNING id, win)"
-        " INSERT INTO change_impact (change_id, service, win)"
-        " SELECT c.id, 'bulk-' || (1 + (c.id * 7 + k) % 200), c.win"
-        " FROM c, generate_series(0, 4) k")
+        " INSERT INTO change_impact_sets (change_id, win, sids)"
+        " SELECT c.id, c.win, impact_ids(ARRAY(SELECT 'bulk-' || (1 + (c.id * 7 + k) % 200)"
+        "                                      FROM generate_series(0, 4) k))"
+        " FROM c")
     srv.psql("INSERT INTO freezes (name, win, created_by)"
              " SELECT 'bulk ' || i, tstzrange('2041-01-01'::timestamptz + i * interval '2 days',"
              "   '2041-01-01'::timestamptz + i * interval '2 days' + interval '1 day'),"
              f" {uid} FROM generate_series(1, 2000) i")
-    srv.psql("ANALYZE change_impact; ANALYZE freezes")
+    srv.psql("ANALYZE change_impact_sets; ANALYZE freezes")
     plan = srv.psql(
-        "EXPLAIN SELECT o.change_id FROM change_impact o WHERE o.service = 'bulk-17'"
-        " AND o.win && tstzrange('2040-02-01', '2040-02-02')")
-    assert "change_impact_service_win" in plan, plan
+        "EXPLAIN SELECT o.change_id FROM change_impact_sets o"
+        " WHERE o.win && tstzrange('2040-02-01', '2040-02-02')"
+        " AND o.sids && impact_ids(ARRAY['bulk-17'])")
+    assert "change_impact_sets_win" in plan, plan
     assert "Seq Scan" not in plan, plan
     plan = srv.psql(
         "EXPLAIN SELECT f.id FROM freezes f WHERE f.win && tstzrange('2041-03-01', '2041-03-02')")
@@ -267,10 +276,9 @@ def test_overlap_follows_an_update_and_moves_the_other_changes_rev(db):
     assert rev(srv, a) == before + 1
     # reopened after being resolved, it is computed again
     srv.psql(f"DELETE FROM change_services WHERE change_id = {b} AND service = 's-c';"
-             f" DELETE FROM change_impact WHERE change_id = {b}")
+             f" DELETE FROM change_impact_sets WHERE change_id = {b}")
     refresh(srv, b)
-    srv.psql(f"INSERT INTO change_impact (change_id, service, win) SELECT {b}, x, win"
-             f" FROM changes, unnest(ARRAY['s-x', 's-c']) x WHERE id = {b}")
+    impact(srv, b, ["s-x", "s-c"])
     refresh(srv, b)
     assert pair(srv, a, b) == "shared|s-c"
 
@@ -300,7 +308,7 @@ def test_the_summary_counts_every_unresolved_conflict(db):
         refresh(srv, o)
     srv.psql(f"UPDATE conflicts SET state = 'acknowledged', note = 'ok' WHERE change_a = {subject}"
              f" AND change_b = {others[1]}")
-    srv.psql(f"DELETE FROM change_impact WHERE change_id = {others[2]}")
+    srv.psql(f"DELETE FROM change_impact_sets WHERE change_id = {others[2]}")
     refresh(srv, others[2])
     got = srv.psql_json(f"SELECT change_conflict_summary({subject})")
     assert got == {"total": 23, "open": 22, "acknowledged": 1, "direct": 15}, got

@@ -140,7 +140,8 @@ dbt_move_step(struct db *db, void *arg)
     struct change c;
     enum outcome rc;
 
-    if ((rc = db_workflow_lock(db)) != OK || (rc = db_change_load(db, m->id, 0, true, &c, NULL)))
+    if ((rc = db_workflow_lock(db, m->id)) != OK ||
+        (rc = db_change_load(db, m->id, 0, true, &c, NULL)))
         return rc;
     if (m->edit != NULL && (rc = db_change_update(db, "system", m->id, c.rev, m->edit,
                                                   "[\"window\",\"services\"]", &c.rev)) != OK)
@@ -203,7 +204,7 @@ dbt_frozen(int64_t change, const char *freeze)
 const char *
 dbt_impact(int64_t change)
 {
-    return dbt_sql("SELECT string_agg(service, ',' ORDER BY service) FROM change_impact"
+    return dbt_sql("SELECT array_to_string(impact_names(sids), ',') FROM change_impact_sets"
                    " WHERE change_id = %lld",
                    (long long)change);
 }
