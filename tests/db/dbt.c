@@ -156,6 +156,32 @@ out:
     return rc;
 }
 
+/* A submit that calls then(arg) after its refresh, before it commits. */
+struct dbt_held {
+    struct dbt_move m;
+    void (*then)(void *);
+    void *arg;
+};
+
+static enum outcome
+dbt_held_step(struct db *db, void *arg)
+{
+    struct dbt_held *h = arg;
+    enum outcome rc = dbt_move_step(db, &h->m);
+
+    if (rc == OK)
+        h->then(h->arg);
+    return rc;
+}
+
+enum outcome
+dbt_submit_held(struct db *db, int64_t id, void (*then)(void *), void *arg)
+{
+    struct dbt_held h = {{id, ACTION_SUBMIT, STATE_AWAITING_APPROVAL, true, NULL}, then, arg};
+
+    return db_tx(db, dbt_held_step, &h);
+}
+
 enum outcome
 dbt_submit(struct db *db, int64_t id)
 {
