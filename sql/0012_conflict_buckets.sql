@@ -62,15 +62,29 @@ ALTER TABLE services ADD CONSTRAINT services_sid_key UNIQUE (sid);
 -- per change. sids: services.sid of the impact set, sorted and distinct;
 -- listed: those of the services the change lists (change_services), kept
 -- in step with them by a trigger, for the overlap of its pairs.
+CREATE SEQUENCE change_impact_stamps;
 CREATE TABLE change_impact_sets (
     change_id bigint PRIMARY KEY REFERENCES changes ON DELETE CASCADE,
     win       tstzrange NOT NULL,
     sids      integer[] NOT NULL,
-    listed    integer[] NOT NULL DEFAULT '{}'
-);
+    listed    integer[] NOT NULL DEFAULT '{}',
+    -- new on every write of the row (change_impact_stamp)
+    stamp     bigint NOT NULL DEFAULT nextval('change_impact_stamps')
+) WITH (toast_tuple_target = 8160);  -- a thousand ids stay in the row, uncompressed
 CREATE INDEX change_impact_sets_win ON change_impact_sets USING gist (win);
 
-ALTER TABLE conflicts ADD COLUMN service_ids integer[];
+CREATE FUNCTION change_impact_stamp() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.stamp := nextval('change_impact_stamps');
+    RETURN NEW;
+END $$;
+CREATE TRIGGER change_impact_stamp BEFORE UPDATE ON change_impact_sets
+    FOR EACH ROW EXECUTE FUNCTION change_impact_stamp();
+
+-- service_ids: the ids of services; stamps: for a pair, the stamps of the
+-- two impact rows (change_a's, change_b's) it was computed from.
+ALTER TABLE conflicts ADD COLUMN service_ids integer[], ADD COLUMN stamps bigint[];
 
 -- The ids of the named services, sorted (unknown names are left out).
 CREATE FUNCTION impact_ids(p_names text[]) RETURNS integer[]
@@ -257,13 +271,26 @@ END $$;
 
 -- The work of conflicts_refresh() (as in 0011), on change_impact_sets:
 -- with p_pairs false only the change's freeze records (what a freeze
--- refresh may move). A record is written only when it is new, reopens, or
--- its services, overlap or freeze name moved; the others are left as they
--- are. Returns the records that opened, reopened or resolved; bumps the
--- row revision of the other changes whose shown conflicts moved.
+-- refresh may move).
+--
+-- The candidates are the active changes whose stored window overlaps the
+-- change's (GiST). A candidate whose unresolved record was computed from
+-- the impact rows as they still are (the same two stamps) still holds as
+-- recorded and costs no array operation; the others are met (&&) and
+-- intersected (&) afresh and their records written: new ones inserted,
+-- existing ones updated (services looked up by name only when their ids
+-- moved). What no longer holds is resolved. Returns the records that
+-- opened, reopened or resolved; bumps the row revision of the other
+-- changes whose shown conflicts moved (opened, reopened, resolved, or a
+-- pair's overlap).
+--
+-- Its statements are planned once per connection (force_generic_plan): a
+-- plan made for each call's values costs as much as running it, and the
+-- generic one is the same (the GiST index on the window, probes of the
+-- keys).
 CREATE FUNCTION conflicts_refresh_part(p_change bigint, p_pairs boolean)
     RETURNS TABLE (conflict_id bigint, state text)
-    LANGUAGE plpgsql AS $$
+    LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     m change_impact_sets;
     touched bigint[];
@@ -273,38 +300,53 @@ BEGIN
     SELECT ai.* INTO m FROM change_impact_sets ai JOIN changes c ON c.id = ai.change_id
     WHERE ai.change_id = p_change AND change_is_active(c.state);
 
-    WITH pairs AS (
+    WITH cand AS (
         SELECT least(p_change, o.change_id) AS a, greatest(p_change, o.change_id) AS b,
-               o.sids & m.sids AS ids,
-               CASE WHEN (o.listed | m.listed) && (o.sids & m.sids) THEN 'direct'
-                    ELSE 'shared' END AS overlap
-        FROM change_impact_sets o JOIN changes oc ON oc.id = o.change_id
-        WHERE p_pairs AND o.win && m.win AND o.sids && m.sids AND o.change_id <> p_change
-          AND change_is_active(oc.state)
-    ),
-    frozen AS (
-        SELECT f.id AS freeze_id, f.name, x.ids
-        FROM freezes f, LATERAL (SELECT freeze_covered_ids(f.id, m.sids) AS ids) x
-        WHERE f.win && m.win AND cardinality(x.ids) > 0
+               o.sids, o.listed,
+               CASE WHEN p_change < o.change_id THEN ARRAY[m.stamp, o.stamp]
+                    ELSE ARRAY[o.stamp, m.stamp] END AS stamps
+        FROM change_impact_sets o
+        WHERE p_pairs AND o.win && m.win AND o.change_id <> p_change
+          -- a probe of changes' key per candidate (a subquery, not a join,
+          -- so that it is never a scan of every change)
+          AND (SELECT change_is_active(oc.state) FROM changes oc WHERE oc.id = o.change_id)
     ),
     -- the records as the statement found them (every part of one statement
     -- reads the same snapshot)
     earlier AS (
         SELECT r.id, r.kind, r.change_a, r.change_b, r.freeze_id, r.freeze_name, r.state,
-               r.overlap, r.service_ids
+               r.service_ids
         FROM change_conflict_records(p_change) r
     ),
-    pair_writes AS (
-        SELECT p.a, p.b, p.ids, p.overlap, e.id IS NULL OR e.state = 'resolved' AS fresh,
-               e.id IS NULL OR e.state = 'resolved' OR e.overlap IS DISTINCT FROM p.overlap AS shows
-        FROM pairs p LEFT JOIN earlier e ON e.kind = 'change' AND e.change_a = p.a AND e.change_b = p.b
-        WHERE e.id IS NULL OR e.state = 'resolved' OR e.service_ids IS DISTINCT FROM p.ids
-           OR e.overlap IS DISTINCT FROM p.overlap
+    judged AS (
+        SELECT c.a, c.b, c.sids, c.listed, c.stamps, e.id AS rid, e.state AS was,
+               e.overlap AS was_overlap, e.service_ids AS was_ids,
+               COALESCE(e.state <> 'resolved' AND e.stamps = c.stamps, false) AS kept
+        -- a probe of the pair index per candidate (the same snapshot)
+        FROM cand c LEFT JOIN conflicts e
+          ON e.kind = 'change' AND e.change_a = c.a AND e.change_b = c.b
     ),
-    pair_names AS (
+    computed AS (
+        SELECT j.a, j.b, j.stamps, j.rid, j.was, j.was_overlap, j.was_ids, x.ids,
+               CASE WHEN (j.listed | m.listed) && x.ids THEN 'direct' ELSE 'shared' END
+                   AS overlap
+        FROM judged j, LATERAL (SELECT j.sids & m.sids AS ids OFFSET 0) x
+        WHERE NOT j.kept AND j.sids && m.sids
+    ),
+    pairs AS (
+        SELECT j.a, j.b FROM judged j WHERE j.kept
+        UNION ALL SELECT w.a, w.b FROM computed w
+    ),
+    named AS (
         SELECT w.a, w.b, array_agg(s.name::text ORDER BY s.name) AS names
-        FROM pair_writes w, unnest(w.ids) x(sid) JOIN services s ON s.sid = x.sid
+        FROM computed w, unnest(w.ids) x(sid) JOIN services s ON s.sid = x.sid
+        WHERE w.rid IS NULL OR w.was_ids IS DISTINCT FROM w.ids
         GROUP BY w.a, w.b
+    ),
+    frozen AS (
+        SELECT f.id AS freeze_id, f.name, x.ids
+        FROM freezes f, LATERAL (SELECT freeze_covered_ids(f.id, m.sids) AS ids) x
+        WHERE f.win && m.win AND cardinality(x.ids) > 0
     ),
     freeze_writes AS (
         SELECT z.freeze_id, z.name, z.ids, e.id IS NULL OR e.state = 'resolved' AS fresh
@@ -312,17 +354,30 @@ BEGIN
         WHERE e.id IS NULL OR e.state = 'resolved' OR e.service_ids IS DISTINCT FROM z.ids
            OR e.freeze_name IS DISTINCT FROM z.name
     ),
-    up_pairs AS (
-        INSERT INTO conflicts AS k (kind, change_a, change_b, services, service_ids, overlap)
-        SELECT 'change', w.a, w.b, n.names, w.ids, w.overlap
-        FROM pair_writes w JOIN pair_names n ON n.a = w.a AND n.b = w.b
+    new_pairs AS (
+        INSERT INTO conflicts AS k (kind, change_a, change_b, services, service_ids, overlap,
+                                    stamps)
+        SELECT 'change', w.a, w.b, n.names, w.ids, w.overlap, w.stamps
+        FROM computed w JOIN named n ON n.a = w.a AND n.b = w.b
+        WHERE w.rid IS NULL
+        -- only when a record appeared meanwhile (a caller without the lock)
         ON CONFLICT (change_a, change_b) WHERE kind = 'change' DO UPDATE
-           SET services = EXCLUDED.services,
-               service_ids = EXCLUDED.service_ids,
-               overlap = EXCLUDED.overlap,
+           SET services = EXCLUDED.services, service_ids = EXCLUDED.service_ids,
+               overlap = EXCLUDED.overlap, stamps = EXCLUDED.stamps,
                state = CASE WHEN k.state = 'resolved' THEN 'open' ELSE k.state END,
                detected_at = CASE WHEN k.state = 'resolved' THEN now() ELSE k.detected_at END,
                resolved_at = NULL
+        RETURNING k.id, k.change_a, k.change_b
+    ),
+    old_pairs AS (
+        UPDATE conflicts k
+           SET services = COALESCE(n.names, k.services), service_ids = w.ids,
+               overlap = w.overlap, stamps = w.stamps,
+               state = CASE WHEN k.state = 'resolved' THEN 'open' ELSE k.state END,
+               detected_at = CASE WHEN k.state = 'resolved' THEN now() ELSE k.detected_at END,
+               resolved_at = NULL
+        FROM computed w LEFT JOIN named n ON n.a = w.a AND n.b = w.b
+        WHERE w.rid IS NOT NULL AND k.id = w.rid
         RETURNING k.id, k.change_a, k.change_b
     ),
     up_freezes AS (
@@ -339,18 +394,22 @@ BEGIN
     ),
     gone AS (
         UPDATE conflicts k SET state = 'resolved', resolved_at = now()
-        FROM earlier e
-        WHERE k.id = e.id AND e.state <> 'resolved' AND (p_pairs OR e.kind = 'freeze')
-          AND NOT EXISTS (SELECT 1 FROM pairs p WHERE e.kind = 'change'
-                          AND p.a = e.change_a AND p.b = e.change_b)
-          AND NOT EXISTS (SELECT 1 FROM frozen z WHERE e.kind = 'freeze'
-                          AND z.freeze_id = e.freeze_id)
+        WHERE k.id = ANY (ARRAY(
+            SELECT e.id FROM earlier e
+            WHERE e.state <> 'resolved' AND (p_pairs OR e.kind = 'freeze')
+              AND NOT EXISTS (SELECT 1 FROM pairs p WHERE e.kind = 'change'
+                              AND p.a = e.change_a AND p.b = e.change_b)
+              AND NOT EXISTS (SELECT 1 FROM frozen z WHERE e.kind = 'freeze'
+                              AND z.freeze_id = e.freeze_id)))
         RETURNING k.id
     )
     SELECT array_agg(x.id) FILTER (WHERE x.fresh), array_agg(x.id) FILTER (WHERE x.shows)
     INTO touched, shown FROM (
-        SELECT u.id, w.fresh, w.shows FROM up_pairs u
-        JOIN pair_writes w ON w.a = u.change_a AND w.b = u.change_b
+        SELECT u.id, w.rid IS NULL OR w.was = 'resolved' AS fresh,
+               w.rid IS NULL OR w.was = 'resolved' OR w.was_overlap IS DISTINCT FROM w.overlap
+                   AS shows
+        FROM (SELECT * FROM new_pairs UNION ALL SELECT * FROM old_pairs) u
+        JOIN computed w ON w.a = u.change_a AND w.b = u.change_b
         UNION ALL SELECT u.id, z.fresh, z.fresh FROM up_freezes u
         JOIN freeze_writes z ON z.freeze_id = u.freeze_id
         UNION ALL SELECT g.id, true, true FROM gone g) x;
@@ -396,4 +455,35 @@ BEGIN
         END IF;
     END LOOP;
     RETURN n;
+END $$;
+-- 0011's conflict_event(), the same object, in PL/pgSQL: the trigger that
+-- emits an event per conflict record calls it once per record, and a SQL
+-- function that is not inlined is planned again on every call, which cost
+-- more than the rest of the event; PL/pgSQL keeps its plan per connection.
+CREATE OR REPLACE FUNCTION conflict_event(k conflicts) RETURNS jsonb
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN jsonb_build_object(
+            'conflict', jsonb_build_object(
+                'id', k.id,
+                'kind', k.kind,
+                'overlap', k.overlap,
+                'state', k.state,
+                'services', to_jsonb(k.services),
+                'detected_at', cab_ts(k.detected_at),
+                'resolved_at', cab_ts(k.resolved_at)),
+            'changes', (SELECT jsonb_agg(jsonb_build_object(
+                                   'id', c.id,
+                                   'ref', 'CHG-' || c.id,
+                                   'title', c.title,
+                                   'state', c.state,
+                                   'window', CASE WHEN c.win IS NULL THEN NULL ELSE
+                                             jsonb_build_object('start', cab_ts(lower(c.win)),
+                                                                'end', cab_ts(upper(c.win))) END)
+                               ORDER BY c.id)
+                        FROM changes c WHERE c.id IN (k.change_a, k.change_b)),
+            'freeze', CASE WHEN k.kind = 'freeze' THEN
+                          jsonb_build_object('id', k.freeze_id, 'name', k.freeze_name,
+                                             'hard', (SELECT f.hard FROM freezes f
+                                                      WHERE f.id = k.freeze_id)) END);
 END $$;

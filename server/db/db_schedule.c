@@ -99,7 +99,7 @@ static const char SQL_BUSY[] =
     " r AS (SELECT tstzrange($2::timestamptz, $3::timestamptz) AS span)"
     " SELECT extract(epoch FROM lower(b.w))::bigint, extract(epoch FROM upper(b.w))::bigint"
     " FROM (SELECT o.win AS w FROM change_impact_sets o, r"
-    "       WHERE o.win && r.span AND o.sids && ARRAY(SELECT sid FROM imp)"
+    "       WHERE o.win && r.span AND o.sids && ARRAY(SELECT sid FROM imp ORDER BY sid)"
     "       UNION ALL"
     "       SELECT f.win FROM freezes f, r WHERE f.win && r.span"
     "       AND freeze_covers(f.id, ARRAY(SELECT name FROM imp))) b";

@@ -35,7 +35,7 @@ static const char SQL_FACTS[] =
     "  (SELECT count(*) FROM imp),"
     "  (SELECT count(*) FROM change_impact_sets o, c"
     "   WHERE o.change_id <> c.id AND o.win && c.win"
-    "   AND o.sids && ARRAY(SELECT sid FROM imp)),"
+    "   AND o.sids && ARRAY(SELECT sid FROM imp ORDER BY sid)),"
     "  EXISTS (SELECT 1 FROM fz), EXISTS (SELECT 1 FROM fz WHERE hard),"
     "  (SELECT count(*) FROM recent),"
     "  (SELECT count(*) FROM recent WHERE outcome IN ('failed', 'rolled_back')),"
