@@ -11,9 +11,13 @@
 -- service here), with the services it lists. A refresh finds the active
 -- changes whose windows overlap its own through the GiST index on the
 -- window, keeps those whose arrays meet (intarray &&) and takes the shared
--- services as the intersection (intarray &). A conflict record keeps the
--- ids of its services as well (conflicts.service_ids), so that a refresh
--- rewrites only the records that moved; the names are looked up for those.
+-- services as the intersection (intarray &). A row gets a new stamp on
+-- every write, and a pair's record keeps the stamps of the two rows it was
+-- computed from (conflicts.stamps) and the ids of its services
+-- (conflicts.service_ids): a refresh leaves a record whose rows have not
+-- been written since as it is, with no array work, and looks names up only
+-- for the records whose services moved. The conflict events of 0011 are
+-- built by a PL/pgSQL conflict_event(), whose plan is kept.
 --
 -- Locking. conflicts_lock() (0003) made every refresh wait for every other.
 -- A refresh now waits only for those whose windows share a UTC day with its
@@ -122,7 +126,8 @@ $$;
 -- Computes and stores the impact set of one change from its services (the
 -- service map walked by impact_set()) and its window, as the workflow's
 -- assessment does; removes the row when the change is not active or has no
--- window. Idempotent: calling it again stores the same row. It refreshes
+-- window. Idempotent: calling it again writes nothing (the row keeps its
+-- stamp, so the records computed from it stay as they are). It refreshes
 -- no conflict record: call conflicts_refresh() afterwards, under
 -- conflicts_lock_change() or conflicts_lock() (a bulk load may store every
 -- change first and refresh them after). Returns the size of the impact set
@@ -145,7 +150,9 @@ BEGIN
     INSERT INTO change_impact_sets (change_id, win, sids, listed)
     VALUES (p_change, c.win, ids, impact_listed(p_change))
     ON CONFLICT (change_id) DO UPDATE
-       SET win = EXCLUDED.win, sids = EXCLUDED.sids, listed = EXCLUDED.listed;
+       SET win = EXCLUDED.win, sids = EXCLUDED.sids, listed = EXCLUDED.listed
+       WHERE (change_impact_sets.win, change_impact_sets.sids, change_impact_sets.listed)
+             IS DISTINCT FROM (EXCLUDED.win, EXCLUDED.sids, EXCLUDED.listed);
     RETURN cardinality(ids);
 END $$;
 
@@ -156,11 +163,11 @@ CREATE FUNCTION change_impact_listed_sync() RETURNS trigger
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         UPDATE change_impact_sets SET listed = impact_listed(OLD.change_id)
-        WHERE change_id = OLD.change_id;
+        WHERE change_id = OLD.change_id AND listed IS DISTINCT FROM impact_listed(OLD.change_id);
     END IF;
     IF TG_OP IN ('UPDATE', 'INSERT') THEN
         UPDATE change_impact_sets SET listed = impact_listed(NEW.change_id)
-        WHERE change_id = NEW.change_id;
+        WHERE change_id = NEW.change_id AND listed IS DISTINCT FROM impact_listed(NEW.change_id);
     END IF;
     RETURN NULL;
 END $$;

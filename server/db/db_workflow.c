@@ -57,7 +57,9 @@ static const char SQL_ASSESS[] =
     "                  impact_ids(ARRAY(SELECT jsonb_array_elements_text($6::jsonb))),"
     "                  impact_listed(u.id) FROM u"
     "           ON CONFLICT (change_id) DO UPDATE SET win = EXCLUDED.win,"
-    "              sids = EXCLUDED.sids, listed = EXCLUDED.listed)"
+    "              sids = EXCLUDED.sids, listed = EXCLUDED.listed"
+    "           WHERE (change_impact_sets.win, change_impact_sets.sids, change_impact_sets.listed)"
+    "                 IS DISTINCT FROM (EXCLUDED.win, EXCLUDED.sids, EXCLUDED.listed))"
     " SELECT u.rev FROM u";
 /* The conflict locks of the change's windows (sql/0012): its own statement,
  * before the statements that read what the locks protect. */

@@ -415,10 +415,13 @@ def test_impact_store_stores_the_walked_impact_set_once(db):
     row = ("SELECT array_to_string(impact_names(ai.sids), ',') || '|'"
            " || array_to_string(impact_names(ai.listed), ',') || '|' || (ai.win = c.win)"
            f" FROM change_impact_sets ai JOIN changes c ON c.id = ai.change_id WHERE c.id = {cid}")
+    stamp = f"SELECT stamp FROM change_impact_sets WHERE change_id = {cid}"
     assert srv.psql(f"SELECT impact_store({cid})") == "2"
     assert srv.psql(row) == "st-low,st-up|st-low|true"
+    first = srv.psql(stamp)
     assert srv.psql(f"SELECT impact_store({cid})") == "2"
     assert srv.psql(row) == "st-low,st-up|st-low|true"
+    assert srv.psql(stamp) == first, "nothing moved: nothing written"
     assert srv.psql(f"SELECT count(*) FROM change_impact_sets WHERE change_id = {cid}") == "1"
     # the window moved: stored again with the new one
     srv.psql(f"UPDATE changes SET win = tstzrange(lower(win), upper(win) + interval '1 hour')"
@@ -426,6 +429,7 @@ def test_impact_store_stores_the_walked_impact_set_once(db):
     assert srv.psql(row) == "st-low,st-up|st-low|false"
     srv.psql(f"SELECT impact_store({cid})")
     assert srv.psql(row) == "st-low,st-up|st-low|true"
+    assert srv.psql(stamp) != first
     # what it stores meets other changes as the workflow's rows do
     other = change(srv, uid, 1001, 1003, ["st-up"], listed=["st-up"])
     refresh(srv, other)
