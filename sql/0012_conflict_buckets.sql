@@ -344,11 +344,14 @@ BEGIN
         SELECT j.a, j.b FROM judged j WHERE j.kept
         UNION ALL SELECT w.a, w.b FROM computed w
     ),
+    -- one probe of services' sid key per shared service (unnested first:
+    -- joined per pair, the generic plan hashed every service per pair)
     named AS (
-        SELECT w.a, w.b, array_agg(s.name::text ORDER BY s.name) AS names
-        FROM computed w, unnest(w.ids) x(sid) JOIN services s ON s.sid = x.sid
-        WHERE w.rid IS NULL OR w.was_ids IS DISTINCT FROM w.ids
-        GROUP BY w.a, w.b
+        SELECT u.a, u.b, array_agg(s.name::text ORDER BY s.name) AS names
+        FROM (SELECT w.a, w.b, unnest(w.ids) AS sid FROM computed w
+              WHERE w.rid IS NULL OR w.was_ids IS DISTINCT FROM w.ids) u
+        JOIN services s ON s.sid = u.sid
+        GROUP BY u.a, u.b
     ),
     frozen AS (
         SELECT f.id AS freeze_id, f.name, x.ids
