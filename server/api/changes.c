@@ -518,7 +518,7 @@ changes_edit_step(struct db *db, void *arg)
 
     changes_edit_reset(s);
     ctx->fe.n = 0; /* a rerun starts afresh */
-    if ((rc = db_workflow_lock(db)) != OK ||
+    if ((rc = db_workflow_lock(db, s->id)) != OK ||
         (rc = db_change_load(db, s->id, ctx->user.id, true, &s->ch, NULL)) != OK)
         return rc == ERR_NOT_FOUND ? http_fail(ctx, rc, "no such change: %s", http_param(ctx, 0))
                                    : rc;

@@ -96,7 +96,7 @@ workflow_step_run(struct db *db, void *arg)
 
     workflow_reset(s);
     ctx->fe.n = 0; /* a rerun starts afresh */
-    if ((rc = db_workflow_lock(db)) != OK ||
+    if ((rc = db_workflow_lock(db, s->id)) != OK ||
         (rc = db_change_load(db, s->id, ctx->user.id, true, &s->ch, NULL)) != OK)
         return rc == ERR_NOT_FOUND ? http_fail(ctx, rc, "no such change: %s", http_param(ctx, 0))
                                    : rc;
@@ -463,7 +463,7 @@ workflow_decide_step(struct db *db, void *arg)
 
     change_clear(&d->ch);
     in.approve = strcmp(d->b.decision, "approve") == 0;
-    if ((rc = db_workflow_lock(db)) != OK ||
+    if ((rc = db_workflow_lock(db, d->signed_ch.id)) != OK ||
         (rc = db_change_load(db, d->signed_ch.id, ctx->user.id, true, &d->ch, NULL)) != OK)
         return rc;
     if (d->ch.version != d->signed_ch.version ||

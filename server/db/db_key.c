@@ -1,7 +1,7 @@
 /*
  * Approvers' keys and freezes. Relies on key_doc() and freeze_doc() (0002),
- * conflicts_lock() (0003), freeze_conflicts_refresh() (0005, rewritten on
- * freeze_covers() and change_is_active() in 0007) and
+ * conflicts_lock_freeze() (0012), freeze_conflicts_refresh() (0005,
+ * rewritten in 0007 and on change_impact_sets in 0012) and
  * freeze_conflicts_resolve() (0005); the conflicts_emit trigger (0004)
  * turns the records a freeze opens or resolves into events, and
  * outbox_emit() (0004, through db_webhook) records freeze.created. Every
@@ -45,7 +45,10 @@ static const char SQL_FREEZE_CREATE[] =
     "              jsonb_build_object('name', f.name, 'start', $3::text, 'end', $4::text,"
     "                                 'services', $5::jsonb, 'hard', f.hard) FROM f)"
     " SELECT f.id FROM f";
-static const char SQL_FREEZE_LOCK[] = "SELECT conflicts_lock()";
+/* The conflict locks of the freeze's windows (sql/0012): $1 the freeze (0
+ * for a new one), $2 and $3 the window it is given (NULL when deleted). */
+static const char SQL_FREEZE_LOCK[] =
+    "SELECT conflicts_lock_freeze($1, tstzrange($2::timestamptz, $3::timestamptz))";
 /* Refreshes the conflicts of the changes a freeze may touch and bumps
  * the ETag of those whose conflicts changed (sql/0005_freeze_etag.sql). */
 static const char SQL_FREEZE_REFRESH[] = "SELECT freeze_conflicts_refresh($1)";
@@ -152,7 +155,8 @@ db_freeze_create_step(struct db *db, void *arg)
 
     json_decref(t->doc);
     t->doc = NULL;
-    if ((rc = db_exec(db, SQL_FREEZE_LOCK, 0, NULL, NULL)) != OK ||
+    if ((rc = db_exec(db, SQL_FREEZE_LOCK, 3, (const char *const[]){"0", f->start, f->end},
+                      NULL)) != OK ||
         (rc = db_text(db, SQL_FREEZE_CREATE, 8, params, id, sizeof id)) != OK ||
         (rc = db_exec(db, SQL_FREEZE_REFRESH, 1, (const char *const[]){id}, NULL)) != OK)
         return rc;
@@ -213,7 +217,8 @@ db_freeze_update_step(struct db *db, void *arg)
 
     json_decref(t->doc);
     t->doc = NULL;
-    if ((rc = db_exec(db, SQL_FREEZE_LOCK, 0, NULL, NULL)) != OK ||
+    if ((rc = db_exec(db, SQL_FREEZE_LOCK, 3, (const char *const[]){fid, f->start, f->end},
+                      NULL)) != OK ||
         (rc = db_text(db, SQL_FREEZE_UPDATE, 8, params, buf, sizeof buf)) != OK ||
         (rc = db_exec(db, SQL_FREEZE_REFRESH, 1, (const char *const[]){fid}, NULL)) != OK)
         return rc;
@@ -238,7 +243,8 @@ db_freeze_delete_step(struct db *db, void *arg)
     long n = 0;
     enum outcome rc;
 
-    if ((rc = db_exec(db, SQL_FREEZE_LOCK, 0, NULL, NULL)) != OK ||
+    if ((rc = db_exec(db, SQL_FREEZE_LOCK, 3, (const char *const[]){fid, NULL, NULL}, NULL)) !=
+            OK ||
         (rc = db_exec(db, SQL_FREEZE_RESOLVE, 1, (const char *const[]){fid}, NULL)) != OK ||
         (rc = db_exec(db, SQL_FREEZE_DELETE, 2, params, &n)) != OK)
         return rc;

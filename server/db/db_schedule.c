@@ -150,11 +150,13 @@ static const char SQL_FEED_OPEN[] = "DECLARE schedule_feed NO SCROLL CURSOR FOR 
 #define FEED_BATCH 500
 static const char SQL_FEED_FETCH[] = "FETCH 500 FROM schedule_feed";
 static const char SQL_BUSY[] =
-    "WITH imp AS (SELECT name FROM impact_set(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))),"
+    "WITH imp AS (SELECT i.name, s.sid"
+    "             FROM impact_set(ARRAY(SELECT jsonb_array_elements_text($1::jsonb))) i"
+    "             JOIN services s ON s.name = i.name),"
     " r AS (SELECT tstzrange($2::timestamptz, $3::timestamptz) AS span)"
     " SELECT extract(epoch FROM lower(b.w))::bigint, extract(epoch FROM upper(b.w))::bigint"
-    " FROM (SELECT ci.win AS w FROM change_impact ci, r"
-    "       WHERE ci.service IN (SELECT name FROM imp) AND ci.win && r.span"
+    " FROM (SELECT o.win AS w FROM change_impact_sets o, r"
+    "       WHERE o.win && r.span AND o.sids && ARRAY(SELECT sid FROM imp ORDER BY sid)"
     "       UNION ALL"
     "       SELECT f.win FROM freezes f, r WHERE f.win && r.span"
     "       AND freeze_covers(f.id, ARRAY(SELECT name FROM imp))) b";

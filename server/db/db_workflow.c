@@ -1,10 +1,11 @@
 /*
- * Relies on: impact_set() (0002, 0006), conflicts_lock() and
- * conflicts_refresh() (0003, 0007), freeze_covers() and change_is_active()
- * (0007), approval_doc() (0002), the outbox through
- * db_webhook_emit_change (outbox_emit(), 0004); the tables changes,
- * change_services, change_impact, assessments, approvals, freezes,
- * freeze_services and audit_log (0001, 0003).
+ * Relies on: impact_set() (0002, 0006), conflicts_lock_change() and
+ * conflicts_refresh() (0012, on 0003, 0007, 0011), impact_ids() and
+ * impact_listed() (0012), freeze_covers() and change_is_active() (0007),
+ * approval_doc() (0002), the outbox through db_webhook_emit_change
+ * (outbox_emit(), 0004); the tables changes, change_services,
+ * change_impact_sets (0012), services.sid (0012), assessments, approvals,
+ * freezes, freeze_services and audit_log (0001, 0003).
  */
 #include "db/db_workflow.h"
 
@@ -16,12 +17,12 @@
 #include "db/db_webhook.h"
 #include "domain/role.h"
 
-/* Conflicts count other active changes whose impact rows (kept for active
- * changes only) overlap this window on a service of this impact set. */
+/* Conflicts count other active changes whose stored impact sets (kept for
+ * active changes only) meet this impact set in an overlapping window. */
 static const char SQL_FACTS[] =
     "WITH c AS (SELECT * FROM changes WHERE id = $1),"
     " svc AS (SELECT service FROM change_services WHERE change_id = $1),"
-    " imp AS (SELECT i.name, s.tier FROM impact_set(ARRAY(SELECT service FROM svc)) i"
+    " imp AS (SELECT i.name, s.tier, s.sid FROM impact_set(ARRAY(SELECT service FROM svc)) i"
     "         JOIN services s ON s.name = i.name),"
     " fz AS (SELECT f.hard FROM freezes f, c WHERE f.win && c.win"
     "        AND freeze_covers(f.id, ARRAY(SELECT name FROM imp))),"
@@ -32,9 +33,9 @@ static const char SQL_FACTS[] =
     " SELECT COALESCE((SELECT json_agg(name ORDER BY name) FROM imp), '[]'),"
     "  COALESCE((SELECT min(tier) FROM imp), 0),"
     "  (SELECT count(*) FROM imp),"
-    "  (SELECT count(DISTINCT ci.change_id) FROM change_impact ci, c"
-    "   WHERE ci.change_id <> c.id AND ci.win && c.win"
-    "   AND ci.service IN (SELECT name FROM imp)),"
+    "  (SELECT count(*) FROM change_impact_sets o, c"
+    "   WHERE o.change_id <> c.id AND o.win && c.win"
+    "   AND o.sids && ARRAY(SELECT sid FROM imp ORDER BY sid)),"
     "  EXISTS (SELECT 1 FROM fz), EXISTS (SELECT 1 FROM fz WHERE hard),"
     "  (SELECT count(*) FROM recent),"
     "  (SELECT count(*) FROM recent WHERE outcome IN ('failed', 'rolled_back')),"
@@ -51,14 +52,19 @@ static const char SQL_ASSESS[] =
     "           VALUES ('system', 'change.assessed', 'change', $1::text,"
     "                   jsonb_build_object('version', $2::int, 'score', $3::int,"
     "                                      'level', $4::text, 'needed', $8::int)))"
-    " , imp AS (INSERT INTO change_impact (change_id, service, win)"
-    "           SELECT u.id, x, u.win FROM u, jsonb_array_elements_text($6::jsonb) x)"
+    " , imp AS (INSERT INTO change_impact_sets (change_id, win, sids, listed)"
+    "           SELECT u.id, u.win,"
+    "                  impact_ids(ARRAY(SELECT jsonb_array_elements_text($6::jsonb))),"
+    "                  impact_listed(u.id) FROM u"
+    "           ON CONFLICT (change_id) DO UPDATE SET win = EXCLUDED.win,"
+    "              sids = EXCLUDED.sids, listed = EXCLUDED.listed"
+    "           WHERE (change_impact_sets.win, change_impact_sets.sids, change_impact_sets.listed)"
+    "                 IS DISTINCT FROM (EXCLUDED.win, EXCLUDED.sids, EXCLUDED.listed))"
     " SELECT u.rev FROM u";
-/* Its own statement: a DELETE and an INSERT of the same keys in one
- * statement would see the same snapshot and collide. */
-static const char SQL_LOCK[] = "SELECT conflicts_lock()";
+/* The conflict locks of the change's windows (sql/0012): its own statement,
+ * before the statements that read what the locks protect. */
+static const char SQL_LOCK[] = "SELECT conflicts_lock_change($1)";
 static const char SQL_CONFLICTS[] = "SELECT count(*) FROM conflicts_refresh($1)";
-static const char SQL_IMPACT_CLEAR[] = "DELETE FROM change_impact WHERE change_id = $1";
 static const char SQL_TRANSITION[] =
     "WITH c AS (UPDATE changes SET state = $5, rev = rev + 1, updated_at = now(),"
     "   submitted_at = CASE WHEN $4 = 'submit' THEN now() ELSE submitted_at END,"
@@ -76,7 +82,7 @@ static const char SQL_TRANSITION[] =
     "                               ELSE retrospective_reason END,"
     "   flags = COALESCE($10::text[], flags)"
     " WHERE id = $2 AND rev = $11 AND state = $3 RETURNING *),"
-    " gone AS (DELETE FROM change_impact ci USING c WHERE ci.change_id = c.id"
+    " gone AS (DELETE FROM change_impact_sets ci USING c WHERE ci.change_id = c.id"
     "          AND NOT change_is_active(c.state)),"
     " a AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"
     "       SELECT $1, 'change.' || $4, 'change', c.id::text,"
@@ -113,9 +119,12 @@ static const char SQL_APPROVALS[] =
     " WHERE a.change_id = $1 ORDER BY a.id";
 
 enum outcome
-db_workflow_lock(struct db *db)
+db_workflow_lock(struct db *db, int64_t id)
 {
-    return db_exec(db, SQL_LOCK, 0, NULL, NULL);
+    char buf[DB_NUM];
+    const char *params[1] = {db_num(id, buf)};
+
+    return db_exec(db, SQL_LOCK, 1, params, NULL);
 }
 
 /* Brings the change's conflict records up to date with its impact rows. */
@@ -144,7 +153,9 @@ db_workflow_facts(struct db *db, int64_t id, struct db_facts *out)
     enum outcome rc;
 
     memset(out, 0, sizeof *out);
-    if ((rc = db_run(db, SQL_FACTS, 1, params, &res)) != OK)
+    /* an edit may have moved the window since the transaction locked it */
+    if ((rc = db_workflow_lock(db, id)) != OK ||
+        (rc = db_run(db, SQL_FACTS, 1, params, &res)) != OK)
         return rc;
     if (PQntuples(res) == 0) {
         PQclear(res);
@@ -233,7 +244,6 @@ db_workflow_assess(struct db *db, const struct change *c, const struct risk_resu
      * transition, which refreshes once the change has its new state, so
      * that conflict events show the changes as the transaction leaves them. */
     if (reasons_text != NULL && policy_text != NULL &&
-        (rc = db_exec(db, SQL_IMPACT_CLEAR, 1, params, NULL)) == OK &&
         (rc = db_text(db, SQL_ASSESS, 9, params, buf, sizeof buf)) == OK)
         *new_rev = strtoll(buf, NULL, 10);
     free(reasons_text);
@@ -285,7 +295,8 @@ db_workflow_transition(struct db *db, const char *actor, int64_t id, int64_t rev
                  t->flags & CHANGE_RETROSPECTIVE ? "retrospective" : "");
         params[9] = flags;
     }
-    if ((rc = db_text(db, SQL_TRANSITION, 11, params, buf, sizeof buf)) != OK ||
+    if ((rc = db_workflow_lock(db, id)) != OK ||
+        (rc = db_text(db, SQL_TRANSITION, 11, params, buf, sizeof buf)) != OK ||
         (rc = db_workflow_conflicts(db, id)) != OK)
         return rc;
     *new_rev = strtoll(buf, NULL, 10);

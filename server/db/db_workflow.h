@@ -18,9 +18,13 @@
 #include "domain/policy.h"
 #include "domain/risk.h"
 
-/* Serialises the writes that decide conflicts (taken first in the
- * transaction), so that changes submitted at once see each other. */
-enum outcome db_workflow_lock(struct db *db);
+/* Serialises the writes that decide the conflicts of change id with those
+ * of every change or freeze whose window can overlap its own (the locks of
+ * the UTC days its windows cover, sql/0012), so that changes submitted at
+ * once see each other while changes in other days do not wait. Taken first
+ * in the transaction, before the change's row; the facts and the
+ * transition take it again for a window an edit moved. */
+enum outcome db_workflow_lock(struct db *db, int64_t id);
 
 /* What an assessment needs to know besides the change itself. */
 struct db_facts {
@@ -41,8 +45,8 @@ enum outcome db_workflow_facts(struct db *db, int64_t id, struct db_facts *out);
 void db_facts_free(struct db_facts *f);
 
 /* Stores the assessment r of c's current version and the policy p that
- * follows from it (approvals voided: have 0); replaces the change's impact
- * rows (for conflict detection: the transition that follows refreshes the
+ * follows from it (approvals voided: have 0); replaces the change's stored
+ * impact set (for conflict detection: the transition that follows refreshes the
  * conflict records). *new_rev is the revision it wrote. */
 enum outcome db_workflow_assess(struct db *db, const struct change *c, const struct risk_result *r,
                                 const struct policy *p, const char *impact_set, int64_t *new_rev);

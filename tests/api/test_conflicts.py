@@ -1052,3 +1052,61 @@ def test_simultaneous_submits_through_two_instances(server, svc):
     finally:
         problems = second.stop()
     assert not problems, (problems, second.stderr_tail())
+
+
+# --- the stored impact sets and the locks (sql/0012) -----------------------------------------
+
+
+def stored(server, cid):
+    """The change's stored impact set as 'names|window', '' when none."""
+    return server.psql(
+        "SELECT array_to_string(impact_names(sids), ',') || '|' || cab_ts(lower(win)) || '/'"
+        f" || cab_ts(upper(win)) FROM change_impact_sets WHERE change_id = {cid}")
+
+
+def test_the_stored_impact_set_follows_edits_cancel_and_complete(server, svc):
+    base = region()
+    low = svc()
+    up = svc(depends_on=[low])
+    other = svc()
+    w1, w2 = win(base, 0, 2), win(base, 5, 7)
+    draft = new_change(server, [low], w1, submit=False)
+    assert stored(server, draft["id"]) == "", "a draft has none"
+    ok(act(server, draft["id"], "submit"))
+    assert stored(server, draft["id"]) == ",".join(sorted([low, up])) + f"|{w1['start']}/{w1['end']}"
+    # one row per change, however many times it is assessed
+    ok(client(server, "alice").patch(f"/changes/{draft['id']}", json={"window": w2}))
+    assert stored(server, draft["id"]) == ",".join(sorted([low, up])) + f"|{w2['start']}/{w2['end']}"
+    ok(client(server, "alice").patch(f"/changes/{draft['id']}", json={"services": [other]}))
+    assert stored(server, draft["id"]) == f"{other}|{w2['start']}/{w2['end']}"
+    assert server.psql("SELECT count(*) FROM change_impact_sets"
+                       f" WHERE change_id = {draft['id']}") == "1"
+    # the listed services are kept for the overlap
+    assert server.psql("SELECT array_to_string(impact_names(listed), ',') FROM"
+                       f" change_impact_sets WHERE change_id = {draft['id']}") == other
+    ok(act(server, draft["id"], "cancel", {"reason": "not needed"}))
+    assert stored(server, draft["id"]) == ""
+    done = new_change(server, [other], win(base, 10, 11), model="standard")
+    assert stored(server, done["id"]) != ""
+    ok(act(server, done["id"], "start"))
+    assert stored(server, done["id"]) != "", "in progress is active"
+    ok(act(server, done["id"], "complete", {"outcome": "successful", "notes": "ok"}))
+    assert stored(server, done["id"]) == ""
+
+
+def test_a_freeze_longer_than_62_days_takes_the_global_lock_and_still_conflicts(server, svc):
+    base = region()
+    s = svc()
+    a = new_change(server, [s], win(base, 30, 32))
+    long_win = {"start": ts(base), "end": ts(base + timedelta(days=70))}
+    f = freeze(server, long_win, services=[s])
+    got = freeze_records(server, a["id"], f["id"])
+    assert [(k["state"], k["services"]) for k in got] == [("open", [s])]
+    # a change submitted inside it later meets it as well
+    b = new_change(server, [s], win(base, 24 * 40, 24 * 40 + 2))
+    assert [k["state"] for k in freeze_records(server, b["id"], f["id"])] == ["open"]
+    # shrunk to a narrow window that leaves b out: b's record resolves, a's stays
+    ok(server.as_("manager").patch(f"/freezes/{f['id']}", json={
+        "window": {"start": ts(base), "end": ts(base + timedelta(days=3))}}))
+    assert [k["state"] for k in freeze_records(server, b["id"], f["id"])] == ["resolved"]
+    assert [k["state"] for k in freeze_records(server, a["id"], f["id"])] == ["open"]

@@ -1,5 +1,5 @@
 """The conflict rules at the SQL level: conflicts_refresh() over hand-made
-change_impact rows and freezes, without HTTP. Windows are half-open; a
+impact sets (change_impact_sets) and freezes, without HTTP. Windows are half-open; a
 freeze without services covers every service. A pair's overlap is direct
 when either change lists a service the two share, else shared; the
 migration that brought it (0011) filled it in on the records already
@@ -33,12 +33,20 @@ def change(srv, uid, start, end, services, listed=()):
         f" tstzrange('2030-01-01'::timestamptz + interval '{start} hours',"
         f"           '2030-01-01'::timestamptz + interval '{end} hours'),"
         f" {uid}, 'api', repeat('0', 64), md5(random()::text)) RETURNING id").split("\n")[0])
-    for s in services:
-        srv.psql(f"INSERT INTO change_impact (change_id, service, win)"
-                 f" SELECT id, '{s}', win FROM changes WHERE id = {cid}")
+    impact(srv, cid, services)
     for s in listed:
         srv.psql(f"INSERT INTO change_services (change_id, service) VALUES ({cid}, '{s}')")
     return cid
+
+
+def impact(srv, cid, services):
+    """Stores the impact set `services` of the change with its window, as
+    the assessment does (none when empty)."""
+    if services:
+        names = ",".join(f"'{s}'" for s in services)
+        srv.psql("INSERT INTO change_impact_sets (change_id, win, sids, listed)"
+                 f" SELECT id, win, impact_ids(ARRAY[{names}]), impact_listed(id)"
+                 f" FROM changes WHERE id = {cid}")
 
 
 def refresh(srv, cid):
@@ -89,13 +97,12 @@ def test_stored_once_and_resolved_when_no_longer_true(db):
     refresh(srv, first)  # from the other side: still one record
     assert srv.psql(f"SELECT count(*) FROM conflicts WHERE kind = 'change'"
                     f" AND {first} IN (change_a, change_b) AND {second} IN (change_a, change_b)") == "1"
-    srv.psql(f"DELETE FROM change_impact WHERE change_id = {second}")
+    srv.psql(f"DELETE FROM change_impact_sets WHERE change_id = {second}")
     refresh(srv, second)
     assert srv.psql(f"SELECT state FROM conflicts WHERE change_a = {first}"
                     f" AND change_b = {second}") == "resolved"
     # true again: the same record reopens
-    srv.psql(f"INSERT INTO change_impact (change_id, service, win)"
-             f" SELECT id, 's-a', win FROM changes WHERE id = {second}")
+    impact(srv, second, ["s-a"])
     refresh(srv, second)
     assert srv.psql(f"SELECT count(*) || state FROM conflicts WHERE change_a = {first}"
                     f" AND change_b = {second} GROUP BY state") == "1open"
@@ -177,7 +184,7 @@ def test_walks_meet_each_service_once_at_its_shortest_depth(db):
 
 def test_the_lookups_use_the_gist_indexes(db):
     """With a realistic amount of data the planner answers the two lookups
-    conflicts_refresh makes (same service, overlapping window; freezes
+    conflicts_refresh makes (active changes whose window overlaps; freezes
     overlapping a window) from the GiST indexes, not by reading every row."""
     srv, uid = db
     srv.psql("INSERT INTO services (name, title, tier)"
@@ -190,18 +197,20 @@ def test_the_lookups_use_the_gist_indexes(db):
         "             '2040-01-01'::timestamptz + i * interval '3 hours' + interval '2 hours'),"
         f"  {uid}, 'api', repeat('0', 64), md5(i::text || random()::text)"
         " FROM generate_series(1, 4000) i RETURNING id, win)"
-        " INSERT INTO change_impact (change_id, service, win)"
-        " SELECT c.id, 'bulk-' || (1 + (c.id * 7 + k) % 200), c.win"
-        " FROM c, generate_series(0, 4) k")
+        " INSERT INTO change_impact_sets (change_id, win, sids)"
+        " SELECT c.id, c.win, impact_ids(ARRAY(SELECT 'bulk-' || (1 + (c.id * 7 + k) % 200)"
+        "                                      FROM generate_series(0, 4) k))"
+        " FROM c")
     srv.psql("INSERT INTO freezes (name, win, created_by)"
              " SELECT 'bulk ' || i, tstzrange('2041-01-01'::timestamptz + i * interval '2 days',"
              "   '2041-01-01'::timestamptz + i * interval '2 days' + interval '1 day'),"
              f" {uid} FROM generate_series(1, 2000) i")
-    srv.psql("ANALYZE change_impact; ANALYZE freezes")
+    srv.psql("ANALYZE change_impact_sets; ANALYZE freezes")
     plan = srv.psql(
-        "EXPLAIN SELECT o.change_id FROM change_impact o WHERE o.service = 'bulk-17'"
-        " AND o.win && tstzrange('2040-02-01', '2040-02-02')")
-    assert "change_impact_service_win" in plan, plan
+        "EXPLAIN SELECT o.change_id FROM change_impact_sets o"
+        " WHERE o.win && tstzrange('2040-02-01', '2040-02-02')"
+        " AND o.sids && impact_ids(ARRAY['bulk-17'])")
+    assert "change_impact_sets_win" in plan, plan
     assert "Seq Scan" not in plan, plan
     plan = srv.psql(
         "EXPLAIN SELECT f.id FROM freezes f WHERE f.win && tstzrange('2041-03-01', '2041-03-02')")
@@ -267,10 +276,9 @@ def test_overlap_follows_an_update_and_moves_the_other_changes_rev(db):
     assert rev(srv, a) == before + 1
     # reopened after being resolved, it is computed again
     srv.psql(f"DELETE FROM change_services WHERE change_id = {b} AND service = 's-c';"
-             f" DELETE FROM change_impact WHERE change_id = {b}")
+             f" DELETE FROM change_impact_sets WHERE change_id = {b}")
     refresh(srv, b)
-    srv.psql(f"INSERT INTO change_impact (change_id, service, win) SELECT {b}, x, win"
-             f" FROM changes, unnest(ARRAY['s-x', 's-c']) x WHERE id = {b}")
+    impact(srv, b, ["s-x", "s-c"])
     refresh(srv, b)
     assert pair(srv, a, b) == "shared|s-c"
 
@@ -300,7 +308,7 @@ def test_the_summary_counts_every_unresolved_conflict(db):
         refresh(srv, o)
     srv.psql(f"UPDATE conflicts SET state = 'acknowledged', note = 'ok' WHERE change_a = {subject}"
              f" AND change_b = {others[1]}")
-    srv.psql(f"DELETE FROM change_impact WHERE change_id = {others[2]}")
+    srv.psql(f"DELETE FROM change_impact_sets WHERE change_id = {others[2]}")
     refresh(srv, others[2])
     got = srv.psql_json(f"SELECT change_conflict_summary({subject})")
     assert got == {"total": 23, "open": 22, "acknowledged": 1, "direct": 15}, got
@@ -390,3 +398,203 @@ def test_the_migration_fills_in_the_overlap_of_existing_records(cluster, tmp_pat
     assert got == f"{p1}-{q1}:shared,{p1}-{p2}:direct,{q1}-{p2}:shared", got
     assert psql(url, "SELECT count(*) FROM conflicts WHERE kind = 'freeze'"
                      " AND overlap IS NULL") == "3"
+
+
+# --- sql/0012: impact_store(), the locks, the backfill ---------------------------------------
+
+
+def test_impact_store_stores_the_walked_impact_set_once(db):
+    """impact_store() computes the impact set from the services the change
+    lists and the service map, with the change's window; again it stores
+    the same row; a change that is not active has none."""
+    srv, uid = db
+    srv.psql("INSERT INTO services (name, title, tier) VALUES ('st-low', 'L', 3),"
+             " ('st-up', 'U', 3), ('st-off', 'O', 3)")
+    srv.psql("INSERT INTO service_deps VALUES ('st-up', 'st-low')")
+    cid = change(srv, uid, 1000, 1002, [], listed=["st-low"])
+    row = ("SELECT array_to_string(impact_names(ai.sids), ',') || '|'"
+           " || array_to_string(impact_names(ai.listed), ',') || '|' || (ai.win = c.win)"
+           f" FROM change_impact_sets ai JOIN changes c ON c.id = ai.change_id WHERE c.id = {cid}")
+    stamp = f"SELECT stamp FROM change_impact_sets WHERE change_id = {cid}"
+    assert srv.psql(f"SELECT impact_store({cid})") == "2"
+    assert srv.psql(row) == "st-low,st-up|st-low|true"
+    first = srv.psql(stamp)
+    assert srv.psql(f"SELECT impact_store({cid})") == "2"
+    assert srv.psql(row) == "st-low,st-up|st-low|true"
+    assert srv.psql(stamp) == first, "nothing moved: nothing written"
+    assert srv.psql(f"SELECT count(*) FROM change_impact_sets WHERE change_id = {cid}") == "1"
+    # the window moved: stored again with the new one
+    srv.psql(f"UPDATE changes SET win = tstzrange(lower(win), upper(win) + interval '1 hour')"
+             f" WHERE id = {cid}")
+    assert srv.psql(row) == "st-low,st-up|st-low|false"
+    srv.psql(f"SELECT impact_store({cid})")
+    assert srv.psql(row) == "st-low,st-up|st-low|true"
+    assert srv.psql(stamp) != first
+    # what it stores meets other changes as the workflow's rows do
+    other = change(srv, uid, 1001, 1003, ["st-up"], listed=["st-up"])
+    refresh(srv, other)
+    assert pair(srv, cid, other) == "direct|st-up"
+    # no longer active: the row goes, and with it the conflict
+    srv.psql(f"UPDATE changes SET state = 'cancelled' WHERE id = {cid}")
+    assert srv.psql(f"SELECT impact_store({cid})") == "0"
+    assert srv.psql(row) == ""
+    refresh(srv, other)
+    assert srv.psql(f"SELECT state FROM conflicts WHERE change_a = {min(cid, other)}"
+                    f" AND change_b = {max(cid, other)}") == "resolved"
+    assert srv.psql("SELECT impact_store(-1)") == "0"
+
+
+def test_listed_services_follow_change_services(db):
+    srv, uid = db
+    cid = change(srv, uid, 1100, 1101, ["s-a", "s-b"], listed=["s-a"])
+    listed = f"SELECT array_to_string(impact_names(listed), ',') FROM change_impact_sets" \
+             f" WHERE change_id = {cid}"
+    assert srv.psql(listed) == "s-a"
+    srv.psql(f"INSERT INTO change_services VALUES ({cid}, 's-b')")
+    assert srv.psql(listed) == "s-a,s-b"
+    srv.psql(f"DELETE FROM change_services WHERE change_id = {cid} AND service = 's-a'")
+    assert srv.psql(listed) == "s-b"
+
+
+@pytest.mark.parametrize("window,days", [
+    ("[2030-01-01 00:00Z, 2030-01-02 00:00Z)", 1),    # a whole day, up to midnight
+    ("[2030-01-01 23:00Z, 2030-01-02 01:00Z)", 2),    # across midnight
+    ("[2030-01-01 10:00Z, 2030-01-02 00:00Z]", 2),    # midnight itself included
+    ("[2030-01-01 10:00Z, 2030-01-01 11:00Z)", 1),
+    ("[2030-01-01 00:00Z, 2030-03-03 00:00Z)", 61),
+])
+def test_conflict_days(db, window, days):
+    """The UTC days a window covers, numbered from 1970-01-01: every day
+    it has an instant of, no other."""
+    srv, _ = db
+    got = srv.psql("SELECT count(*) || '|' || (min(d) = 21915) || '|' || (max(d) = 21915 + count(*) - 1)"
+                   f" FROM conflicts_days('{window}'::tstzrange) d")
+    assert got == f"{days}|true|true"
+
+
+def held_locks(srv, wins):
+    """The advisory locks a transaction holds after conflicts_lock_windows(wins),
+    as 'global:<mode>' and a count of day locks."""
+    out = srv.psql(
+        f"BEGIN; SELECT conflicts_lock_windows(ARRAY[{wins}]::tstzrange[]);"
+        " SELECT coalesce(string_agg(mode, ',' ORDER BY mode) FILTER (WHERE objid = 1667326566"
+        "  AND objsubid = 1), '-') || '|' || count(*) FILTER (WHERE classid = 1667326564"
+        "  AND objsubid = 2) FROM pg_locks WHERE locktype = 'advisory'"
+        "  AND pid = pg_backend_pid(); COMMIT;")
+    return [line for line in out.split("\n") if "|" in line][-1]
+
+
+def test_narrow_windows_take_days_and_long_ones_the_global_lock(db):
+    srv, _ = db
+    # two windows, 3 days in all, one of them shared: each day once
+    assert held_locks(srv, "'[2030-01-01 10:00Z, 2030-01-02 10:00Z)',"
+                           " '[2030-01-02 11:00Z, 2030-01-03 01:00Z)'") == "ShareLock|3"
+    assert held_locks(srv, "'[2030-01-01, 2030-03-03)'") == "ShareLock|61"
+    # longer than 62 days: the global key exclusively, no day locks
+    assert held_locks(srv, "'[2030-01-01, 2030-03-05)'") == "ExclusiveLock|0"
+    assert held_locks(srv, "'[2030-01-01 10:00Z, 2030-01-01 11:00Z)',"
+                           " '[2030-01-01, 2030-06-01)'") == "ExclusiveLock|0"
+    assert held_locks(srv, "NULL") == "ShareLock|0"
+
+
+def test_a_long_freeze_finds_its_conflicts(db):
+    """A freeze over months (the global lock's path) opens records on the
+    changes it covers and resolves them when it no longer does."""
+    srv, uid = db
+    a = change(srv, uid, 1200, 1202, ["s-c"])
+    b = change(srv, uid, 1200 + 24 * 80, 1202 + 24 * 80, ["s-c"])
+    fid = srv.psql("INSERT INTO freezes (name, win, created_by) VALUES ('months',"
+                   " tstzrange('2030-01-01'::timestamptz + interval '1100 hours',"
+                   f" '2030-01-01'::timestamptz + interval '{1100 + 24 * 100} hours'), {uid})"
+                   " RETURNING id").split("\n")[0]
+    srv.psql(f"INSERT INTO freeze_services VALUES ({fid}, 's-c')")
+    got = srv.psql(f"BEGIN; SELECT conflicts_lock_freeze({fid}, NULL);"
+                   f" SELECT freeze_conflicts_refresh({fid}); COMMIT;")
+    assert "2" in got.split("\n"), got
+    for cid in (a, b):
+        assert open_pairs(srv, cid) == f"freeze:{fid}:open"
+    srv.psql(f"UPDATE freezes SET win = tstzrange(lower(win), lower(win) + interval '5 days')"
+             f" WHERE id = {fid}")
+    srv.psql(f"SELECT freeze_conflicts_refresh({fid})")
+    assert open_pairs(srv, a) == f"freeze:{fid}:open"
+    assert open_pairs(srv, b) == ""
+
+
+def test_a_refresh_writes_only_what_moved(db):
+    """A second refresh with nothing new rewrites no record (the record's
+    row version stays) and bumps no other change."""
+    srv, uid = db
+    a = change(srv, uid, 1300, 1302, ["s-a", "s-b"], listed=["s-a"])
+    b = change(srv, uid, 1301, 1303, ["s-b"], listed=["s-b"])
+    refresh(srv, b)
+    row = f"SELECT xmin::text FROM conflicts WHERE change_a = {a} AND change_b = {b}"
+    before, rev_a = srv.psql(row), rev(srv, a)
+    assert refresh(srv, b) == "0" and refresh(srv, a) == "0"
+    assert srv.psql(row) == before and rev(srv, a) == rev_a
+    # the shared services move: the record is written, its state stays
+    srv.psql(f"UPDATE change_impact_sets SET sids = impact_ids(ARRAY['s-a', 's-b'])"
+             f" WHERE change_id = {b}")
+    assert refresh(srv, b) == "0"
+    assert srv.psql(row) != before
+    assert pair(srv, a, b) == "direct|s-a,s-b"
+
+
+def test_the_migration_moves_the_impact_rows(cluster, tmp_path):
+    """change_impact rows made before 0012 become one row per change with
+    the same impact set and window; the records get their service ids, so
+    that a refresh afterwards finds nothing to change."""
+    before = tmp_path / "sql"
+    before.mkdir()
+    for f in sorted(SQL_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql")):
+        if f.name < "0012":
+            shutil.copy(f, before / f.name)
+    cluster.createdb("m_impact_backfill")
+    url = cluster.url("m_impact_backfill")
+
+    def migrate():
+        cp = run([BIN, "migrate"], env={"CABINET_DATABASE_URL": url,
+                                         "CABINET_SQL_DIR": str(before), **sanitizer_env()},
+                 check=False, timeout=180)
+        assert cp.returncode == 0, cp.stderr
+        assert not sanitizer_findings(cp.stderr), cp.stderr
+
+    migrate()
+    uid = psql(url, "INSERT INTO users (email, name, password_hash)"
+                    " VALUES ('m@x.test', 'M', 'x') RETURNING id").split("\n")[0]
+    psql(url, "INSERT INTO services (name, title, tier) VALUES ('p', 'P', 3), ('q', 'Q', 3),"
+              " ('d', 'D', 3)")
+    ids = []
+    for listed, impact, hours in ((["p"], ["p", "d"], (0, 2)), (["q"], ["q", "d"], (1, 3))):
+        cid = psql(url, "INSERT INTO changes (title, model, state, win, requester_id, source,"
+                        " content_hash, gate_token) VALUES ('t', 'normal', 'approved',"
+                        f" tstzrange('2031-01-01'::timestamptz + interval '{hours[0]} hours',"
+                        f" '2031-01-01'::timestamptz + interval '{hours[1]} hours'), {uid},"
+                        " 'api', repeat('0', 64), md5(random()::text)) RETURNING id"
+                   ).split("\n")[0]
+        for s in listed:
+            psql(url, f"INSERT INTO change_services VALUES ({cid}, '{s}')")
+        for s in impact:
+            psql(url, f"INSERT INTO change_impact SELECT id, '{s}', win FROM changes"
+                      f" WHERE id = {cid}")
+        psql(url, f"SELECT count(*) FROM conflicts_refresh({cid})")
+        ids.append(cid)
+    psql(url, "INSERT INTO freezes (name, win, created_by) VALUES ('all',"
+              f" tstzrange('2031-01-01', '2031-01-02'), {uid})")
+    for cid in ids:
+        psql(url, f"SELECT count(*) FROM conflicts_refresh({cid})")
+    revs = psql(url, "SELECT string_agg(rev::text, ',' ORDER BY id) FROM changes")
+
+    shutil.copy(SQL_DIR / "0012_conflict_buckets.sql", before)
+    migrate()
+    assert psql(url, "SELECT count(*) FROM pg_tables WHERE tablename = 'change_impact'") == "0"
+    got = psql(url, "SELECT string_agg(change_id || ':' || array_to_string(impact_names(sids), '+')"
+                    " || ':' || array_to_string(impact_names(listed), '+') || ':'"
+                    " || (win = (SELECT c.win FROM changes c WHERE c.id = change_id)),"
+                    " ',' ORDER BY change_id) FROM change_impact_sets")
+    assert got == f"{ids[0]}:d+p:p:true,{ids[1]}:d+q:q:true", got
+    assert psql(url, "SELECT count(*) FROM conflicts WHERE service_ids IS NULL"
+                     " OR impact_names(service_ids) <> services") == "0"
+    assert psql(url, "SELECT count(*) FROM conflicts WHERE state = 'open'") == "3"
+    for cid in ids:
+        assert psql(url, f"SELECT count(*) FROM conflicts_refresh({cid})") == "0"
+    assert psql(url, "SELECT string_agg(rev::text, ',' ORDER BY id) FROM changes") == revs

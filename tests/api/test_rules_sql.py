@@ -40,9 +40,10 @@ def change(srv, uid, start, end, services, state="awaiting_approval", ref=None):
         "INSERT INTO changes (title, model, state, win, requester_id, source, content_hash,"
         f" gate_token, external_ref) VALUES ('t', 'normal', '{state}', {hours(start, end)},"
         f" {uid}, 'api', repeat('0', 64), md5(random()::text), {ref_sql}) RETURNING id"))
-    for s in services:
-        srv.psql(f"INSERT INTO change_impact (change_id, service, win)"
-                 f" SELECT id, '{s}', win FROM changes WHERE id = {cid}")
+    if services:
+        names = ",".join(f"'{s}'" for s in services)
+        srv.psql("INSERT INTO change_impact_sets (change_id, win, sids)"
+                 f" SELECT id, win, impact_ids(ARRAY[{names}]) FROM changes WHERE id = {cid}")
     return cid
 
 
@@ -126,11 +127,14 @@ def test_each_rule_is_written_once(db):
     by_freeze = srv.psql("SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc p"
                          " JOIN pg_namespace n ON n.oid = p.pronamespace"
                          " WHERE n.nspname = 'public' AND prosrc LIKE '%freeze_services%'")
-    assert by_freeze == "freeze_covers,freeze_doc"
-    for fn in ("conflicts_refresh", "freeze_conflicts_refresh"):
+    assert by_freeze == "freeze_covered_ids,freeze_covers,freeze_doc"
+    for fn in ("conflicts_refresh_part", "freeze_conflicts_refresh"):
         src = srv.psql(f"SELECT prosrc FROM pg_proc WHERE proname = '{fn}'")
         assert "change_is_active(" in src, fn
+        assert "freeze_covered_ids(" in src, fn
     assert "freeze_covers(" in srv.psql(
+        "SELECT prosrc FROM pg_proc WHERE proname = 'freeze_covered_ids'")
+    assert "conflicts_refresh_part(" in srv.psql(
         "SELECT prosrc FROM pg_proc WHERE proname = 'conflicts_refresh'")
 
 

@@ -133,7 +133,8 @@ dbt_move_step(struct db *db, void *arg)
     struct change c;
     enum outcome rc;
 
-    if ((rc = db_workflow_lock(db)) != OK || (rc = db_change_load(db, m->id, 0, true, &c, NULL)))
+    if ((rc = db_workflow_lock(db, m->id)) != OK ||
+        (rc = db_change_load(db, m->id, 0, true, &c, NULL)))
         return rc;
     if (m->edit != NULL && (rc = db_change_update(db, "system", m->id, c.rev, m->edit,
                                                   "[\"window\",\"services\"]", &c.rev)) != OK)
@@ -146,6 +147,32 @@ dbt_move_step(struct db *db, void *arg)
 out:
     change_clear(&c);
     return rc;
+}
+
+/* A submit that calls then(arg) after its refresh, before it commits. */
+struct dbt_held {
+    struct dbt_move m;
+    void (*then)(void *);
+    void *arg;
+};
+
+static enum outcome
+dbt_held_step(struct db *db, void *arg)
+{
+    struct dbt_held *h = arg;
+    enum outcome rc = dbt_move_step(db, &h->m);
+
+    if (rc == OK)
+        h->then(h->arg);
+    return rc;
+}
+
+enum outcome
+dbt_submit_held(struct db *db, int64_t id, void (*then)(void *), void *arg)
+{
+    struct dbt_held h = {{id, ACTION_SUBMIT, STATE_AWAITING_APPROVAL, true, NULL}, then, arg};
+
+    return db_tx(db, dbt_held_step, &h);
 }
 
 enum outcome
@@ -196,7 +223,7 @@ dbt_frozen(int64_t change, const char *freeze)
 const char *
 dbt_impact(int64_t change)
 {
-    return dbt_sql("SELECT string_agg(service, ',' ORDER BY service) FROM change_impact"
+    return dbt_sql("SELECT array_to_string(impact_names(sids), ',') FROM change_impact_sets"
                    " WHERE change_id = %lld",
                    (long long)change);
 }

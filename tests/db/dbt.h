@@ -39,6 +39,10 @@ int64_t dbt_change(struct db *db, const char *services, int day, int from, int t
  * approval, in one transaction. */
 enum outcome dbt_submit(struct db *db, int64_t id);
 
+/* As dbt_submit, and calls then(arg) once the conflicts are refreshed,
+ * before the transaction commits (again if it is run again). */
+enum outcome dbt_submit_held(struct db *db, int64_t id, void (*then)(void *), void *arg);
+
 /* Edits a submitted change's window and services as the edit handler does
  * (new version, re-assessment, back to awaiting approval). */
 enum outcome dbt_edit(struct db *db, int64_t id, const char *services, int day, int from, int to);
@@ -71,5 +75,7 @@ void test_conflict_edit_and_cancel(void);
 void test_conflict_global_freeze(void);
 void test_conflict_service_freeze(void);
 void test_conflict_concurrent_submits(void);
+void test_conflict_other_days_do_not_wait(void);
+void test_conflict_overlapping_windows_wait(void);
 
 #endif

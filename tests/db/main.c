@@ -17,6 +17,8 @@ static const struct unit_test dbt_tests[] = {
     {"conflict_global_freeze", test_conflict_global_freeze},
     {"conflict_service_freeze", test_conflict_service_freeze},
     {"conflict_concurrent_submits", test_conflict_concurrent_submits},
+    {"conflict_other_days_do_not_wait", test_conflict_other_days_do_not_wait},
+    {"conflict_overlapping_windows_wait", test_conflict_overlapping_windows_wait},
 };
 
 int

@@ -7,10 +7,14 @@
  * each other. Each test keeps to a day of its own and services of its own
  * prefix.
  */
+#include <libpq-fe.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "db/db_internal.h"
 #include "db/db_key.h"
 #include "db/db_schedule.h"
 #include "dbt.h"
@@ -321,4 +325,171 @@ test_conflict_concurrent_submits(void)
 out:
     for (i = 0; i < 2; i++)
         db_disconnect(racers[i].db);
+}
+
+/* A submit on a connection of its own that, once its conflicts are
+ * refreshed, holds its transaction (and its locks) open until released. */
+struct dbt_holder {
+    struct db *db;
+    int64_t id;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool refreshed, release;
+    enum outcome rc;
+};
+
+static void
+dbt_hold(void *arg)
+{
+    struct dbt_holder *h = arg;
+
+    pthread_mutex_lock(&h->mu);
+    h->refreshed = true;
+    pthread_cond_broadcast(&h->cv);
+    while (!h->release)
+        pthread_cond_wait(&h->cv, &h->mu);
+    pthread_mutex_unlock(&h->mu);
+}
+
+static void *
+dbt_holder_run(void *arg)
+{
+    struct dbt_holder *h = arg;
+
+    h->rc = dbt_submit_held(h->db, h->id, dbt_hold, h);
+    pthread_mutex_lock(&h->mu);
+    h->refreshed = true; /* also when it failed before its refresh */
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+/* Starts h submitting h->id and returns once it holds its refresh open. */
+static void
+dbt_holder_start(struct dbt_holder *h, pthread_t *thread)
+{
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    h->refreshed = h->release = false;
+    pthread_create(thread, NULL, dbt_holder_run, h);
+    pthread_mutex_lock(&h->mu);
+    while (!h->refreshed)
+        pthread_cond_wait(&h->cv, &h->mu);
+    pthread_mutex_unlock(&h->mu);
+}
+
+static void
+dbt_holder_finish(struct dbt_holder *h, pthread_t thread)
+{
+    pthread_mutex_lock(&h->mu);
+    h->release = true;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(thread, NULL);
+    pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->mu);
+}
+
+/* A submit on another connection while A holds its refresh open: in
+ * another week it must not wait for A's locks at all, which lock_timeout
+ * turns into a failure (55P03, ERR_UNAVAILABLE) if it does. */
+void
+test_conflict_other_days_do_not_wait(void)
+{
+    struct dbt_holder a = {0};
+    struct db *b_db = NULL;
+    pthread_t thread;
+    int64_t b;
+
+    dbt_service("q-svc", "");
+    if (!CHECK_OK(db_connect(getenv("CABINET_DATABASE_URL"), &a.db)) ||
+        !CHECK_OK(db_connect(getenv("CABINET_DATABASE_URL"), &b_db)))
+        goto out;
+    a.id = dbt_change(dbt_db, "[\"q-svc\"]", 20, 600, 720);
+    b = dbt_change(dbt_db, "[\"q-svc\"]", 27, 600, 720);
+    CHECK(a.id > 0 && b > 0);
+    dbt_holder_start(&a, &thread);
+    unit_row("A holds the locks of its day");
+    CHECK_STR(dbt_sql("SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory'"
+                      " AND granted AND pid = %d AND classid = 1667326564",
+                      PQbackendPID(db_conn(a.db))),
+              "t");
+    unit_row("B a week later does not wait for them");
+    PQclear(PQexec(db_conn(b_db), "SET lock_timeout = '3s'"));
+    CHECK_OK(dbt_submit(b_db, b));
+    unit_row("nor does a freeze in a third week");
+    PQclear(PQexec(db_conn(dbt_db), "SET lock_timeout = '3s'"));
+    CHECK(dbt_freeze("q-later", "[\"q-svc\"]", 30, 0, 100, true) > 0);
+    PQclear(PQexec(db_conn(dbt_db), "RESET lock_timeout"));
+    dbt_holder_finish(&a, thread);
+    CHECK_OK(a.rc);
+    CHECK_STR(dbt_pair(a.id, b), "none");
+    CHECK_STR(dbt_sql("SELECT state FROM changes WHERE id = %lld", (long long)b),
+              "awaiting_approval");
+out:
+    db_disconnect(a.db);
+    db_disconnect(b_db);
+}
+
+struct dbt_waiter {
+    struct db *db;
+    int64_t id;
+    volatile int done; /* written by the waiter's thread, read after join */
+    enum outcome rc;
+};
+
+static void *
+dbt_waiter_run(void *arg)
+{
+    struct dbt_waiter *w = arg;
+
+    w->rc = dbt_submit(w->db, w->id);
+    __atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* Overlapping windows: B's submit waits on a lock of A's day (pg_locks
+ * shows its request not granted) until A commits, then sees A. */
+void
+test_conflict_overlapping_windows_wait(void)
+{
+    struct dbt_holder a = {0};
+    struct dbt_waiter b = {0};
+    pthread_t ta, tb;
+    const char *waiting = "0";
+    int i;
+
+    dbt_service("v-svc", "");
+    if (!CHECK_OK(db_connect(getenv("CABINET_DATABASE_URL"), &a.db)) ||
+        !CHECK_OK(db_connect(getenv("CABINET_DATABASE_URL"), &b.db)))
+        goto out;
+    a.id = dbt_change(dbt_db, "[\"v-svc\"]", 21, 600, 720);
+    b.id = dbt_change(dbt_db, "[\"v-svc\"]", 21, 660, 780);
+    CHECK(a.id > 0 && b.id > 0);
+    dbt_holder_start(&a, &ta);
+    pthread_create(&tb, NULL, dbt_waiter_run, &b);
+    unit_row("B waits for a day lock A holds");
+    for (i = 0; i < 3000 && strcmp(waiting, "1") != 0; i++) {
+        struct timespec pause = {0, 10 * 1000 * 1000};
+
+        waiting = dbt_sql("SELECT count(*) FROM pg_locks w JOIN pg_locks h"
+                          " ON h.locktype = 'advisory' AND h.granted AND h.pid = %d"
+                          " AND h.classid = w.classid AND h.objid = w.objid"
+                          " AND h.objsubid = w.objsubid"
+                          " WHERE w.locktype = 'advisory' AND NOT w.granted AND w.pid = %d",
+                          PQbackendPID(db_conn(a.db)), PQbackendPID(db_conn(b.db)));
+        if (strcmp(waiting, "1") != 0)
+            nanosleep(&pause, NULL);
+    }
+    CHECK_STR(waiting, "1");
+    CHECK_INT(__atomic_load_n(&b.done, __ATOMIC_SEQ_CST), 0);
+    unit_row("once A commits, B goes on and sees it");
+    dbt_holder_finish(&a, ta);
+    pthread_join(tb, NULL);
+    CHECK_OK(a.rc);
+    CHECK_OK(b.rc);
+    CHECK_STR(dbt_pair(a.id, b.id), "open:v-svc");
+out:
+    db_disconnect(a.db);
+    db_disconnect(b.db);
 }
