@@ -25,8 +25,8 @@ CREATE TRIGGER changes_gate_notify AFTER UPDATE ON changes FOR EACH ROW
           OR OLD.model IS DISTINCT FROM NEW.model)
     EXECUTE FUNCTION gate_notify_change();
 
--- The impact rows are rewritten by every assessment: the impact set a
--- freeze is judged on.
+-- The stored impact set (change_impact_sets, 0012) is rewritten by an
+-- assessment that moves it: the impact set a freeze is judged on.
 CREATE FUNCTION gate_notify_impact() RETURNS trigger
     LANGUAGE plpgsql AS $$
 BEGIN
@@ -38,7 +38,7 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER change_impact_gate_notify AFTER INSERT OR UPDATE OR DELETE ON change_impact
+CREATE TRIGGER change_impact_gate_notify AFTER INSERT OR UPDATE OR DELETE ON change_impact_sets
     FOR EACH ROW EXECUTE FUNCTION gate_notify_impact();
 
 CREATE FUNCTION gate_notify_freeze() RETURNS trigger

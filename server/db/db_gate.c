@@ -1,7 +1,7 @@
 /*
- * Relies on: freeze_covers() (0007), impact_set() (0002, 0006); the tables
- * changes, models, change_impact, change_services, freezes and
- * freeze_services (0001). The NOTIFYs that wake the gate's waiters are
+ * Relies on: freeze_covers() (0007), impact_set() (0002, 0006),
+ * impact_names() and change_impact_sets (0012); the tables changes, models,
+ * change_services, freezes and freeze_services (0001). The NOTIFYs that wake the gate's waiters are
  * 0015's triggers (db_listen.c listens).
  */
 #include "db/db_gate.h"
@@ -12,7 +12,7 @@
 
 #include "db/db_internal.h"
 
-/* The impact set is the one assessed (change_impact, kept while the change
+/* The impact set is the one assessed (change_impact_sets, kept while the change
  * is active: every state the gate may pass is), else, for a change never
  * assessed, that of its services now. A freeze counts when it is hard,
  * overlaps the change's window and covers a service of that set (a freeze
@@ -24,8 +24,8 @@
 static const char SQL_GATE[] =
     "WITH c AS (SELECT c.id, c.state, m.kind, c.flags, c.win FROM changes c"
     "           JOIN models m ON m.name = c.model WHERE c.gate_token = $1),"
-    " imp AS (SELECT COALESCE(NULLIF(ARRAY(SELECT ci.service FROM change_impact ci, c"
-    "                                      WHERE ci.change_id = c.id), '{}'),"
+    " imp AS (SELECT COALESCE(NULLIF(impact_names((SELECT s.sids FROM change_impact_sets s, c"
+    "                                               WHERE s.change_id = c.id)), '{}'),"
     "                         ARRAY(SELECT i.name FROM impact_set(ARRAY("
     "                               SELECT cs.service FROM change_services cs, c"
     "                               WHERE cs.change_id = c.id)) i)) AS names),"

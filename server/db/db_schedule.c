@@ -2,14 +2,13 @@
  * The forward schedule's statements. Relies on change_doc(), conflict_doc()
  * and freeze_doc() (0002, the first two rewritten in 0011), impact_set()
  * (0002, 0006), service_walk() (0006), freeze_covers() (0007) and
- * change_conflict_records() (0011), and on change_impact (0001), which the
- * workflow keeps for active changes only, so that busy time read from it
- * needs no state test of its own. An acknowledgement inserts its audit_log
- * entries (0001) in the statement that writes. The schedule's and the
- * agenda's pages rely on change_row(), schedule_page(), agenda_page(),
- * schedule_us(), schedule_at(), cab_zone_known() and their indexes (0013); the feed reads
- * its rows through a cursor, a batch at a time. The schedule by local day
- * relies on schedule_day_start(), schedule_tally() and the tallies its
+ * change_conflict_records() (0011), and on change_impact_sets and
+ * impact_ids() (0012), which the workflow keeps for active changes only, so
+ * that busy time read from it needs no state test of its own. An acknowledgement inserts its
+ * audit_log entries (0001) in the statement that writes. The schedule's and the agenda's pages rely
+ * on change_row(), schedule_page(), agenda_page(), schedule_us(), schedule_at(), cab_zone_known()
+ * and their indexes (0013); the feed reads its rows through a cursor, a batch at a time. The
+ * schedule by local day relies on schedule_day_start(), schedule_tally() and the tallies its
  * triggers keep (0016).
  */
 #include "db/db_schedule.h"
