@@ -290,9 +290,18 @@ main(int argc, char **argv)
         return 1;
     conninfo = argv[2];
     snprintf(listen, sizeof listen, "127.0.0.1:%s", argv[1]);
-    const char *options[] = {"listening_ports", listen,     "num_threads",       argv[3],
-                             "enable_keep_alive", "yes",    "keep_alive_timeout_ms", "60000",
-                             "request_timeout_ms", "30000", "tcp_nodelay",       "1",
+    const char *options[] = {"listening_ports",
+                             listen,
+                             "num_threads",
+                             argv[3],
+                             "enable_keep_alive",
+                             "yes",
+                             "keep_alive_timeout_ms",
+                             "60000",
+                             "request_timeout_ms",
+                             "30000",
+                             "tcp_nodelay",
+                             "1",
                              NULL};
     memset(&cb, 0, sizeof cb);
     mg_init_library(0);

@@ -113,8 +113,7 @@ send_all(int fd, const char *p, size_t n)
  * again when the server closed it). Returns the status, or -1; the body is
  * in w->buf from *body. */
 static int
-roundtrip(struct worker *w, const char *method, const char *path, const char *body,
-          size_t *body_at)
+roundtrip(struct worker *w, const char *method, const char *path, const char *body, size_t *body_at)
 {
     char head[1024];
     size_t blen = body ? strlen(body) : 0, got = 0, need = 0, hend = 0;
@@ -128,7 +127,8 @@ roundtrip(struct worker *w, const char *method, const char *path, const char *bo
     for (attempt = 0; attempt < 2; attempt++) {
         if (w->fd < 0 && (w->fd = dial()) < 0)
             return -1;
-        if (send_all(w->fd, head, (size_t)n) == 0 && (blen == 0 || send_all(w->fd, body, blen) == 0))
+        if (send_all(w->fd, head, (size_t)n) == 0 &&
+            (blen == 0 || send_all(w->fd, body, blen) == 0))
             break;
         close(w->fd);
         w->fd = -1;
