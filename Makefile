@@ -96,10 +96,24 @@ fuzz: deps-test
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # Benchmarks against the release build; each prints ratios to a baseline
-# measured in the same run (tests/bench).
+# measured in the same run (tests/bench). BENCH_SCALE sets the number of
+# changes of scale.py's data set (100000 by default, 1000000 for the real
+# run); scale.py writes tests/bench/RESULTS.md.
+BENCH_CFLAGS = -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror
 bench: deps-test
-	@$(MAKE) --no-print-directory build/cabinet
+	@$(MAKE) --no-print-directory build/cabinet build/bench/bare build/bench/load
 	@for b in tests/bench/*.py; do /usr/bin/python3 "$$b" || exit 1; done
+
+# The bare CivetWeb+libpq baseline and the C load generator of scale.py.
+build/bench/bare: tests/bench/bare.c
+	@mkdir -p $(dir $@)
+	@echo "CC      $<"
+	@$(CC) $(BENCH_CFLAGS) $(PKG_CFLAGS) -o $@ $< -lcivetweb -lpq -ljansson -lsodium -lpthread
+
+build/bench/load: tests/bench/load.c
+	@mkdir -p $(dir $@)
+	@echo "CC      $<"
+	@$(CC) $(BENCH_CFLAGS) -o $@ $< -lpthread
 
 # domain/ stays pure; each library is used only in its own layer
 # (tests/static.sh prints each breach with its file, line and rule).
