@@ -4,7 +4,7 @@ On a throwaway cluster: a service map of 300 services (a tree, shortcuts
 and a cycle) and ACTIVE changes already scheduled over two years, with
 their impact rows. Then, in the same run:
 
-  1. pgbench of the conflict refresh a submit runs (conflicts_lock() and
+  1. pgbench of the conflict refresh a submit runs (conflicts_lock_change() and
      conflicts_refresh() of a random active change, one transaction), with
      the planner free to use the GiST indexes;
   2. the same pgbench with index and bitmap scans turned off: what the
@@ -63,18 +63,14 @@ WITH c AS (
 INSERT INTO change_services (change_id, service)
 SELECT c.id, 's' || (100 + (c.id * 31 + k * 17) % 200) FROM c, generate_series(0, c.id % 2) k
 ON CONFLICT DO NOTHING;
-INSERT INTO change_impact (change_id, service, win)
-SELECT c.id, i.name, c.win FROM changes c,
-       LATERAL impact_set(ARRAY(SELECT cs.service::text FROM change_services cs
-                                WHERE cs.change_id = c.id)) i
-WHERE c.state = 'approved';
+SELECT count(impact_store(c.id)) FROM changes c WHERE c.state = 'approved';
 SELECT count(*) FROM changes c, LATERAL conflicts_refresh(c.id) r;
 ANALYZE;
 """
 
 REFRESH = """\\set id random({lo}, {hi})
 BEGIN;
-SELECT conflicts_lock();
+SELECT conflicts_lock_change(:id);
 SELECT count(*) FROM conflicts_refresh(:id);
 COMMIT;
 """
@@ -134,7 +130,7 @@ def main():
         t0 = time.monotonic()
         srv.psql(SERVICE_MAP)
         srv.psql(SCHEDULE.format(uid=uid, n=ACTIVE), timeout=1800)
-        counts = srv.psql("SELECT (SELECT count(*) FROM change_impact) || ' impact rows, '"
+        counts = srv.psql("SELECT (SELECT count(*) FROM change_impact_sets) || ' impact sets, '"
                           " || (SELECT count(*) FROM conflicts) || ' conflict records'")
         print(f"bench conflicts: {ACTIVE} active changes on 300 services ({counts};"
               f" set up in {time.monotonic() - t0:.0f} s)")
