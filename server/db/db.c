@@ -223,6 +223,11 @@ db_open_conn(struct db *db)
 
     if (conn != NULL)
         PQsetNoticeReceiver(conn, db_notice, db);
+    /* Cabinet's statements are short: compiling one with JIT, which the
+     * planner asks for whenever a table is large enough to make a bad
+     * estimate look expensive, costs far more than it saves. */
+    if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+        PQclear(PQexec(conn, "SET jit = off"));
     return conn;
 }
 
