@@ -136,6 +136,12 @@ def test_a_start_before_approval_is_flagged_unauthorized(server, normal):
                                     "outcome": "successful"}))
     assert done["change"]["state"] == "review" and "unauthorized" in done["change"]["flags"]
     assert gate(ch["gate_url"]).json()["reason"] == "review"
+    moves = server.psql(f"SELECT string_agg(action || ' ' || actor, ',' ORDER BY seq) "
+                        f"FROM audit_log WHERE entity = 'change' AND entity_id = '{ch['id']}' "
+                        f"AND action <> 'change.created'")
+    who = f"integration:{normal['id']}"
+    assert moves == (f"change.assessed system,change.submit {who},change.start {who},"
+                     f"change.complete {who}"), moves
     summary = ok(server.as_("admin").get("/reports/summary"))
     assert summary["unauthorized"] >= 1
 
