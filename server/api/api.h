@@ -55,6 +55,13 @@ enum outcome api_changes_list(struct http_ctx *ctx);
 enum outcome api_changes_create(struct http_ctx *ctx);
 enum outcome api_changes_get(struct http_ctx *ctx);
 enum outcome api_changes_update(struct http_ctx *ctx);
+/* Decodes body as POST /changes does (each field at fault recorded in ctx,
+ * the model and services checked to exist) and creates the draft in the
+ * caller's transaction on ctx->db, owned by user_id, from source (webhook
+ * links: "hook"). ERR_CONFLICT when an open change has its external_ref.
+ * The caller change_clears *out and owns *doc. */
+enum outcome api_changes_raise(struct http_ctx *ctx, json_t *body, int64_t user_id,
+                               const char *source, struct change *out, json_t **doc);
 
 /* render.c */
 /* The change document of a {"doc","rev","gate_token"} row, with its gate
@@ -106,6 +113,18 @@ enum outcome api_webhooks_create(struct http_ctx *ctx);
 enum outcome api_webhooks_delete(struct http_ctx *ctx);
 enum outcome api_webhooks_deliveries(struct http_ctx *ctx);
 enum outcome api_webhooks_retry(struct http_ctx *ctx);
+
+/* integrations.c */
+enum outcome api_integrations_list(struct http_ctx *ctx);
+enum outcome api_integrations_create(struct http_ctx *ctx);
+enum outcome api_integrations_get(struct http_ctx *ctx);
+enum outcome api_integrations_update(struct http_ctx *ctx);
+enum outcome api_integrations_delete(struct http_ctx *ctx);
+enum outcome api_integrations_rotate(struct http_ctx *ctx);
+enum outcome api_integrations_deliveries(struct http_ctx *ctx);
+
+/* hooks.c */
+enum outcome api_hooks_receive(struct http_ctx *ctx);
 
 /* keys.c */
 enum outcome api_keys_create(struct http_ctx *ctx);

@@ -371,6 +371,24 @@ out:
     return rc;
 }
 
+enum outcome
+api_changes_raise(struct http_ctx *ctx, json_t *body, int64_t user_id, const char *source,
+                  struct change *out, json_t **doc)
+{
+    struct changes_input in = {0};
+    struct db_change_content dc;
+    char gate[SEC_TOKEN_LEN];
+    enum outcome rc;
+
+    if ((rc = changes_decode(ctx, body, &in, false)) == OK) {
+        changes_db_content(&in, &dc);
+        sec_token("gt_", gate);
+        rc = db_change_create(ctx->db, user_id, source, &dc, gate, out, doc);
+    }
+    changes_input_free(&in);
+    return rc;
+}
+
 /* ---- edit ------------------------------------------------------------ */
 
 struct changes_edit {

@@ -33,6 +33,8 @@ const struct http_route api_routes[] = {
     /* the token is the credential; the handler takes a database connection
      * for each look only, none while it waits */
     {{"GET", "/gate/{token}"}, api_gate, HTTP_PUBLIC | HTTP_NO_DB, 0, q_gate},
+    /* the link's key and the delivery's signature are the credential */
+    {{"POST", "/hooks/{key}"}, api_hooks_receive, HTTP_PUBLIC, 0, NO_QUERY},
 
     {{"POST", V1 "/session"}, api_session_create, HTTP_PUBLIC, 0, NO_QUERY},
     {{"DELETE", V1 "/session"}, api_session_delete, 0, 0, NO_QUERY},
@@ -118,6 +120,30 @@ const struct http_route api_routes[] = {
      HTTP_DEFER_ROLE,
      ROLE_MANAGER | ROLE_ADMIN,
      NO_QUERY},
+
+    {{"GET", V1 "/integrations"}, api_integrations_list, 0, ROLE_ADMIN, q_paged},
+    {{"POST", V1 "/integrations"}, api_integrations_create, 0, ROLE_ADMIN, NO_QUERY},
+    {{"GET", V1 "/integrations/{id}"}, api_integrations_get, HTTP_DEFER_ROLE, ROLE_ADMIN, NO_QUERY},
+    {{"PATCH", V1 "/integrations/{id}"},
+     api_integrations_update,
+     HTTP_DEFER_ROLE,
+     ROLE_ADMIN,
+     NO_QUERY},
+    {{"DELETE", V1 "/integrations/{id}"},
+     api_integrations_delete,
+     HTTP_DEFER_ROLE,
+     ROLE_ADMIN,
+     NO_QUERY},
+    {{"POST", V1 "/integrations/{id}/rotate"},
+     api_integrations_rotate,
+     HTTP_DEFER_ROLE,
+     ROLE_ADMIN,
+     NO_QUERY},
+    {{"GET", V1 "/integrations/{id}/deliveries"},
+     api_integrations_deliveries,
+     HTTP_DEFER_ROLE,
+     ROLE_ADMIN,
+     q_paged},
 
     {{"GET", V1 "/freezes"}, api_freezes_list, 0, 0, q_freezes},
     {{"POST", V1 "/freezes"}, api_freezes_create, 0, ROLE_MANAGER, NO_QUERY},

@@ -17,6 +17,41 @@ struct metrics_slot {
 };
 
 static struct metrics_slot *metrics_slots;
+static unsigned long metrics_hook_refusals[METRICS_HOOK_COUNT];
+static unsigned long metrics_hook_replays;
+static const char *const metrics_hook_reasons[METRICS_HOOK_COUNT] = {
+    "unknown_link", "signature", "timestamp", "too_large", "invalid"};
+
+void
+metrics_hook_refused(enum metrics_hook why)
+{
+    if ((unsigned)why < METRICS_HOOK_COUNT)
+        __atomic_fetch_add(&metrics_hook_refusals[why], 1, __ATOMIC_RELAXED);
+}
+
+void
+metrics_hook_replayed(void)
+{
+    __atomic_fetch_add(&metrics_hook_replays, 1, __ATOMIC_RELAXED);
+}
+
+static void
+metrics_render_hooks(struct strbuf *sb)
+{
+    int i;
+
+    strbuf_puts(sb, "# HELP cabinet_hook_refusals_total Webhook link deliveries refused, by why.\n"
+                    "# TYPE cabinet_hook_refusals_total counter\n");
+    for (i = 0; i < METRICS_HOOK_COUNT; i++)
+        strbuf_printf(sb, "cabinet_hook_refusals_total{reason=\"%s\"} %lu\n",
+                      metrics_hook_reasons[i],
+                      __atomic_load_n(&metrics_hook_refusals[i], __ATOMIC_RELAXED));
+    strbuf_printf(sb,
+                  "# HELP cabinet_hook_replays_total Webhook link deliveries answered as replays.\n"
+                  "# TYPE cabinet_hook_replays_total counter\n"
+                  "cabinet_hook_replays_total %lu\n",
+                  __atomic_load_n(&metrics_hook_replays, __ATOMIC_RELAXED));
+}
 static int metrics_n;
 
 int
@@ -98,6 +133,7 @@ metrics_render(struct strbuf *sb, const char *const *methods, const char *const 
                       (double)__atomic_load_n(&metrics_slots[i].micros, __ATOMIC_RELAXED) / 1e6,
                       methods[i], routes[i], count);
     }
+    metrics_render_hooks(sb);
     if (pool != NULL)
         db_pool_stats(pool, &size, &in_use);
     strbuf_printf(sb,

@@ -21,4 +21,17 @@ void metrics_observe(int slot, int status, double seconds);
 void metrics_render(struct strbuf *sb, const char *const *methods, const char *const *routes,
                     struct db_pool *pool);
 
+/* Webhook links (README "Webhook links"): deliveries refused, by why, and
+ * replays answered with their first result. */
+enum metrics_hook {
+    METRICS_HOOK_UNKNOWN_LINK, /* 404: no such link, disabled or rotated out */
+    METRICS_HOOK_SIGNATURE,    /* 401: a signature or token missing or wrong */
+    METRICS_HOOK_TIMESTAMP,    /* 401: a Standard Webhooks timestamp out of tolerance */
+    METRICS_HOOK_TOO_LARGE,    /* 413 */
+    METRICS_HOOK_INVALID,      /* any other refusal: the body, the change's state */
+    METRICS_HOOK_COUNT
+};
+void metrics_hook_refused(enum metrics_hook why);
+void metrics_hook_replayed(void);
+
 #endif

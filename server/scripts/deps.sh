@@ -8,9 +8,10 @@ build=(gcc make pkg-config libcivetweb-dev libjansson-dev libsodium-dev
 runtime=(postgresql-15 postgresql-client-15 curl)
 # clang-format and clang-tidy are pinned to Debian 12's 14 (tests/static.sh).
 # nginx (and openssl, for its test certificate): tests/api/test_proxy.py runs
-# Cabinet behind docker/nginx.conf.
+# Cabinet behind docker/nginx.conf. python3-yaml and jq (and openssl):
+# tests/api/test_ci_snippets.py runs README's CI jobs.
 testing=(clang libclang-rt-14-dev clang-format-14 clang-tidy-14 python3 python3-pytest
-         python3-requests python3-nacl python3-icalendar nginx openssl)
+         python3-requests python3-nacl python3-icalendar python3-yaml jq nginx openssl)
 
 want=("${build[@]}" "${runtime[@]}")
 [ "${1:-}" = "--test" ] && want+=("${testing[@]}")

@@ -245,3 +245,48 @@ sec_webhook_sign(const char *secret, const char *id, long long timestamp, const 
     sodium_memzero(&st, sizeof st);
     return OK;
 }
+
+bool
+sec_webhook_verify(const char *secret, const char *id, long long timestamp, const char *body,
+                   size_t len, const char *header)
+{
+    char expected[64], one[128];
+    const char *p = header, *sp;
+    bool good = false;
+    size_t n;
+
+    if (header == NULL ||
+        sec_webhook_sign(secret, id, timestamp, body, len, expected, sizeof expected) != OK)
+        return false;
+    while (*p != '\0') {
+        sp = strchr(p, ' ');
+        n = sp ? (size_t)(sp - p) : strlen(p);
+        /* every signature is looked at, so that where the good one sits
+         * does not show in the time taken */
+        if (n > 0 && n < sizeof one) {
+            memcpy(one, p, n);
+            one[n] = '\0';
+            if (strncmp(one, "v1,", 3) == 0 && sec_equal(one, expected))
+                good = true;
+        }
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    sodium_memzero(expected, sizeof expected);
+    return good;
+}
+
+void
+sec_hmac_sha256_hex(const char *key, const char *data, size_t len, char out[SEC_HEX256_LEN])
+{
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state st;
+
+    crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, strlen(key));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)data, len);
+    crypto_auth_hmacsha256_final(&st, mac);
+    sec_hex(mac, sizeof mac, out);
+    sodium_memzero(mac, sizeof mac);
+    sodium_memzero(&st, sizeof st);
+}

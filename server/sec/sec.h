@@ -72,6 +72,15 @@ void sec_webhook_secret(char out[SEC_WEBHOOK_SECRET_LEN]);
 enum outcome sec_webhook_sign(const char *secret, const char *id, long long timestamp,
                               const char *body, size_t len, char *out, size_t size);
 
+/* True when one of the space-separated signatures of header is the
+ * "v1,…" of id.timestamp.body under secret (compared in constant time;
+ * other versions are ignored). The timestamp's tolerance is the caller's. */
+bool sec_webhook_verify(const char *secret, const char *id, long long timestamp, const char *body,
+                        size_t len, const char *header);
+/* HMAC-SHA256 of data under key (a string, used as its bytes) as 64
+ * lowercase hex digits: GitHub's X-Hub-Signature-256 after "sha256=". */
+void sec_hmac_sha256_hex(const char *key, const char *data, size_t len, char out[SEC_HEX256_LEN]);
+
 /* Unpadded base64url of len bytes into out (size bytes); false when it
  * does not fit. */
 bool sec_b64url_encode(const void *data, size_t len, char *out, size_t size);
