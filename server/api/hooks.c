@@ -302,9 +302,11 @@ hooks_change(struct db *db, struct hook *h)
 
     if ((rc = hooks_find(db, h, &id)) != OK && rc != ERR_NOT_FOUND)
         return rc;
-    if (rc == OK && (rc = db_workflow_lock(db)) == OK && id == 0 && h->in.raise != NULL)
+    /* the days of an existing change's window are locked before its row (a
+     * new one's, by the facts and the transition of its submit) */
+    if (rc == OK && id == 0 && h->in.raise != NULL)
         rc = hooks_raise(db, h, &id);
-    else if (rc == OK && id != 0)
+    else if (rc == OK && id != 0 && (rc = db_workflow_lock(db, id)) == OK)
         rc = hooks_load(db, h, id);
     if (rc == ERR_NOT_FOUND || (rc == OK && id == 0)) {
         http_field(h->ctx, "ref", "no open change has this reference");
