@@ -59,10 +59,38 @@ static const char SQL_CREATE[] =
     "                                 $12::jsonb)), true FROM c)"
     " SELECT (to_jsonb(c) || jsonb_build_object('services', $12::jsonb))::text FROM c";
 
+/* The same rows a change document shows, in one hand-written statement:
+ * the change, its model's kind, its requester, its services, its latest
+ * assessment, its approvals with their approver and key, and its unresolved
+ * conflicts (at most 20, with the other change's ref and title) with their
+ * counts. */
+#define MINE                                                                                       \
+    "((k.kind = 'change' AND k.change_a = c.id) OR (k.kind = 'freeze' AND k.change_a = c.id)"      \
+    " OR k.change_b = c.id)"
 static const char SQL_GET[] =
-    "SELECT (to_jsonb(c) || jsonb_build_object('services',"
-    "         COALESCE((SELECT jsonb_agg(cs.service ORDER BY cs.service) FROM change_services cs"
-    "                   WHERE cs.change_id = c.id), '[]'::jsonb)))::text"
+    "SELECT (to_jsonb(c) || jsonb_build_object("
+    "  'kind', (SELECT m.kind FROM models m WHERE m.name = c.model),"
+    "  'requester', (SELECT jsonb_build_object('id', u.id, 'name', u.name, 'email', u.email)"
+    "                FROM users u WHERE u.id = c.requester_id),"
+    "  'services', COALESCE((SELECT jsonb_agg(cs.service ORDER BY cs.service)"
+    "                        FROM change_services cs WHERE cs.change_id = c.id), '[]'::jsonb),"
+    "  'assessment', (SELECT to_jsonb(a) FROM assessments a WHERE a.change_id = c.id"
+    "                 ORDER BY a.id DESC LIMIT 1),"
+    "  'approvals', COALESCE((SELECT jsonb_agg(to_jsonb(a) || jsonb_build_object("
+    "                           'approver', jsonb_build_object('id', u.id, 'name', u.name),"
+    "                           'public_key', k.public_key) ORDER BY a.id)"
+    "                         FROM approvals a JOIN users u ON u.id = a.approver_id"
+    "                         LEFT JOIN user_keys k ON k.id = a.key_id"
+    "                         WHERE a.change_id = c.id), '[]'::jsonb),"
+    "  'conflicts', COALESCE((SELECT jsonb_agg(jsonb_build_object('id', x.id, 'state', x.state,"
+    "                           'other', 'CHG-' || o.id, 'title', o.title))"
+    "                         FROM (SELECT * FROM conflicts k WHERE " MINE
+    "                               AND k.state <> 'resolved' ORDER BY k.id LIMIT 20) x"
+    "                         LEFT JOIN changes o ON o.id = CASE WHEN x.change_a = c.id"
+    "                                                  THEN x.change_b ELSE x.change_a END),"
+    "                        '[]'::jsonb),"
+    "  'conflict_summary', (SELECT jsonb_build_object('total', count(*))"
+    "                       FROM conflicts k WHERE " MINE " AND k.state <> 'resolved')))::text"
     " FROM changes c WHERE c.id = $1";
 
 static void
