@@ -24,7 +24,9 @@ BENCH_CONFLICTS (refresh: conflicts_refresh() of every active change at load
 time, the default up to 2,000 active changes; submits: leave them to be found
 by the submits, the default above),
 BENCH_KEEP=1 (leave the cluster running afterwards, for EXPLAIN; its
-directory is printed, `server/scripts/pg.sh stop DIR` stops it).
+directory is printed, `server/scripts/pg.sh stop DIR` stops it),
+BENCH_REUSE="CLUSTER_DIR FILES_DIR" (measure again on a kept cluster, migrated
+by this build, without loading anything; the submits of earlier runs stay).
 Run with `make bench` (release build).
 """
 
@@ -108,6 +110,14 @@ def log(msg):
 class DurableCluster(c.Cluster):
     """conftest's cluster, but made without PG_FAST: fsync, synchronous
     commits and full-page writes stay on, as in production."""
+
+    @classmethod
+    def reuse(cls, data_dir, files_dir):
+        """The cluster an earlier run kept (BENCH_KEEP=1), started again."""
+        self = cls.__new__(cls)
+        self.dir, self.files = Path(data_dir), Path(files_dir)
+        self.start()
+        return self
 
     def start(self):
         c.run([c.PGSH, "start", self.dir], env={"PG_FAST": "0"}, timeout=180)
@@ -868,11 +878,15 @@ def main():
     build_tools()
     log(f"bench scale: {SCALE} changes ({HISTORY} history, {ACTIVE} active, {DRAFTS} drafts, "
         f"{FUTURE_CANCELLED} cancelled ahead)")
-    cluster = DurableCluster()
+    reuse = os.environ.get("BENCH_REUSE", "").split()
+    cluster = DurableCluster.reuse(*reuse) if reuse else DurableCluster()
     srv = bare = sampler = None
     try:
-        cluster.configure()
-        url = cluster.createdb("cabinet_bench")
+        if reuse:
+            url = cluster.url("cabinet_bench")
+        else:
+            cluster.configure()
+            url = cluster.createdb("cabinet_bench")
         settings = show_settings(url)
         log(f"  {settings['version']}")
         log("  " + ", ".join(f"{k}={settings[k]}" for k in SHOWN if k != "server_version"))
@@ -882,9 +896,24 @@ def main():
         c.psql(url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         srv = c.Server(cluster, "cabinet_bench",
                        extra_env={"CABINET_DB_POOL": str(POOL), "CABINET_THREADS": str(THREADS)})
-        for name, roles in c.STANDARD_USERS.items():
-            srv.add_user(name, roles)
-        steps, total, impact_how, conflicts_how, impact = load_dataset(cluster, url)
+        if reuse:
+            # the data set of the run that kept the cluster, migrated by this
+            # build (the migrations it lacked), its people as they were
+            srv.key_path = next(cluster.files.glob("*.server.key"), srv.key_path)
+            for name, roles in c.STANDARD_USERS.items():
+                uid = int(c.psql(url, f"SELECT id FROM users WHERE email = '{name}@{c.DOMAIN}'"))
+                srv.users[name] = {"id": uid, "email": f"{name}@{c.DOMAIN}", "roles": roles}
+            kept = json.loads((cluster.files / "load.json").read_text())
+            steps, total = kept["steps"], kept["total"]
+            impact_how = kept["impact_how"] + " (the data set of an earlier run, reused)"
+            conflicts_how, impact = kept["conflicts_how"], kept["impact"]
+        else:
+            for name, roles in c.STANDARD_USERS.items():
+                srv.add_user(name, roles)
+            steps, total, impact_how, conflicts_how, impact = load_dataset(cluster, url)
+            (cluster.files / "load.json").write_text(json.dumps({
+                "steps": steps, "total": total, "impact_how": impact_how,
+                "conflicts_how": conflicts_how, "impact": impact}))
         dataset = c.psql_json(url, DATASET_STATS, timeout=3600)
         dataset.update(impact)
         log(f"  {json.dumps(dataset)}")
