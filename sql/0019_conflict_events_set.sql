@@ -4,8 +4,10 @@
 -- outbox and one into deliveries per event, and a refresh that opens a few
 -- hundred records paid that a few hundred times. Now statement triggers
 -- with transition tables take every record a statement wrote: one INSERT
--- writes all their outbox rows (conflict_event() once per record, the
--- event types, payloads and ids as before), one more all their deliveries.
+-- writes all their outbox rows (the event types, payloads and ids as
+-- before; the payloads those of conflict_event(), built by
+-- conflict_events() for all of them at once), one more all their
+-- deliveries.
 --
 -- Order. The outbox rows of one statement's records come in the order the
 -- statement wrote the records (a transition table holds its rows in that
@@ -24,16 +26,59 @@
 DROP TRIGGER conflicts_emit ON conflicts;
 DROP FUNCTION conflicts_emit();
 
+-- The payloads of records, in order (ord: the index in p_records): each
+-- conflict_event() of the record (0012), built as one statement: the
+-- documents of the changes are built once per change, not once per record
+-- that names them (a submit's change is in every one of its records), and
+-- without a PL/pgSQL call per record. tests/api/test_conflict_events.py
+-- checks it against conflict_event() for pairs and freezes.
+CREATE FUNCTION conflict_events(p_records conflicts[])
+    RETURNS TABLE (ord integer, payload jsonb)
+    LANGUAGE sql STABLE AS $$
+    WITH r AS (SELECT (row_number() OVER ())::integer AS ord, u.* FROM unnest(p_records) u),
+    docs AS (
+        SELECT c.id, jsonb_build_object(
+                   'id', c.id,
+                   'ref', 'CHG-' || c.id,
+                   'title', c.title,
+                   'state', c.state,
+                   'window', CASE WHEN c.win IS NULL THEN NULL ELSE
+                             jsonb_build_object('start', cab_ts(lower(c.win)),
+                                                'end', cab_ts(upper(c.win))) END) AS doc
+        FROM changes c
+        WHERE c.id IN (SELECT r.change_a FROM r UNION SELECT r.change_b FROM r))
+    SELECT r.ord, jsonb_build_object(
+            'conflict', jsonb_build_object(
+                'id', r.id,
+                'kind', r.kind,
+                'overlap', r.overlap,
+                'state', r.state,
+                'services', to_jsonb(r.services),
+                'detected_at', cab_ts(r.detected_at),
+                'resolved_at', cab_ts(r.resolved_at)),
+            -- as jsonb_agg(... ORDER BY id) over the changes found (a
+            -- pair's change_a < change_b; a freeze's change_b is NULL)
+            'changes', (SELECT jsonb_agg(x.doc ORDER BY x.id)
+                        FROM (VALUES (a.id, a.doc), (b.id, b.doc)) x (id, doc)
+                        WHERE x.doc IS NOT NULL),
+            'freeze', CASE WHEN r.kind = 'freeze' THEN
+                          jsonb_build_object('id', r.freeze_id, 'name', r.freeze_name,
+                                             'hard', f.hard) END)
+    FROM r LEFT JOIN docs a ON a.id = r.change_a
+    LEFT JOIN docs b ON b.id = r.change_b
+    LEFT JOIN freezes f ON f.id = r.freeze_id
+$$;
+
 -- The events of records, in order: p_types[i] of p_records[i]; their
 -- outbox rows and their deliveries.
 CREATE FUNCTION conflicts_emit_rows(p_types text[], p_records conflicts[]) RETURNS void
     LANGUAGE sql AS $$
     WITH o AS (
         INSERT INTO outbox (event_id, type, payload, fanned_out)
-        SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), p_types[i],
-               conflict_event(p_records[i]), true
-        FROM generate_subscripts(p_types, 1) i
-        ORDER BY i
+        SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), p_types[e.ord], e.payload,
+               true
+        FROM conflict_events(p_records) e
+        ORDER BY e.ord
         RETURNING id, type)
     INSERT INTO deliveries (webhook_id, outbox_id)
     SELECT w.id, o.id FROM o, webhooks w

@@ -15,9 +15,12 @@ def ts(dt):
 
 
 def test_a_submit_opening_50_conflicts_writes_50_events_in_order(server):
+    scenario(server, datetime(2091, 3, 1, tzinfo=timezone.utc))
+
+
+def scenario(server, base):
     url = server.db_url
     admin = server.as_("admin")
-    base = datetime(2091, 3, 1, tzinfo=timezone.utc)
     name = unique("ev")
     ok(admin.post("/services", json={"name": name, "title": "E", "tier": 3}), 201)
     hooks = [ok(admin.post("/webhooks", json={"url": "http://127.0.0.1:9/h", "events": ev}), 201)
@@ -82,5 +85,36 @@ def test_a_submit_opening_50_conflicts_writes_50_events_in_order(server):
     assert len(resolved) == 50
     assert [int(e[2]) for e in resolved] == [int(e[2]) for e in detected]
     assert all(e[3] == "true" for e in resolved)
+    wants = int(psql(url, "SELECT count(*) FROM webhooks WHERE deleted_at IS NULL AND"
+                          " ('*' = ANY (events) OR 'change.conflict_resolved' = ANY (events))"))
+    assert wants >= 2
     assert psql(url, "SELECT count(*) FROM deliveries d JOIN outbox o ON o.id = d.outbox_id"
-                     f" WHERE o.id > {mid} AND o.type = 'change.conflict_resolved'") == "100"
+                     f" WHERE o.id > {mid} AND o.type = 'change.conflict_resolved'") == str(50 * wants)
+
+    # a freeze over the window: one freeze record per active change, each
+    # event with conflict_event()'s payload, freeze included
+    mid = int(psql(url, "SELECT max(id) FROM outbox"))
+    f = ok(server.as_("manager").post("/freezes", json={
+        "name": unique("ev freeze"), "services": [name], "hard": True, "reason": "x",
+        "window": {"start": ts(base), "end": ts(base + timedelta(hours=4))}}), 201)
+    frozen = [e for e in events(mid) if e[1] == "change.conflict_detected"]
+    assert len(frozen) == 50
+    assert all(e[3] == "true" for e in frozen)
+    assert psql(url, "SELECT count(*) FROM outbox o"
+                     f" WHERE o.id > {mid} AND o.type = 'change.conflict_detected'"
+                     f" AND (o.payload -> 'freeze' ->> 'id')::bigint = {f['id']}"
+                     " AND (o.payload -> 'freeze' ->> 'hard')::boolean") == "50"
+
+
+def test_the_payloads_of_a_statement_are_conflict_event(server):
+    """conflict_events() of every record there is, pairs and freezes, open
+    and resolved: conflict_event() of each, in the order given."""
+    scenario(server, datetime(2092, 3, 1, tzinfo=timezone.utc))
+    got = psql(server.db_url,
+               "SELECT count(*) || '|' || count(*) FILTER (WHERE e.payload = conflict_event(x.k))"
+               " || '|' || count(DISTINCT (x.k).kind) || '|' || count(DISTINCT (x.k).state)"
+               " || '|' || bool_and(e.ord = x.n)"
+               " FROM (SELECT array_agg(k ORDER BY k.id DESC) a FROM conflicts k) q,"
+               " conflict_events(q.a) e, LATERAL (SELECT q.a[e.ord] AS k, e.ord AS n) x")
+    n = psql(server.db_url, "SELECT count(*) FROM conflicts")
+    assert got == f"{n}|{n}|2|2|true", got
