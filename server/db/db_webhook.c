@@ -1,8 +1,8 @@
 /*
- * Subscriptions, the outbox and deliveries. Relies on outbox_emit(),
- * webhook_doc() and delivery_doc() (0004), change_doc() and freeze_doc()
- * (0002), cab_ts() (0001), and the lanes of 0009: delivery_next(), the lane
- * locks and delivery_lanes_taken().
+ * Subscriptions, the outbox and deliveries. Relies on outbox_emit_change()
+ * (0019, on outbox_emit() of 0004), webhook_doc() and delivery_doc() (0004), change_doc() and
+ * freeze_doc() (0002), cab_ts() (0001), and the lanes of 0009: delivery_next(), the lane locks and
+ * delivery_lanes_taken().
  */
 #include "db/db_webhook.h"
 
@@ -12,10 +12,7 @@
 
 #include "db/db_internal.h"
 
-static const char SQL_EMIT_CHANGE[] =
-    "SELECT outbox_emit($1, jsonb_build_object('change', change_doc(c)::jsonb)"
-    "                       || COALESCE($3::jsonb, '{}'))"
-    " FROM changes c WHERE c.id = $2";
+static const char SQL_EMIT_CHANGE[] = "SELECT outbox_emit_change($1::text[], $2, $3::jsonb)";
 static const char SQL_EMIT_FREEZE[] =
     "SELECT outbox_emit($1, jsonb_build_object('freeze', freeze_doc(f)::jsonb))"
     " FROM freezes f WHERE f.id = $2";
@@ -101,12 +98,29 @@ static const char SQL_RESULT[] =
 #define DB_WEBHOOK_LANES 8
 
 enum outcome
-db_webhook_emit_change(struct db *db, const char *type, int64_t change_id, const char *extra)
+db_webhook_emit_change(struct db *db, const char *const *types, int ntypes, int64_t change_id,
+                       const char *extra)
 {
-    char id[DB_NUM];
-    const char *params[3] = {type, db_num(change_id, id), extra};
+    char id[DB_NUM], list[256];
+    const char *params[3] = {list, db_num(change_id, id), extra};
+    size_t used = 1;
+    int i;
 
-    return db_exec(db, SQL_EMIT_CHANGE, 3, params, NULL);
+    /* the names are event type names (letters, dots, underscores): an
+     * array literal needs no quoting for them */
+    list[0] = '{';
+    for (i = 0; i < ntypes; i++) {
+        int n = snprintf(list + used, sizeof list - used, "%s%s", i ? "," : "", types[i]);
+
+        if (n < 0 || (size_t)n >= sizeof list - used)
+            return ERR_INTERNAL;
+        used += (size_t)n;
+    }
+    if (used + 2 > sizeof list)
+        return ERR_INTERNAL;
+    list[used] = '}';
+    list[used + 1] = '\0';
+    return ntypes > 0 ? db_exec(db, SQL_EMIT_CHANGE, 3, params, NULL) : OK;
 }
 
 enum outcome

@@ -14,10 +14,11 @@
 
 #include "db/db.h"
 
-/* Emits an event about a change: data is {"change": its document} merged
- * with extra (a JSON object text, or NULL). */
-enum outcome db_webhook_emit_change(struct db *db, const char *type, int64_t change_id,
-                                    const char *extra);
+/* Emits events about a change, of the ntypes types in order: each one's
+ * data is {"change": its document} merged with extra (a JSON object text,
+ * or NULL); the document is built once for all of them. */
+enum outcome db_webhook_emit_change(struct db *db, const char *const *types, int ntypes,
+                                    int64_t change_id, const char *extra);
 /* Emits freeze.created for a freeze. */
 enum outcome db_webhook_emit_freeze(struct db *db, const char *type, int64_t freeze_id);
 

@@ -1,9 +1,10 @@
 /*
- * Relies on: impact_set() (0002, 0006), conflicts_lock_change() and
- * conflicts_refresh() (0012, on 0003, 0007, 0011), impact_ids() and
+ * Relies on: impact_sids() (0018: impact_set() of 0002, 0006, from the
+ * stored closure), conflicts_lock_change() and conflicts_refresh() (0012,
+ * on 0003, 0007, 0011; their events by 0019's triggers), impact_ids() and
  * impact_listed() (0012), freeze_covers() and change_is_active() (0007),
  * approval_doc() (0002), the outbox through db_webhook_emit_change
- * (outbox_emit(), 0004); the tables changes, change_services,
+ * (outbox_emit_change(), 0019); the tables changes, change_services,
  * change_impact_sets (0012), services.sid (0012), assessments, approvals,
  * freezes, freeze_services and audit_log (0001, 0003).
  */
@@ -22,8 +23,9 @@
 static const char SQL_FACTS[] =
     "WITH c AS (SELECT * FROM changes WHERE id = $1),"
     " svc AS (SELECT service FROM change_services WHERE change_id = $1),"
-    " imp AS (SELECT i.name, s.tier, s.sid FROM impact_set(ARRAY(SELECT service FROM svc)) i"
-    "         JOIN services s ON s.name = i.name),"
+    " imp AS (SELECT s.name, s.tier, s.sid"
+    "         FROM unnest(impact_sids(ARRAY(SELECT service FROM svc))) u (sid)"
+    "         JOIN services s ON s.sid = u.sid),"
     " fz AS (SELECT f.hard FROM freezes f, c WHERE f.win && c.win"
     "        AND freeze_covers(f.id, ARRAY(SELECT name FROM imp))),"
     " recent AS (SELECT o.outcome FROM changes o WHERE o.id <> $1 AND o.outcome IS NOT NULL"
@@ -257,16 +259,18 @@ static enum outcome
 db_workflow_events(struct db *db, int64_t id, const struct db_transition *t)
 {
     unsigned events = lifecycle_events(t->action, t->from, t->to), e;
+    const char *types[EVENT_COUNT];
     char extra[256];
-    enum outcome rc = OK;
+    int n = 0;
 
     snprintf(extra, sizeof extra, "{\"action\":\"%s\",\"from\":\"%s\",\"to\":\"%s\"}",
              lifecycle_action_verb(t->action), lifecycle_state_name(t->from),
              lifecycle_state_name(t->to));
-    for (e = 1; rc == OK && e < 1u << EVENT_COUNT; e <<= 1)
+    for (e = 1; e < 1u << EVENT_COUNT; e <<= 1)
         if (events & e)
-            rc = db_webhook_emit_change(db, lifecycle_event_name(e), id, extra);
-    return rc;
+            types[n++] = lifecycle_event_name(e);
+    /* one statement and one change document for all of them */
+    return db_webhook_emit_change(db, types, n, id, extra);
 }
 
 enum outcome
