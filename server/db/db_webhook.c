@@ -1,6 +1,6 @@
 /*
  * Subscriptions, the outbox and deliveries. Relies on outbox_emit_change()
- * (0019, on outbox_emit() of 0004), webhook_doc() and delivery_doc() (0004), change_doc() and
+ * (0020, on outbox_emit() of 0004), webhook_doc() and delivery_doc() (0004), change_doc() and
  * freeze_doc() (0002), cab_ts() (0001), and the lanes of 0009: delivery_next(), the lane locks and
  * delivery_lanes_taken().
  */

@@ -1,10 +1,10 @@
 /*
  * Relies on: impact_sids() (0018: impact_set() of 0002, 0006, from the
  * stored closure), conflicts_lock_change() and conflicts_refresh() (0012,
- * on 0003, 0007, 0011; their events by 0019's triggers), impact_ids() and
+ * on 0003, 0007, 0011; their events by 0020's triggers), impact_ids() and
  * impact_listed() (0012), freeze_covers() and change_is_active() (0007),
  * approval_doc() (0002), the outbox through db_webhook_emit_change
- * (outbox_emit_change(), 0019); the tables changes, change_services,
+ * (outbox_emit_change(), 0020); the tables changes, change_services,
  * change_impact_sets (0012), services.sid (0012), assessments, approvals,
  * freezes, freeze_services and audit_log (0001, 0003).
  */

@@ -1,4 +1,4 @@
-"""The conflict events written per statement (0019): a submit that opens 50
+"""The conflict events written per statement (0020): a submit that opens 50
 conflicts writes 50 change.conflict_detected events, in the order of the
 records, each with the payload conflict_event() gives the record, and one
 delivery per subscription that wants it, in that order; the submit's own
