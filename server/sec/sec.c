@@ -1,5 +1,6 @@
 #include "sec/sec.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,20 +14,53 @@ sec_init(void)
     return sodium_init() < 0 ? ERR_INTERNAL : OK;
 }
 
+/* Each hash or check holds its memory cost while it runs: a few at once, so
+ * that logins arriving together cannot take the process's memory (the
+ * others wait their turn). Process-wide state, guarded by its mutex. */
+static pthread_mutex_t sec_pw_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sec_pw_freed = PTHREAD_COND_INITIALIZER;
+static int sec_pw_running;
+
+static void
+sec_pw_enter(void)
+{
+    pthread_mutex_lock(&sec_pw_lock);
+    while (sec_pw_running >= SEC_PWHASH_AT_ONCE)
+        pthread_cond_wait(&sec_pw_freed, &sec_pw_lock);
+    sec_pw_running++;
+    pthread_mutex_unlock(&sec_pw_lock);
+}
+
+static void
+sec_pw_leave(void)
+{
+    pthread_mutex_lock(&sec_pw_lock);
+    sec_pw_running--;
+    pthread_cond_signal(&sec_pw_freed);
+    pthread_mutex_unlock(&sec_pw_lock);
+}
+
 enum outcome
 sec_password_hash(const char *password, char out[SEC_PWHASH_LEN])
 {
-    if (crypto_pwhash_str_alg(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                              crypto_pwhash_MEMLIMIT_INTERACTIVE,
-                              crypto_pwhash_ALG_ARGON2ID13) != 0)
-        return ERR_INTERNAL; /* out of memory */
-    return OK;
+    int rc;
+
+    sec_pw_enter();
+    rc = crypto_pwhash_str_alg(out, password, strlen(password), SEC_PWHASH_OPS, SEC_PWHASH_MEM,
+                               crypto_pwhash_ALG_ARGON2ID13);
+    sec_pw_leave();
+    return rc == 0 ? OK : ERR_INTERNAL; /* out of memory */
 }
 
 bool
 sec_password_verify(const char *hash, const char *password)
 {
-    return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+    int rc;
+
+    sec_pw_enter();
+    rc = crypto_pwhash_str_verify(hash, password, strlen(password));
+    sec_pw_leave();
+    return rc == 0;
 }
 
 void

@@ -858,6 +858,11 @@ def report(info):
         calls, total, mean, q = row.split("|", 3)
         lines.append(f"| {calls} | {total} | {mean} | `{q.replace('|', '/')}` |")
     lines.append("")
+    # what was found when a target was missed: written by hand, kept across
+    # runs (tests/bench/CAUSES.md), and carried into every RESULTS.md
+    causes = HERE / "CAUSES.md"
+    if causes.exists():
+        lines += [causes.read_text()]
     (HERE / "RESULTS.md").write_text("\n".join(lines))
     print()
     print(f"{'figure':<48} {'value':>12}  {'baseline':<24} {'ratio':>7}")

@@ -62,6 +62,7 @@ static const struct unit_test unit_tests[] = {
     {"wincursor_order_is_hidden", test_wincursor_order_is_hidden},
     {"wincursor_refuses", test_wincursor_refuses},
     {"webhook_signature", test_webhook_signature},
+    {"password_hash", test_password_hash},
     {"hooklink_timestamp", test_hooklink_timestamp},
     {"hooklink_refs", test_hooklink_refs},
     {"hooklink_plan", test_hooklink_plan},

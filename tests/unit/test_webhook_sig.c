@@ -79,3 +79,23 @@ test_webhook_signature(void)
     }
     json_decref(f);
 }
+
+/* Passwords: argon2id at 19 MiB and two passes, checked by their own
+ * settings (a hash made with libsodium's interactive limits still checks). */
+void
+test_password_hash(void)
+{
+    char hash[SEC_PWHASH_LEN], old[SEC_PWHASH_LEN];
+
+    CHECK(sodium_init() >= 0);
+    CHECK_INT(sec_password_hash("correct horse", hash), OK);
+    CHECK(strncmp(hash, "$argon2id$v=19$m=19456,t=2,p=1$", 31) == 0);
+    CHECK(sec_password_verify(hash, "correct horse"));
+    CHECK(!sec_password_verify(hash, "correct horsf"));
+    CHECK(crypto_pwhash_str_alg(old, "correct horse", 13, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                                crypto_pwhash_ALG_ARGON2ID13) == 0);
+    CHECK(strncmp(old, "$argon2id$v=19$m=65536,", 23) == 0);
+    CHECK(sec_password_verify(old, "correct horse"));
+    CHECK(!sec_password_verify(old, "wrong"));
+}

@@ -116,6 +116,7 @@ void test_slots_find(void);
 void test_ical_text(void);
 void test_ical_fold(void);
 void test_webhook_signature(void);
+void test_password_hash(void);
 void test_hooklink_timestamp(void);
 void test_hooklink_refs(void);
 void test_hooklink_plan(void);
