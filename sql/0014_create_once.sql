@@ -10,10 +10,12 @@
 -- Everything else a document shows (assessments, approvals, conflicts) a
 -- change only has once it exists, so a new one's are rightly empty.
 
--- 0011's change document, field for field, with the services given.
+-- 0011's change document, field for field, with the services given. In
+-- PL/pgSQL, as 0019 explains: its statement is planned once per connection.
 CREATE FUNCTION change_doc_with(c changes, p_services json) RETURNS json
-    LANGUAGE sql STABLE AS $$
-    SELECT json_build_object(
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN json_build_object(
         'id', c.id,
         'ref', 'CHG-' || c.id,
         'title', c.title,
@@ -51,16 +53,17 @@ CREATE FUNCTION change_doc_with(c changes, p_services json) RETURNS json
         'outcome', c.outcome,
         'flags', to_json(c.flags),
         'created_at', cab_ts(c.created_at),
-        'updated_at', cab_ts(c.updated_at))
-$$;
+        'updated_at', cab_ts(c.updated_at));
+END $$;
 
 -- The services of a document: the names, sorted as change_services sorts
 -- them.
 CREATE FUNCTION change_services_doc(p_change bigint) RETURNS json
-    LANGUAGE sql STABLE AS $$
-    SELECT COALESCE(json_agg(cs.service ORDER BY cs.service), '[]')
-    FROM change_services cs WHERE cs.change_id = p_change
-$$;
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT COALESCE(json_agg(cs.service ORDER BY cs.service), '[]')
+            FROM change_services cs WHERE cs.change_id = p_change);
+END $$;
 
 CREATE OR REPLACE FUNCTION change_doc(c changes) RETURNS json
     LANGUAGE sql STABLE AS $$
