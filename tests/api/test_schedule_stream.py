@@ -246,13 +246,32 @@ def test_a_failure_mid_stream_cuts_the_body_short(server, feed):
     """The database connection is lost while the feed is being sent (the
     client reads slowly, so the server is held between batches): the
     status has gone out, so the server ends the connection without the
-    last chunk, and the client sees a body cut short, never a whole one."""
+    last chunk, and the client sees a body cut short, never a whole one.
+    The feed read is one of a service of its own with 30,000 events (some
+    12 MB), far more than the sockets' buffers hold, so that the server is
+    still reading it, not past its last batch, when its connection goes."""
+    big = unique("big")
+    ok(server.as_("admin").post("/services", json={"name": big, "title": big, "tier": 4,
+                                                   "depends_on": []}), 201)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    server.psql(f"""
+        WITH c AS (
+            INSERT INTO changes (title, model, state, win, requester_id, source, content_hash,
+                                 gate_token)
+            SELECT 'a change of a large feed ' || g, 'standard', 'approved',
+                   tstzrange(timestamptz '{ts(now)}' + g * interval '4 minutes',
+                             timestamptz '{ts(now)}' + g * interval '4 minutes'
+                             + interval '1 hour'),
+                   (SELECT min(id) FROM users), 'api', repeat('0', 64), '{big}-' || g
+            FROM generate_series(1, 30000) g RETURNING id)
+        INSERT INTO change_services (change_id, service) SELECT id, '{big}' FROM c;
+    """, timeout=120)
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.settimeout(60)
     s.connect(("127.0.0.1", server.port))
     try:
-        request(s, b"GET", f"{FEED}?token={feed['token']}&service={feed['service']}")
+        request(s, b"GET", f"{FEED}?token={feed['token']}&service={big}")
         status, headers, rest = head_of(s)
         assert status == 200 and headers.get("transfer-encoding") == "chunked"
         # the server's connection, inside the feed's transaction
