@@ -1,107 +1,185 @@
-// Cabinet's web interface: log in, see and search changes.
-const api = '/api/v1';
-let csrf = null;
-let next = null;
+// Cabinet's web interface: the shell (header, login, routing). Each page is
+// a module under js/views/ exporting render(view, params, query), loaded
+// when first visited; render may return a function called on leaving.
+import {
+  api, session, h, navigate, currentPath, query, hasRole, field, formError, showProblem,
+  problemView, setTitle, loading, poll, busy,
+} from './js/core.js';
 
-const $ = (id) => document.getElementById(id);
+// [pattern, module, export, options]; patterns are matched in order and
+// ':name' captures one path segment. public: shown before login.
+const routes = [
+  ['/login', null, 'login', { public: true }],
+  ['/help', 'help', 'render', { public: true }],
+  ['/changes', 'changes', 'render'],
+  ['/changes/new', 'new-change', 'render'],
+  ['/changes/:ref/edit', 'new-change', 'renderEdit'],
+  ['/changes/:ref', 'change', 'render'],
+  ['/agenda', 'agenda', 'render'],
+  ['/conflicts', 'conflicts', 'render'],
+  ['/keys', 'keys', 'render'],
+  ['/schedule', 'schedule', 'render'],
+  ['/dashboard', 'dashboard', 'render'],
+  ['/me/activity', 'me', 'renderActivity'],
+  ['/me/tokens', 'me', 'renderTokens'],
+  ['/me/password', 'me', 'renderPassword'],
+  ['/admin', 'admin', 'render'],
+  ['/admin/:section', 'admin', 'render'],
+  ['/admin/:section/:id', 'admin', 'render'],
+];
 
-async function call(method, path, body) {
-  const headers = {};
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
-  const res = await fetch(api + path, {
-    method, headers, credentials: 'same-origin',
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const type = res.headers.get('Content-Type') || '';
-  const data = type.includes('json') ? await res.json() : null;
-  return { status: res.status, data };
-}
+const view = document.getElementById('view');
+let leave = null;
+let renderSeq = 0;
 
-function show(view) {
-  for (const id of ['login-view', 'changes-view']) $(id).hidden = id !== view;
-  const signedIn = view !== 'login-view';
-  $('who').hidden = !signedIn;
-  $('logout').hidden = !signedIn;
-}
-
-function cell(text) {
-  const td = document.createElement('td');
-  td.textContent = text;
-  return td;
-}
-
-function windowText(w) {
-  if (!w) return '—';
-  return `${w.start.replace('T', ' ').replace('Z', '')} – ${w.end.replace('T', ' ').replace('Z', '')}`;
-}
-
-async function loadChanges(append) {
-  const params = new URLSearchParams();
-  const q = $('q').value.trim();
-  const state = $('state').value;
-  if (q) params.set('q', q);
-  if (state) params.set('state', state);
-  if (append && next) params.set('cursor', next);
-  const { status, data } = await call('GET', '/changes?' + params);
-  if (status === 401) return start();
-  const body = $('changes');
-  if (!append) body.replaceChildren();
-  for (const c of data.items) {
-    const tr = document.createElement('tr');
-    tr.append(cell(c.ref), cell(c.title), cell(c.state.replace('_', ' ')),
-              cell(c.services.join(', ')), cell(windowText(c.window)));
-    body.append(tr);
+function match(path) {
+  const parts = path.split('/').filter(Boolean);
+  for (const [pattern, mod, fn, opts] of routes) {
+    const want = pattern.split('/').filter(Boolean);
+    if (want.length !== parts.length) continue;
+    const params = {};
+    if (want.every((w, i) => (w.startsWith(':') ? ((params[w.slice(1)] = decodeURIComponent(parts[i])), true) : w === parts[i])))
+      return { mod, fn, opts: opts || {}, params };
   }
-  next = data.next_cursor;
-  $('more').hidden = !next;
-  $('changes-empty').hidden = body.children.length > 0;
+  return null;
 }
 
-async function start() {
-  const config = await call('GET', '/config');
-  if (config.data && config.data.support_contact) {
-    $('support').textContent = 'Help: ' + config.data.support_contact;
-  }
-  const me = await call('GET', '/me');
-  if (me.status !== 200) {
-    csrf = null;
-    show('login-view');
-    $('email').focus();
+async function render() {
+  const seq = ++renderSeq;
+  if (leave) { try { leave(); } catch { /* a view's clean-up must not stop the next */ } leave = null; }
+  let path = currentPath().split('?')[0];
+  if (path === '/' || path === '') path = '/changes';
+  const m = match(path);
+  markNav(path);
+  if (!m) {
+    setTitle('Not found');
+    problemView(view, { title: 'No such page', detail: `Nothing lives at ${path}.` });
     return;
   }
-  csrf = me.data.csrf_token;
-  $('who').textContent = me.data.user.name;
-  show('changes-view');
-  await loadChanges(false);
-}
-
-$('login-form').addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  const err = $('login-error');
-  err.hidden = true;
-  const { status, data } = await call('POST', '/session', {
-    email: $('email').value, password: $('password').value,
-  });
-  if (status !== 200) {
-    err.textContent = (data && data.detail) || 'Logging in failed.';
-    err.hidden = false;
+  if (!m.opts.public && !session.me) {
+    navigate('/login?next=' + encodeURIComponent(currentPath()), true);
     return;
   }
-  $('password').value = '';
-  await start();
+  view.replaceChildren(loading());
+  try {
+    let fn;
+    if (m.mod === null) fn = renderLogin;
+    else fn = (await import(`./js/views/${m.mod}.js`))[m.fn];
+    if (seq !== renderSeq) return;
+    view.replaceChildren();
+    const cleanup = await fn(view, m.params, query());
+    if (seq !== renderSeq) { if (typeof cleanup === 'function') cleanup(); return; }
+    if (typeof cleanup === 'function') leave = cleanup;
+    const h1 = view.querySelector('h1');
+    if (h1 && !document.title.startsWith(h1.textContent)) setTitle(h1.textContent);
+    if (document.activeElement === document.body || !view.contains(document.activeElement)) view.focus({ preventScroll: true });
+  } catch (err) {
+    if (seq !== renderSeq) return;
+    console.error(err);
+    problemView(view, { title: 'This page could not be shown', detail: String(err.message || err) });
+  }
+}
+
+function markNav(path) {
+  for (const a of document.querySelectorAll('#nav a, #account a')) {
+    const target = a.getAttribute('href').slice(1);
+    const here = target === path || (target !== '/changes' && path.startsWith(target + '/')) ||
+      (target === '/changes' && path.startsWith('/changes/') && path !== '/changes/new');
+    if (here) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+function renderLogin(v, params, q) {
+  setTitle('Log in');
+  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true });
+  const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
+  const submit = h('button', { type: 'submit', text: 'Log in' });
+  const form = h('form', { class: 'card narrow', novalidate: true },
+    h('h1', { text: 'Log in' }),
+    field('E-mail address', email, { field: 'email' }),
+    field('Password', password, { field: 'password' }),
+    formError(), submit,
+    h('p', { class: 'muted' }, 'New here? Read ', h('a', { href: '#/help', text: 'the guide' }), '.'));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    busy(submit, async () => {
+      const r = await api('POST', '/session', { body: { email: email.value, password: password.value } });
+      if (r.status !== 200) {
+        if (r.status === 401 && r.problem) r.problem.detail = r.problem.detail || 'The e-mail address or password is wrong.';
+        showProblem(form, r.problem);
+        return;
+      }
+      await signedIn(r.data.user, r.data.csrf_token);
+      const next = q.next && q.next.startsWith('/') && !q.next.startsWith('/login') ? q.next : '/changes';
+      navigate(next, true);
+    });
+  });
+  v.append(form);
+  email.focus();
+}
+
+let stopBadge = null;
+
+async function refreshBadge() {
+  const badge = document.getElementById('queue-badge');
+  const r = await api('GET', '/me/queue?limit=1', { quiet401: true });
+  if (!r.ok || !r.data) return;
+  const n = r.data.count || 0;
+  badge.hidden = n === 0;
+  badge.textContent = String(n);
+  badge.setAttribute('aria-label', `${n} awaiting your decision`);
+}
+
+async function signedIn(user, csrf) {
+  session.me = user;
+  session.csrf = csrf;
+  document.getElementById('who').textContent = user.name;
+  for (const li of document.querySelectorAll('#nav [data-roles]'))
+    li.hidden = !hasRole(...li.dataset.roles.split(' '));
+  document.getElementById('nav').hidden = false;
+  document.getElementById('account').hidden = false;
+  document.getElementById('help-public').hidden = true;
+  if (stopBadge) stopBadge();
+  refreshBadge();
+  stopBadge = poll(refreshBadge, 30000);
+}
+
+function signedOut() {
+  session.me = null;
+  session.csrf = null;
+  if (stopBadge) { stopBadge(); stopBadge = null; }
+  document.getElementById('nav').hidden = true;
+  document.getElementById('account').hidden = true;
+  document.getElementById('help-public').hidden = false;
+}
+
+// Other views call this after a decision so the header count follows at once.
+window.addEventListener('cabinet:queue', refreshBadge);
+
+document.getElementById('logout').addEventListener('click', async () => {
+  await api('DELETE', '/session');
+  signedOut();
+  document.getElementById('account').open = false;
+  navigate('/login', true);
 });
 
-$('logout').addEventListener('click', async () => {
-  await call('DELETE', '/session');
-  csrf = null;
-  show('login-view');
+// Closing the account menu after choosing from it.
+document.getElementById('account').addEventListener('click', (ev) => {
+  if (ev.target.closest('a')) ev.currentTarget.open = false;
 });
 
-$('search-form').addEventListener('submit', (ev) => {
-  ev.preventDefault();
-  loadChanges(false);
-});
-$('more').addEventListener('click', () => loadChanges(true));
+async function boot() {
+  const [config, me] = await Promise.all([api('GET', '/config'), api('GET', '/me', { quiet401: true })]);
+  session.config = config.data || { product: 'Cabinet' };
+  document.getElementById('product').textContent = session.config.product || 'Cabinet';
+  if (session.config.support_contact)
+    document.getElementById('support').textContent = `Support: ${session.config.support_contact}`;
+  if (me.status === 200) await signedIn(me.data.user, me.data.csrf_token);
+  else signedOut();
+  window.addEventListener('hashchange', render);
+  window.addEventListener('cabinet:navigate', render);
+  await render();
+}
 
-start();
+boot();
