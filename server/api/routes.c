@@ -17,6 +17,7 @@ static const char *const q_changes[] = {"limit", "cursor", "state", "model",    
 static const char *const q_recent[] = {"service", "hours", NULL};
 static const char *const q_audit[] = {"limit", "cursor", "after", NULL};
 static const char *const q_conflicts[] = {"limit", "cursor", "open", NULL};
+static const char *const q_conflicts_all[] = {"limit", "cursor", "open", "change", "kind", NULL};
 static const char *const q_ics[] = {"token", "service", "mine", NULL};
 static const char *const q_slots[] = {"services", "duration", "after", "limit", NULL};
 static const char *const q_freezes[] = {"limit", "cursor", "from", "to", NULL};
@@ -97,7 +98,7 @@ const struct http_route api_routes[] = {
     {{"GET", V1 "/server-key"}, api_server_key, 0, 0, NO_QUERY},
     {{"GET", V1 "/reports/summary"}, api_reports_summary, 0, 0, q_period},
 
-    {{"GET", V1 "/conflicts"}, api_conflicts_list, 0, 0, q_conflicts},
+    {{"GET", V1 "/conflicts"}, api_conflicts_list, 0, 0, q_conflicts_all},
     {{"POST", V1 "/conflicts/{id}/acknowledge"}, api_conflicts_acknowledge, 0, 0, NO_QUERY},
     {{"GET", V1 "/schedule"}, api_schedule, 0, 0, q_schedule},
     {{"GET", V1 "/schedule.ics"}, api_schedule_ics, HTTP_PUBLIC, 0, q_ics},

@@ -68,12 +68,32 @@ schedule_changes(json_t *rows)
     return items;
 }
 
+/* change= (an id or CHG-ref) and kind= of GET /conflicts, each a field
+ * error when it is not one. */
+static void
+conflicts_filters(struct http_ctx *ctx, int64_t *change, char kind[16], const char **k)
+{
+    char buf[32];
+    int got;
+
+    *change = 0;
+    *k = NULL;
+    if ((got = http_query(ctx, "change", buf, sizeof buf)) != 0 &&
+        (got < 0 || !decode_id(buf, "CHG-", change)))
+        http_field(ctx, "change", "must be a change id or reference (42 or CHG-42)");
+    if ((got = http_query(ctx, "kind", kind, 16)) != 0) {
+        if (got < 0 || (strcmp(kind, "change") != 0 && strcmp(kind, "freeze") != 0))
+            http_field(ctx, "kind", "must be change or freeze");
+        *k = kind;
+    }
+}
+
 enum outcome
 api_conflicts_list(struct http_ctx *ctx)
 {
-    char cursor[32], open[16];
-    const char *o = NULL;
-    int64_t after = 0;
+    char cursor[32], open[16], kind[16];
+    const char *o = NULL, *k;
+    int64_t after = 0, change;
     json_t *items = NULL;
     enum outcome rc;
     int limit;
@@ -87,7 +107,15 @@ api_conflicts_list(struct http_ctx *ctx)
             return http_fail(ctx, ERR_MALFORMED, "open must be true or false");
         o = open;
     }
-    if ((rc = db_schedule_conflicts(ctx->db, o, after, limit + 1, &items)) != OK)
+    conflicts_filters(ctx, &change, kind, &k);
+    if ((rc = http_fields_ok(ctx)) != OK)
+        return rc;
+    rc = db_schedule_conflicts(ctx->db, o, k, change, after, limit + 1, &items);
+    if (rc == ERR_NOT_FOUND) {
+        http_field(ctx, "change", "no change is CHG-%lld", (long long)change);
+        return http_fields_ok(ctx);
+    }
+    if (rc != OK)
         return rc;
     http_reply(ctx, 200, http_page(items, limit, "conflicts", "id"));
     return OK;

@@ -16,9 +16,11 @@
 #include "domain/slots.h"
 
 /* Conflicts by id after `after`: open NULL = all, "true" = not resolved,
- * "false" = resolved. */
-enum outcome db_schedule_conflicts(struct db *db, const char *open, int64_t after, int limit,
-                                   json_t **out);
+ * "false" = resolved; kind NULL = both, else "change" or "freeze"; change
+ * 0 = all, else those on which that change is either side (found through
+ * its records' indexes), ERR_NOT_FOUND when there is no such change. */
+enum outcome db_schedule_conflicts(struct db *db, const char *open, const char *kind,
+                                   int64_t change, int64_t after, int limit, json_t **out);
 /* The conflicts of one change by id after `after`, each in full (with its
  * services) and seen from that change; open as above. *out is a new array
  * for the caller; ERR_NOT_FOUND when there is no such change. */
