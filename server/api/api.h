@@ -109,6 +109,7 @@ enum outcome api_changes_conflicts(struct http_ctx *ctx);
 enum outcome api_conflicts_acknowledge(struct http_ctx *ctx);
 enum outcome api_schedule(struct http_ctx *ctx);
 enum outcome api_agenda(struct http_ctx *ctx);
+enum outcome api_me_queue(struct http_ctx *ctx);
 enum outcome api_schedule_ics(struct http_ctx *ctx);
 enum outcome api_schedule_slots(struct http_ctx *ctx);
 enum outcome api_changes_recent(struct http_ctx *ctx);

@@ -69,6 +69,12 @@ struct db_change_rows {
 };
 void db_change_rows_free(struct db_change_rows *r);
 /* Changes matching f, newest first, as seen by viewer. */
+/* Calls each(c, arg) for every change in one of the states (their names,
+ * comma-separated), for the viewer (viewer_decided), with what the rules
+ * read of it (state, kind, owner, flags, level, policy, window; no text
+ * but the model): c lives for the call only. */
+enum outcome db_change_each_in_states(struct db *db, const char *states, int64_t viewer,
+                                      void (*each)(const struct change *c, void *arg), void *arg);
 enum outcome db_change_list(struct db *db, const struct db_change_filter *f, int64_t viewer,
                             struct db_change_rows *out);
 

@@ -74,6 +74,10 @@ static const char SQL_ACK[] =
     " ORDER BY lower(p.win), p.id"
 static const char SQL_SCHEDULE_PAGE[] = WIN_PAGE("schedule_page");
 static const char SQL_AGENDA_PAGE[] = WIN_PAGE("agenda_page");
+/* The rows of the changes $1 (a bigint[] literal) in window order. */
+static const char SQL_ROWS_OF[] =
+    "SELECT COALESCE(json_agg(change_row(c) ORDER BY lower(c.win), c.id), '[]')"
+    " FROM changes c WHERE c.id = ANY ($1::bigint[])";
 /* The schedule of one service ($6): its changes are few next to the
  * month's, so they are found by service first. */
 static const char SQL_SCHEDULE_SERVICE_PAGE[] =
@@ -336,6 +340,12 @@ db_schedule_agenda(struct db *db, struct db_win_page *q)
                              db_num(q->after_id, id), db_num(q->limit + 1, lim)};
 
     return db_schedule_rows(db, SQL_AGENDA_PAGE, 5, params, q);
+}
+
+enum outcome
+db_schedule_rows_of(struct db *db, const char *ids, json_t **out)
+{
+    return db_json(db, SQL_ROWS_OF, 1, &ids, out);
 }
 
 /* One feed row to the sink. */

@@ -64,6 +64,9 @@ enum outcome db_schedule_days(struct db *db, const char *from, const char *to, c
  * with both bounds NULL every change awaiting approval, whatever its
  * window. */
 enum outcome db_schedule_agenda(struct db *db, struct db_win_page *q);
+/* The change_row documents of the changes ids (a PostgreSQL bigint[]
+ * literal, "{1,2}"), by window start then id: *out a new array. */
+enum outcome db_schedule_rows_of(struct db *db, const char *ids, json_t **out);
 /* Where the feed's rows go, one call each (the structs and their strings
  * live only for the call): start once the query has run, before any row;
  * an outcome other than OK from any of them stops the feed and is
