@@ -22,6 +22,7 @@ static const char *const q_ics[] = {"token", "service", "mine", NULL};
 static const char *const q_slots[] = {"services", "duration", "after", "limit", NULL};
 static const char *const q_freezes[] = {"limit", "cursor", "from", "to", NULL};
 static const char *const q_gate[] = {"wait", NULL};
+static const char *const q_validate[] = {"validate", NULL};
 
 /* A route whose handler reads no query parameter. */
 #define NO_QUERY NULL
@@ -70,11 +71,11 @@ const struct http_route api_routes[] = {
     {{"PATCH", V1 "/models/{name}"}, api_models_update, HTTP_DEFER_ROLE, ROLE_ADMIN, NO_QUERY},
 
     {{"GET", V1 "/changes"}, api_changes_list, 0, 0, q_changes},
-    {{"POST", V1 "/changes"}, api_changes_create, 0, 0, NO_QUERY},
+    {{"POST", V1 "/changes"}, api_changes_create, 0, 0, q_validate},
     /* before /changes/{id}, which would take "recent" for an id */
     {{"GET", V1 "/changes/recent"}, api_changes_recent, 0, 0, q_recent},
     {{"GET", V1 "/changes/{id}"}, api_changes_get, 0, 0, NO_QUERY},
-    {{"PATCH", V1 "/changes/{id}"}, api_changes_update, 0, 0, NO_QUERY},
+    {{"PATCH", V1 "/changes/{id}"}, api_changes_update, 0, 0, q_validate},
     {{"POST", V1 "/changes/{id}/submit"}, api_changes_submit, 0, 0, NO_QUERY},
     {{"POST", V1 "/changes/{id}/start"}, api_changes_start, 0, 0, NO_QUERY},
     {{"POST", V1 "/changes/{id}/complete"}, api_changes_complete, 0, 0, NO_QUERY},

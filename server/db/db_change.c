@@ -162,6 +162,10 @@ static const char SQL_EVIDENCE[] =
     " FROM changes c WHERE c.id = $1";
 static const char SQL_SPAN[] =
     "SELECT audit_doc(a) FROM audit_log a WHERE a.seq BETWEEN $1 AND $2 ORDER BY a.seq";
+/* The predicate of the unique index changes_external_ref_active (0007). */
+static const char SQL_EXTERNAL_REF_OPEN[] =
+    "SELECT id FROM changes WHERE external_ref = $1 AND change_is_open(state) AND id <> $2"
+    " LIMIT 1";
 static const char SQL_MODEL[] = "SELECT name FROM models WHERE name = $1";
 static const char SQL_IDEM_GET[] =
     "SELECT request_hash, status, location, response FROM idempotency_keys"
@@ -443,6 +447,15 @@ db_change_each_in_states(struct db *db, const char *states, int64_t viewer,
     }
     PQclear(res);
     return rc;
+}
+
+enum outcome
+db_change_external_ref_open(struct db *db, const char *external_ref, int64_t other_than)
+{
+    char buf[DB_NUM], oid[DB_NUM];
+    const char *params[2] = {external_ref, db_num(other_than, oid)};
+
+    return db_text(db, SQL_EXTERNAL_REF_OPEN, 2, params, buf, sizeof buf);
 }
 
 enum outcome

@@ -388,3 +388,145 @@ def test_conflicts_of_a_change_use_its_indexes(server):
     plan = server.psql("SET enable_seqscan = off;"
                        " EXPLAIN SELECT * FROM change_conflict_records(42)")
     assert "Seq Scan" not in plan and "Index" in plan, plan
+
+
+# --- ?validate=only --------------------------------------------------------------------
+
+
+def stored(server):
+    """What any write would move: the sequences of changes and events (moved
+    even by an insert rolled back), and the audit and idempotency rows."""
+    return server.psql(
+        "SELECT (SELECT last_value || ':' || is_called FROM changes_id_seq)"
+        " || '/' || (SELECT last_value || ':' || is_called FROM outbox_id_seq)"
+        " || '/' || (SELECT count(*) FROM audit_log)"
+        " || '/' || (SELECT count(*) FROM idempotency_keys)")
+
+
+def raw_post(c, path, data, ctype="application/json", **kw):
+    return c.post(path, data=data, headers={"Content-Type": ctype, **kw.pop("headers", {})},
+                  **kw)
+
+
+def test_validate_only_gives_the_problem_a_create_gives(server, svc):
+    import json as jsonlib
+    c = server.as_("alice")
+    s1 = svc()
+    good = body_for(svc)
+    w = good["window"]
+    bad = {
+        "empty title": dict(good, title=""),
+        "no title": {k: v for k, v in good.items() if k != "title"},
+        "end before start": dict(good, window={"start": w["end"], "end": w["start"]}),
+        "unknown model": dict(good, model=unique("nomodel")),
+        "unknown service at 1": dict(good, services=[s1, unique("nosvc")]),
+        "model and title": dict(good, model=unique("nomodel"), title=""),
+        "services not a list": dict(good, services="x"),
+        "bad impact": dict(good, business_impact="huge"),
+    }
+    raw = [(jsonlib.dumps(b), "application/json") for b in bad.values()]
+    raw += [("{", "application/json"), ("[1]", "application/json"), ("{}", "text/plain"),
+            ("{" + " " * (1 << 20) + "}", "application/json")]
+    before = stored(server)
+    checked = [raw_post(c, "/changes?validate=only", data, ctype) for data, ctype in raw]
+    assert stored(server) == before
+    for (data, ctype), v in zip(raw, checked):
+        r = raw_post(c, "/changes", data, ctype)
+        assert r.status_code in (400, 413, 415, 422), (data[:40], r.status_code, r.text)
+        assert v.headers["Content-Type"].startswith("application/problem+json")
+        assert (v.status_code, v.json()) == (r.status_code, r.json()), (data[:40], ctype)
+    fields = {e["field"] for e in problem(
+        raw_post(c, "/changes?validate=only", jsonlib.dumps(bad["unknown service at 1"])),
+        422)["errors"]}
+    assert fields == {"services[1]"}, fields
+    assert {e["field"] for e in checked[list(bad).index("end before start")].json()["errors"]} \
+        == {"window.end"}
+
+
+def test_validate_only_of_a_good_body_stores_nothing(server, svc):
+    c = server.as_("alice")
+    body = body_for(svc, external_ref=unique("ext"))
+    before = stored(server)
+    r = c.post("/changes?validate=only", json=body, headers={"Idempotency-Key": unique("k")})
+    assert ok(r) == {"valid": True}
+    assert "Location" not in r.headers
+    assert stored(server) == before
+    ok(c.post("/changes", json=body), 201)
+
+
+def test_validate_only_sees_what_a_store_would_refuse(server, svc):
+    c = server.as_("alice")
+    body = body_for(svc, external_ref=unique("ext"))
+    ok(c.post("/changes", json=body), 201)
+    again = dict(body, title=unique("again"))
+    v = c.post("/changes?validate=only", json=again)
+    r = c.post("/changes", json=again)
+    problem(r, 409, "external_ref")
+    assert (v.status_code, v.json()) == (409, r.json())
+    key = unique("k")
+    ok(c.post("/changes", json=body_for(svc), headers={"Idempotency-Key": key}), 201)
+    other = body_for(svc)
+    v = c.post("/changes?validate=only", json=other, headers={"Idempotency-Key": key})
+    r = c.post("/changes", json=other, headers={"Idempotency-Key": key})
+    problem(r, 422, "Idempotency-Key")
+    assert v.json() == r.json()
+    v = c.post("/changes?validate=only", json=body_for(svc), headers={"Idempotency-Key": ""})
+    problem(v, 422, "Idempotency-Key")
+
+
+@pytest.mark.parametrize("value", ["", "yes", "ONLY", "only,only"])
+def test_validate_takes_only_only(server, svc, value):
+    c = server.as_("alice")
+    problem(c.post("/changes", json=body_for(svc), params={"validate": value}), 400, "validate")
+    ch = new_change(server, svc, submit=False)
+    problem(c.patch(f"/changes/{ch['id']}", json={"title": "x"}, params={"validate": value}),
+            400, "validate")
+
+
+def test_validate_only_of_an_edit(server, svc):
+    owner = server.as_("alice")
+    ch = new_change(server, svc, submit=False)
+    path = f"/changes/{ch['id']}"
+    r0 = owner.get(path)
+    tag = r0.headers["ETag"]
+    cases = [
+        (owner, {"title": ""}, {}),                                   # 422 title
+        (owner, {"model": None}, {}),                                 # 422 model
+        (owner, {"services": [unique("nosvc")]}, {}),                 # 422 services[0]
+        (owner, {"window": {"start": "2090-01-02T00:00:00Z",
+                            "end": "2090-01-01T00:00:00Z"}}, {}),     # 422 window
+        (owner, {"title": "fine"}, {"If-Match": '"0"'}),              # 412
+        (server.as_("bob"), {"title": "fine"}, {}),                   # 403
+    ]
+    before = stored(server)
+    checked = [cl.patch(path + "?validate=only", json=patch, headers=headers)
+               for cl, patch, headers in cases]
+    v = owner.patch(path + "?validate=only", data="{",
+                    headers={"Content-Type": "application/merge-patch+json"})
+    problem(v, 400)
+    assert stored(server) == before
+    for (cl, patch, headers), v in zip(cases, checked):
+        r = cl.patch(path, json=patch, headers=headers)
+        assert r.status_code in (403, 412, 422), (patch, r.status_code, r.text)
+        assert (v.status_code, v.json()) == (r.status_code, r.json()), patch
+    before = stored(server)
+    good = owner.patch(path + "?validate=only", json={"title": unique("new")},
+                       headers={"If-Match": tag})
+    assert ok(good) == {"valid": True}
+    assert "ETag" not in good.headers
+    after = owner.get(path)
+    assert after.headers["ETag"] == tag and ok(after)["version"] == ch["version"]
+    assert stored(server) == before
+    problem(server.as_("bob").patch("/changes/999999999?validate=only", json={}), 404)
+
+
+def test_validate_only_of_an_edit_in_a_later_state(server, svc):
+    owner = server.as_("alice")
+    ch = new_change(server, svc, model="emergency", submit=True)
+    out = ok(server.as_("manager").post(f"/changes/{ch['id']}/start", json={
+        "retrospective": True, "reason": "validate test"}))
+    assert out["state"] == "in_progress"
+    v = owner.patch(f"/changes/{ch['id']}?validate=only", json={"title": "late"})
+    r = owner.patch(f"/changes/{ch['id']}", json={"title": "late"})
+    problem(r, 409)
+    assert v.json() == r.json()
