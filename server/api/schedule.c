@@ -440,8 +440,8 @@ queue_each(const struct change *c, void *arg)
     if (!(decision_actions(c, &s->who) & (1u << VERB_APPROVE)))
         return;
     s->count++;
-    if (s->after_id != 0 && (q.start_us < s->after_start ||
-                             (q.start_us == s->after_start && q.id <= s->after_id)))
+    if (s->after_id != 0 &&
+        (q.start_us < s->after_start || (q.start_us == s->after_start && q.id <= s->after_id)))
         return;
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 64;
@@ -516,17 +516,17 @@ api_me_queue(struct http_ctx *ctx)
     s.after_id = q.after_id;
     queue_states(&states);
     if ((rc = http_fields_ok(ctx)) == OK)
-        rc = strbuf_failed(&states) ? ERR_INTERNAL
-                                    : db_change_each_in_states(ctx->db, states.buf, ctx->user.id,
-                                                               queue_each, &s);
+        rc = strbuf_failed(&states)
+                 ? ERR_INTERNAL
+                 : db_change_each_in_states(ctx->db, states.buf, ctx->user.id, queue_each, &s);
     if (rc == OK && s.oom)
         rc = ERR_INTERNAL;
     if (rc == OK)
         rc = queue_page(ctx, &s, &q);
     if (rc == OK)
         http_reply(ctx, 200,
-                   json_pack("{s:i, s:o, s:o}", "count", s.count, "items", q.items,
-                             "next_cursor", schedule_next('q', &q)));
+                   json_pack("{s:i, s:o, s:o}", "count", s.count, "items", q.items, "next_cursor",
+                             schedule_next('q', &q)));
     else
         json_decref(q.items);
     strbuf_free(&states);

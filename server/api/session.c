@@ -157,8 +157,8 @@ session_current_ok(struct http_ctx *ctx, const char *current)
         return http_fail(ctx, ERR_TOO_MANY,
                          "too many failed logins for this account: try again in %d s", locked_for);
     }
-    if ((rc = db_auth_account(ctx->db, ctx->user.email, &user_id, hash, sizeof hash,
-                              &disabled)) != OK)
+    if ((rc = db_auth_account(ctx->db, ctx->user.email, &user_id, hash, sizeof hash, &disabled)) !=
+        OK)
         return rc;
     good = user_id == ctx->user.id && sec_password_verify(hash, current);
     sec_wipe(hash, sizeof hash);

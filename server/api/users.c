@@ -9,7 +9,6 @@
 #include "domain/validate.h"
 #include "sec/sec.h"
 
-
 static const char *const users_role_names[] = {"requester", "cab",   "ecab",
                                                "manager",   "admin", NULL};
 

@@ -123,8 +123,8 @@ static const char SQL_LIST[] =
     " ORDER BY c.id DESC LIMIT $10";
 /* The changes in the states $1 (comma-separated), lean, for the viewer
  * $2: through changes_state (0001). */
-static const char SQL_IN_STATES[] = "SELECT " CHANGE_COLUMNS_LEAN CHANGE_FROM
-                                    " WHERE c.state = ANY (string_to_array($1, ','))";
+static const char SQL_IN_STATES[] =
+    "SELECT " CHANGE_COLUMNS_LEAN CHANGE_FROM " WHERE c.state = ANY (string_to_array($1, ','))";
 static const char SQL_COMMENT[] =
     "WITH k AS (INSERT INTO comments (change_id, author_id, body) VALUES ($1, $2, $3)"
     "           RETURNING *),"

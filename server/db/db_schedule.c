@@ -30,9 +30,8 @@
     "  OR (NOT $1::boolean AND k.state = 'resolved'))"                                             \
     " AND k.id > $2 ORDER BY k.id LIMIT $3"
 
-static const char SQL_CONFLICTS[] =
-    "SELECT conflict_doc(k, NULL) FROM conflicts k"
-    " WHERE ($4::text IS NULL OR k.kind = $4) AND" CONFLICTS_PAGE;
+static const char SQL_CONFLICTS[] = "SELECT conflict_doc(k, NULL) FROM conflicts k"
+                                    " WHERE ($4::text IS NULL OR k.kind = $4) AND" CONFLICTS_PAGE;
 /* Those of change $5, which is either side: one row while it exists. */
 static const char SQL_CONFLICTS_OF[] =
     "SELECT COALESCE((SELECT json_agg(p.doc ORDER BY p.id)"

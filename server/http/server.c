@@ -783,8 +783,7 @@ http_handler_etag(const struct http_ctx *ctx, char *tag, size_t size)
  * weak one of the body's hash, added to the headers), and 304 with no body
  * when If-None-Match lists it (RFC 9110 §13.1.2). Returns the status. */
 static int
-http_conditional(struct http_ctx *ctx, int status, const char *type, const char *body,
-                 size_t len)
+http_conditional(struct http_ctx *ctx, int status, const char *type, const char *body, size_t len)
 {
     char tag[128], hex[SEC_HEX256_LEN];
     const char *inm = http_header(ctx, "If-None-Match");
@@ -878,8 +877,8 @@ http_send_static(struct http_server *srv, struct http_ctx *ctx)
     if (status == 304)
         strbuf_puts(&out, "HTTP/1.1 304 Not Modified\r\n");
     else
-        strbuf_printf(&out, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n",
-                      type, body.len);
+        strbuf_printf(&out, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n", type,
+                      body.len);
     strbuf_printf(&out, "ETag: %s\r\nCache-Control: no-cache\r\n%s%s\r\n", etag,
                   http_wants_close(ctx) ? "Connection: close\r\n" : "", http_security_headers);
     if (status == 200 && strcmp(ctx->method, "HEAD") != 0)

@@ -17,7 +17,7 @@
  * its media type into *type, its ETag (from its size and modification
  * time) into etag. ERR_NOT_FOUND for anything that is not a regular file
  * inside root. "/" is index.html. */
-enum outcome static_load(const char *root, const char *path, struct strbuf *body,
-                         const char **type, char etag[STATIC_ETAG_LEN]);
+enum outcome static_load(const char *root, const char *path, struct strbuf *body, const char **type,
+                         char etag[STATIC_ETAG_LEN]);
 
 #endif
