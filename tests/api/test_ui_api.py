@@ -530,3 +530,17 @@ def test_validate_only_of_an_edit_in_a_later_state(server, svc):
     r = owner.patch(f"/changes/{ch['id']}", json={"title": "late"})
     problem(r, 409)
     assert v.json() == r.json()
+
+
+def test_an_edit_to_a_taken_external_ref_names_it(server, svc):
+    c = server.as_("alice")
+    ref = unique("ext")
+    ok(c.post("/changes", json=body_for(svc, external_ref=ref)), 201)
+    own = ok(c.post("/changes", json=body_for(svc, external_ref=unique("ext"))), 201)
+    path = f"/changes/{own['id']}"
+    v = c.patch(path + "?validate=only", json={"external_ref": ref})
+    r = c.patch(path, json={"external_ref": ref})
+    problem(r, 409, "external_ref")
+    assert v.json() == r.json()
+    # its own reference is not taken by itself
+    assert ok(c.patch(path + "?validate=only", json={"title": "same ref"})) == {"valid": True}
