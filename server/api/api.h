@@ -24,12 +24,18 @@ enum outcome api_session_create(struct http_ctx *ctx);
 enum outcome api_session_delete(struct http_ctx *ctx);
 enum outcome api_me(struct http_ctx *ctx);
 enum outcome api_me_activity(struct http_ctx *ctx);
+enum outcome api_me_password(struct http_ctx *ctx);
 
 /* users.c */
 enum outcome api_users_list(struct http_ctx *ctx);
 enum outcome api_users_create(struct http_ctx *ctx);
 enum outcome api_users_get(struct http_ctx *ctx);
 enum outcome api_users_update(struct http_ctx *ctx);
+/* The password policy: a field error on `password` unless it is valid
+ * UTF-8 of USERS_PASSWORD_MIN characters to USERS_PASSWORD_MAX bytes. */
+#define USERS_PASSWORD_MIN 10
+#define USERS_PASSWORD_MAX 1024
+void api_users_password(struct http_ctx *ctx, const char *password);
 
 /* tokens.c */
 enum outcome api_tokens_list(struct http_ctx *ctx);
@@ -103,6 +109,7 @@ enum outcome api_changes_conflicts(struct http_ctx *ctx);
 enum outcome api_conflicts_acknowledge(struct http_ctx *ctx);
 enum outcome api_schedule(struct http_ctx *ctx);
 enum outcome api_agenda(struct http_ctx *ctx);
+enum outcome api_me_queue(struct http_ctx *ctx);
 enum outcome api_schedule_ics(struct http_ctx *ctx);
 enum outcome api_schedule_slots(struct http_ctx *ctx);
 enum outcome api_changes_recent(struct http_ctx *ctx);

@@ -257,12 +257,15 @@ changes_replay(struct http_ctx *ctx, const char *key, const char *hash)
     return rc;
 }
 
-/* The key's request hash; OK with *replayed when the key was seen. */
+/* The key's request hash; OK with *replayed when the key was seen. With
+ * check_only nothing is replayed: a key seen with this body is fine, one
+ * seen with another is the same 422 as for a create. */
 static enum outcome
 changes_idempotency(struct http_ctx *ctx, const json_t *body, struct changes_create *s,
-                    bool *replayed)
+                    bool check_only, bool *replayed)
 {
-    char *canon;
+    char *canon, stored[65], *location = NULL, *response = NULL;
+    int status = 0;
     enum outcome rc;
 
     *replayed = false;
@@ -276,8 +279,18 @@ changes_idempotency(struct http_ctx *ctx, const json_t *body, struct changes_cre
         return ERR_INTERNAL;
     sec_sha256_hex(canon, strlen(canon), s->req_hash);
     free(canon);
-    rc = changes_replay(ctx, s->key, s->req_hash);
-    *replayed = rc != ERR_NOT_FOUND;
+    if (!check_only) {
+        rc = changes_replay(ctx, s->key, s->req_hash);
+        *replayed = rc != ERR_NOT_FOUND;
+        return rc == ERR_NOT_FOUND ? OK : rc;
+    }
+    rc = db_idem_get(ctx->db, ctx->user.id, s->key, stored, &status, &location, &response);
+    free(location);
+    free(response);
+    if (rc == OK && strcmp(stored, s->req_hash) != 0) {
+        http_field(ctx, "Idempotency-Key", "was used before with another body");
+        return http_fail(ctx, ERR_INVALID, "this Idempotency-Key was used for a different request");
+    }
     return rc == ERR_NOT_FOUND ? OK : rc;
 }
 
@@ -311,16 +324,52 @@ changes_create_step(struct db *db, void *arg)
     return rc;
 }
 
+/* validate=only: *only when given so; any other value is 400. */
+static enum outcome
+changes_validate_param(struct http_ctx *ctx, bool *only)
+{
+    char buf[16];
+    int got = http_query(ctx, "validate", buf, sizeof buf);
+
+    *only = got == 1 && strcmp(buf, "only") == 0;
+    if (got == 0 || *only)
+        return OK;
+    http_field(ctx, "validate", "must be only");
+    return http_fail(ctx, ERR_MALFORMED, "validate must be only (or left out)");
+}
+
+/* The 409 of an external_ref that an open change already has. */
+static enum outcome
+changes_ref_taken(struct http_ctx *ctx, const char *ref)
+{
+    http_field(ctx, "external_ref", "an active change already has this reference");
+    return http_fail(ctx, ERR_CONFLICT, "an active change already has external_ref %s", ref);
+}
+
+/* The 409 a store would meet: an open change already has the
+ * external_ref (the unique index's own rule, read). */
+static enum outcome
+changes_external_ref_free(struct http_ctx *ctx, const struct changes_input *in, int64_t self)
+{
+    const char *ref = in->body.external_ref;
+    enum outcome rc;
+
+    if (ref == NULL || ref[0] == '\0')
+        return OK;
+    if ((rc = db_change_external_ref_open(ctx->db, ref, self)) == ERR_NOT_FOUND)
+        return OK;
+    if (rc != OK)
+        return rc;
+    return changes_ref_taken(ctx, ref);
+}
+
 /* A unique violation: the external_ref is taken, or the key committed
  * first in another request. */
 static enum outcome
 changes_create_conflict(struct http_ctx *ctx, struct changes_create *s)
 {
-    if (strcmp(db_last_constraint(ctx->db), "changes_external_ref_active") == 0) {
-        http_field(ctx, "external_ref", "an active change already has this reference");
-        return http_fail(ctx, ERR_CONFLICT, "an active change already has external_ref %s",
-                         s->dc.external_ref ? s->dc.external_ref : "");
-    }
+    if (strcmp(db_last_constraint(ctx->db), "changes_external_ref_active") == 0)
+        return changes_ref_taken(ctx, s->dc.external_ref ? s->dc.external_ref : "");
     if (s->key != NULL)
         return changes_replay(ctx, s->key, s->req_hash);
     return http_fail(ctx, ERR_CONFLICT, "the change could not be stored; try again");
@@ -338,16 +387,38 @@ changes_stored_refs(struct http_ctx *ctx, struct changes_input *in)
     return ctx->fe.n > 0 ? http_fields_ok(ctx) : ERR_INVALID;
 }
 
-enum outcome
-api_changes_create(struct http_ctx *ctx)
+/* POST /changes?validate=only: every check of a create, by reads; nothing
+ * is stored. */
+static enum outcome
+changes_create_check(struct http_ctx *ctx)
 {
     struct changes_create s = {.ctx = ctx, .key = http_header(ctx, "Idempotency-Key")};
     json_t *body = NULL;
     bool replayed = false;
     enum outcome rc;
 
+    if ((rc = http_body(ctx, false, &body)) == OK &&
+        (rc = changes_idempotency(ctx, body, &s, true, &replayed)) == OK &&
+        (rc = changes_decode(ctx, body, &s.in, false)) == OK &&
+        (rc = changes_external_ref_free(ctx, &s.in, 0)) == OK)
+        http_reply(ctx, 200, json_pack("{s:b}", "valid", 1));
+    changes_input_free(&s.in);
+    json_decref(body);
+    return rc;
+}
+
+enum outcome
+api_changes_create(struct http_ctx *ctx)
+{
+    struct changes_create s = {.ctx = ctx, .key = http_header(ctx, "Idempotency-Key")};
+    json_t *body = NULL;
+    bool replayed = false, only;
+    enum outcome rc;
+
+    if ((rc = changes_validate_param(ctx, &only)) != OK || only)
+        return only ? changes_create_check(ctx) : rc;
     if ((rc = http_body(ctx, false, &body)) != OK ||
-        (rc = changes_idempotency(ctx, body, &s, &replayed)) != OK || replayed ||
+        (rc = changes_idempotency(ctx, body, &s, false, &replayed)) != OK || replayed ||
         (rc = changes_decode(ctx, body, &s.in, true)) != OK)
         goto out;
     changes_db_content(&s.in, &s.dc);
@@ -394,6 +465,7 @@ api_changes_raise(struct http_ctx *ctx, json_t *body, int64_t user_id, const cha
 struct changes_edit {
     struct http_ctx *ctx;
     int64_t id;
+    bool check_only; /* validate=only: every check, nothing stored */
     json_t *patch;
     json_t *after; /* the stored change with the patch applied; in borrows from it */
     struct changes_input in;
@@ -552,6 +624,12 @@ changes_edit_step(struct db *db, void *arg)
         rc = http_fail(ctx, state_rc, "%s", why);
         goto out;
     }
+    if (s->check_only) {
+        rc = changes_external_ref_free(ctx, &s->in, s->id);
+        if (rc == OK && (s->reply = json_pack("{s:b}", "valid", 1)) == NULL)
+            rc = ERR_INTERNAL;
+        goto out;
+    }
     if (json_array_size(changed) > 0 && (rc = changes_store_edit(s, changed)) != OK)
         goto out;
     change_clear(&s->ch);
@@ -569,12 +647,19 @@ api_changes_update(struct http_ctx *ctx)
     struct changes_edit s = {.ctx = ctx};
     enum outcome rc;
 
-    if ((rc = changes_path_id(ctx, &s.id)) != OK)
+    if ((rc = changes_path_id(ctx, &s.id)) != OK ||
+        (rc = changes_validate_param(ctx, &s.check_only)) != OK)
         return rc;
     rc = db_tx(ctx->db, changes_edit_step, &s);
     if (rc == ERR_NOT_FOUND && ctx->detail[0] == '\0')
         rc = http_fail(ctx, ERR_CONFLICT, "the change kept changing; try again");
-    if (rc == OK) {
+    if (rc == ERR_CONFLICT && ctx->detail[0] == '\0' &&
+        strcmp(db_last_constraint(ctx->db), "changes_external_ref_active") == 0)
+        rc = changes_ref_taken(ctx, s.in.body.external_ref ? s.in.body.external_ref : "");
+    if (rc == OK && s.check_only) {
+        http_reply(ctx, 200, s.reply);
+        s.reply = NULL;
+    } else if (rc == OK) {
         http_add_header(ctx, "ETag", "\"%lld\"", (long long)s.ch.rev);
         http_reply(ctx, 200, s.reply);
         s.reply = NULL;

@@ -17,10 +17,12 @@ static const char *const q_changes[] = {"limit", "cursor", "state", "model",    
 static const char *const q_recent[] = {"service", "hours", NULL};
 static const char *const q_audit[] = {"limit", "cursor", "after", NULL};
 static const char *const q_conflicts[] = {"limit", "cursor", "open", NULL};
+static const char *const q_conflicts_all[] = {"limit", "cursor", "open", "change", "kind", NULL};
 static const char *const q_ics[] = {"token", "service", "mine", NULL};
 static const char *const q_slots[] = {"services", "duration", "after", "limit", NULL};
 static const char *const q_freezes[] = {"limit", "cursor", "from", "to", NULL};
 static const char *const q_gate[] = {"wait", NULL};
+static const char *const q_validate[] = {"validate", NULL};
 
 /* A route whose handler reads no query parameter. */
 #define NO_QUERY NULL
@@ -40,6 +42,8 @@ const struct http_route api_routes[] = {
     {{"DELETE", V1 "/session"}, api_session_delete, 0, 0, NO_QUERY},
     {{"GET", V1 "/me"}, api_me, 0, 0, NO_QUERY},
     {{"GET", V1 "/me/activity"}, api_me_activity, 0, 0, q_paged},
+    {{"POST", V1 "/me/password"}, api_me_password, 0, 0, NO_QUERY},
+    {{"GET", V1 "/me/queue"}, api_me_queue, 0, 0, q_paged},
 
     {{"POST", V1 "/me/keys"}, api_keys_create, 0, 0, NO_QUERY},
     {{"DELETE", V1 "/me/keys/{id}"}, api_keys_delete, 0, 0, NO_QUERY},
@@ -67,11 +71,11 @@ const struct http_route api_routes[] = {
     {{"PATCH", V1 "/models/{name}"}, api_models_update, HTTP_DEFER_ROLE, ROLE_ADMIN, NO_QUERY},
 
     {{"GET", V1 "/changes"}, api_changes_list, 0, 0, q_changes},
-    {{"POST", V1 "/changes"}, api_changes_create, 0, 0, NO_QUERY},
+    {{"POST", V1 "/changes"}, api_changes_create, 0, 0, q_validate},
     /* before /changes/{id}, which would take "recent" for an id */
     {{"GET", V1 "/changes/recent"}, api_changes_recent, 0, 0, q_recent},
     {{"GET", V1 "/changes/{id}"}, api_changes_get, 0, 0, NO_QUERY},
-    {{"PATCH", V1 "/changes/{id}"}, api_changes_update, 0, 0, NO_QUERY},
+    {{"PATCH", V1 "/changes/{id}"}, api_changes_update, 0, 0, q_validate},
     {{"POST", V1 "/changes/{id}/submit"}, api_changes_submit, 0, 0, NO_QUERY},
     {{"POST", V1 "/changes/{id}/start"}, api_changes_start, 0, 0, NO_QUERY},
     {{"POST", V1 "/changes/{id}/complete"}, api_changes_complete, 0, 0, NO_QUERY},
@@ -96,7 +100,7 @@ const struct http_route api_routes[] = {
     {{"GET", V1 "/server-key"}, api_server_key, 0, 0, NO_QUERY},
     {{"GET", V1 "/reports/summary"}, api_reports_summary, 0, 0, q_period},
 
-    {{"GET", V1 "/conflicts"}, api_conflicts_list, 0, 0, q_conflicts},
+    {{"GET", V1 "/conflicts"}, api_conflicts_list, 0, 0, q_conflicts_all},
     {{"POST", V1 "/conflicts/{id}/acknowledge"}, api_conflicts_acknowledge, 0, 0, NO_QUERY},
     {{"GET", V1 "/schedule"}, api_schedule, 0, 0, q_schedule},
     {{"GET", V1 "/schedule.ics"}, api_schedule_ics, HTTP_PUBLIC, 0, q_ics},

@@ -12,8 +12,10 @@
 #include "api/decode.h"
 #include "config.h"
 #include "db/db_auth.h"
+#include "db/db_change.h"
 #include "db/db_schedule.h"
 #include "db/db_service.h"
+#include "domain/decision.h"
 #include "domain/ical.h"
 #include "domain/role.h"
 #include "domain/slots.h"
@@ -68,12 +70,32 @@ schedule_changes(json_t *rows)
     return items;
 }
 
+/* change= (an id or CHG-ref) and kind= of GET /conflicts, each a field
+ * error when it is not one. */
+static void
+conflicts_filters(struct http_ctx *ctx, int64_t *change, char kind[16], const char **k)
+{
+    char buf[32];
+    int got;
+
+    *change = 0;
+    *k = NULL;
+    if ((got = http_query(ctx, "change", buf, sizeof buf)) != 0 &&
+        (got < 0 || !decode_id(buf, "CHG-", change)))
+        http_field(ctx, "change", "must be a change id or reference (42 or CHG-42)");
+    if ((got = http_query(ctx, "kind", kind, 16)) != 0) {
+        if (got < 0 || (strcmp(kind, "change") != 0 && strcmp(kind, "freeze") != 0))
+            http_field(ctx, "kind", "must be change or freeze");
+        *k = kind;
+    }
+}
+
 enum outcome
 api_conflicts_list(struct http_ctx *ctx)
 {
-    char cursor[32], open[16];
-    const char *o = NULL;
-    int64_t after = 0;
+    char cursor[32], open[16], kind[16];
+    const char *o = NULL, *k;
+    int64_t after = 0, change;
     json_t *items = NULL;
     enum outcome rc;
     int limit;
@@ -87,7 +109,15 @@ api_conflicts_list(struct http_ctx *ctx)
             return http_fail(ctx, ERR_MALFORMED, "open must be true or false");
         o = open;
     }
-    if ((rc = db_schedule_conflicts(ctx->db, o, after, limit + 1, &items)) != OK)
+    conflicts_filters(ctx, &change, kind, &k);
+    if ((rc = http_fields_ok(ctx)) != OK)
+        return rc;
+    rc = db_schedule_conflicts(ctx->db, o, k, change, after, limit + 1, &items);
+    if (rc == ERR_NOT_FOUND) {
+        http_field(ctx, "change", "no change is CHG-%lld", (long long)change);
+        return http_fields_ok(ctx);
+    }
+    if (rc != OK)
         return rc;
     http_reply(ctx, 200, http_page(items, limit, "conflicts", "id"));
     return OK;
@@ -379,6 +409,129 @@ api_agenda(struct http_ctx *ctx)
                json_pack("{s:s?, s:s?, s:o, s:o}", "from", q.from, "to", q.to, "items", q.items,
                          "next_cursor", schedule_next('a', &q)));
     return OK;
+}
+
+/* ---- the caller's queue ------------------------------------------------ */
+
+/* A change in the queue: its position in window order. */
+struct queue_entry {
+    int64_t start_us, id;
+};
+
+/* The scan of the changes that may take decisions: how many await the
+ * caller's, and the positions of those after the cursor. */
+struct queue_scan {
+    struct decision_actor who;
+    int64_t after_start, after_id;
+    int count;
+    struct queue_entry *e;
+    size_t n, cap;
+    bool oom;
+};
+
+/* Counts c when its document's `actions` would offer the caller approve:
+ * the one rule of decision_actions, not a copy of it. */
+static void
+queue_each(const struct change *c, void *arg)
+{
+    struct queue_scan *s = arg;
+    struct queue_entry q = {c->window_start * 1000000, c->id}, *grown;
+
+    if (!(decision_actions(c, &s->who) & (1u << VERB_APPROVE)))
+        return;
+    s->count++;
+    if (s->after_id != 0 &&
+        (q.start_us < s->after_start || (q.start_us == s->after_start && q.id <= s->after_id)))
+        return;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        if ((grown = realloc(s->e, s->cap * sizeof *s->e)) == NULL) {
+            s->oom = true;
+            return;
+        }
+        s->e = grown;
+    }
+    s->e[s->n++] = q;
+}
+
+static int
+queue_cmp(const void *a, const void *b)
+{
+    const struct queue_entry *x = a, *y = b;
+
+    if (x->start_us != y->start_us)
+        return x->start_us < y->start_us ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The states in which some change may take a decision (lifecycle.c says
+ * which), comma-separated: the scan reads those changes only. */
+static void
+queue_states(struct strbuf *sb)
+{
+    int i;
+
+    for (i = 0; i < STATE_COUNT; i++)
+        if (lifecycle_takes_decisions((enum change_state)i, true))
+            strbuf_printf(sb, "%s%s", sb->len ? "," : "",
+                          lifecycle_state_name((enum change_state)i));
+}
+
+/* The page's rows: the first q->limit entries, in window order. */
+static enum outcome
+queue_page(struct http_ctx *ctx, struct queue_scan *s, struct db_win_page *q)
+{
+    struct strbuf ids = STRBUF_INIT;
+    size_t i, n = s->n < (size_t)q->limit ? s->n : (size_t)q->limit;
+    enum outcome rc;
+
+    if (s->n > 0)
+        qsort(s->e, s->n, sizeof *s->e, queue_cmp);
+    strbuf_putc(&ids, '{');
+    for (i = 0; i < n; i++)
+        strbuf_printf(&ids, "%s%lld", i ? "," : "", (long long)s->e[i].id);
+    strbuf_putc(&ids, '}');
+    q->more = s->n > n;
+    if (n > 0) {
+        q->last_start = s->e[n - 1].start_us;
+        q->last_id = s->e[n - 1].id;
+    }
+    rc = strbuf_failed(&ids) ? ERR_INTERNAL : db_schedule_rows_of(ctx->db, ids.buf, &q->items);
+    strbuf_free(&ids);
+    return rc;
+}
+
+/* The changes awaiting the caller's decision: those whose `actions` offer
+ * the caller approve, counted in full, paged in window order. */
+enum outcome
+api_me_queue(struct http_ctx *ctx)
+{
+    struct queue_scan s = {.who = {ctx->user.id, ctx->user.roles}};
+    struct db_win_page q = {0};
+    struct strbuf states = STRBUF_INIT;
+    enum outcome rc;
+
+    schedule_paging(ctx, 'q', &q);
+    s.after_start = q.after_start;
+    s.after_id = q.after_id;
+    queue_states(&states);
+    if ((rc = http_fields_ok(ctx)) == OK)
+        rc = strbuf_failed(&states)
+                 ? ERR_INTERNAL
+                 : db_change_each_in_states(ctx->db, states.buf, ctx->user.id, queue_each, &s);
+    if (rc == OK && s.oom)
+        rc = ERR_INTERNAL;
+    if (rc == OK)
+        rc = queue_page(ctx, &s, &q);
+    if (rc == OK)
+        http_reply(ctx, 200,
+                   json_pack("{s:i, s:o, s:o}", "count", s.count, "items", q.items, "next_cursor",
+                             schedule_next('q', &q)));
+    else
+        json_decref(q.items);
+    strbuf_free(&states);
+    free(s.e);
+    return rc;
 }
 
 static const char *

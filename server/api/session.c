@@ -126,3 +126,73 @@ api_me_activity(struct http_ctx *ctx)
     http_reply(ctx, 200, http_page(items, limit, "activity", "id"));
     return OK;
 }
+
+/* A change of one's own password as a request gives it. */
+struct session_password_body {
+    const char *current_password;
+    const char *password;
+};
+static const struct decode_field session_password_fields[] = {
+    {"current_password", DECODE_STRING, offsetof(struct session_password_body, current_password),
+     true, 0, HTTP_BODY_MAX, NULL, NULL},
+    {"password", DECODE_STRING, offsetof(struct session_password_body, password), true, 0,
+     USERS_PASSWORD_MAX, NULL, NULL},
+};
+
+/* Whether current is the caller's password; a wrong one counts as a failed
+ * login (429 once the account is locked out, as at login). */
+static enum outcome
+session_current_ok(struct http_ctx *ctx, const char *current)
+{
+    char hash[SEC_PWHASH_LEN];
+    int64_t user_id = 0;
+    bool disabled = false, good;
+    int locked_for;
+    enum outcome rc;
+
+    if ((rc = db_auth_lockout(ctx->db, ctx->user.email, &locked_for)) != OK)
+        return rc;
+    if (locked_for > 0) {
+        ctx->retry_after = locked_for;
+        return http_fail(ctx, ERR_TOO_MANY,
+                         "too many failed logins for this account: try again in %d s", locked_for);
+    }
+    if ((rc = db_auth_account(ctx->db, ctx->user.email, &user_id, hash, sizeof hash, &disabled)) !=
+        OK)
+        return rc;
+    good = user_id == ctx->user.id && sec_password_verify(hash, current);
+    sec_wipe(hash, sizeof hash);
+    if (!good) {
+        if ((rc = db_auth_failed(ctx->db, ctx->user.email)) != OK)
+            return rc;
+        http_field(ctx, "current_password", "is not your password");
+    }
+    return OK;
+}
+
+enum outcome
+api_me_password(struct http_ctx *ctx)
+{
+    struct session_password_body b = {0};
+    char hash[SEC_PWHASH_LEN] = "";
+    json_t *body = NULL;
+    enum outcome rc;
+
+    if (ctx->user.session_id == 0)
+        return http_fail(ctx, ERR_FORBIDDEN,
+                         "an API token cannot change the password: sign in with your password");
+    if ((rc = http_body(ctx, false, &body)) != OK ||
+        (rc = decode_body(ctx, body, session_password_fields,
+                          DECODE_NFIELDS(session_password_fields), &b, NULL)) != OK)
+        goto out;
+    api_users_password(ctx, b.password);
+    if ((rc = session_current_ok(ctx, b.current_password)) != OK ||
+        (rc = http_fields_ok(ctx)) != OK || (rc = sec_password_hash(b.password, hash)) != OK ||
+        (rc = db_auth_set_password(ctx->db, ctx->user.id, hash, ctx->user.session_id)) != OK)
+        goto out;
+    http_reply(ctx, 204, NULL);
+out:
+    sec_wipe(hash, sizeof hash);
+    json_decref(body);
+    return rc;
+}

@@ -9,9 +9,6 @@
 #include "domain/validate.h"
 #include "sec/sec.h"
 
-#define USERS_PASSWORD_MIN 10
-#define USERS_PASSWORD_MAX 1024
-
 static const char *const users_role_names[] = {"requester", "cab",   "ecab",
                                                "manager",   "admin", NULL};
 
@@ -58,9 +55,8 @@ users_mask(const struct decode_names *roles)
     return mask;
 }
 
-/* The password policy. */
-static void
-users_password(struct http_ctx *ctx, const char *password)
+void
+api_users_password(struct http_ctx *ctx, const char *password)
 {
     size_t chars = 0;
 
@@ -105,7 +101,7 @@ api_users_create(struct http_ctx *ctx)
     if (p[USERS_C_ROLES] == DECODE_NULL)
         http_field(ctx, "roles", "must be a list (empty for none)");
     if (b.password != NULL)
-        users_password(ctx, b.password);
+        api_users_password(ctx, b.password);
     if ((rc = http_fields_ok(ctx)) != OK || (rc = sec_password_hash(b.password, hash)) != OK)
         goto out;
     role_pg_array(users_mask(&b.roles), &roles);
@@ -175,7 +171,7 @@ users_patch_check(struct http_ctx *ctx, const struct users_body *b, const enum d
                        i == USERS_U_ROLES ? "must be a list (empty for none)"
                                           : "cannot be cleared");
     if (b->password != NULL)
-        users_password(ctx, b->password);
+        api_users_password(ctx, b->password);
     if (b->disabled && id == ctx->user.id)
         http_field(ctx, "disabled", "you cannot disable your own account");
     if (b->roles.list != NULL && id == ctx->user.id && !(users_mask(&b->roles) & ROLE_ADMIN))

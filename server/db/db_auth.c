@@ -53,6 +53,15 @@ static const char SQL_LOGIN[] =
     "              json_build_object('session', s.id)::jsonb FROM s)"
     " SELECT json_build_object('user', user_doc(u), 'csrf_token', $3::text)"
     " FROM users u WHERE u.id = $2";
+static const char SQL_SET_PASSWORD[] =
+    "WITH u AS (UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1"
+    "           RETURNING id, email),"
+    " s AS (DELETE FROM sessions WHERE user_id = $1 AND id <> $3 RETURNING id),"
+    " f AS (DELETE FROM login_failures f USING u WHERE f.email = lower(u.email)),"
+    " a AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"
+    "       SELECT 'user:' || u.id, 'user.password_changed', 'user', u.id::text,"
+    "              jsonb_build_object('sessions_ended', (SELECT count(*) FROM s)) FROM u)"
+    " SELECT u.id FROM u";
 static const char SQL_LOGOUT[] = "WITH d AS (DELETE FROM sessions WHERE id = $1 RETURNING id)"
                                  " INSERT INTO audit_log (actor, action, entity, entity_id, data)"
                                  " SELECT 'user:' || $2, 'session.logout', 'user', $2::text,"
@@ -172,6 +181,16 @@ db_auth_login(struct db *db, int64_t user_id, const char *hash_hex, const char *
     db_num(user_id, uid);
     snprintf(h, sizeof h, "%d", hours);
     return db_json(db, SQL_LOGIN, 4, params, out);
+}
+
+enum outcome
+db_auth_set_password(struct db *db, int64_t user_id, const char *hash, int64_t keep)
+{
+    char uid[DB_NUM], sid[DB_NUM];
+    const char *params[3] = {db_num(user_id, uid), hash, db_num(keep, sid)};
+    char buf[DB_NUM];
+
+    return db_text(db, SQL_SET_PASSWORD, 3, params, buf, sizeof buf);
 }
 
 enum outcome

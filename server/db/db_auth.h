@@ -47,6 +47,10 @@ enum outcome db_auth_account(struct db *db, const char *email, int64_t *user_id,
  * reference); audit entry "session.login". */
 enum outcome db_auth_login(struct db *db, int64_t user_id, const char *hash_hex, const char *csrf,
                            int hours, json_t **out);
+/* Sets user_id's password hash, ends every session of the user but keep
+ * (0: all), clears the account's failed logins; audit entry
+ * "user.password_changed". */
+enum outcome db_auth_set_password(struct db *db, int64_t user_id, const char *hash, int64_t keep);
 /* Ends the session (audit entry "session.logout"). */
 enum outcome db_auth_logout(struct db *db, int64_t session_id, int64_t user_id);
 

@@ -17,7 +17,7 @@
 /* The columns of a typed change row (db_change_fill reads them in this
  * order) for the viewer (viewer_decided) and the services (a comma-separated
  * string): two SQL expressions. */
-#define CHANGE_COLUMNS_AS(viewer, services)                                                        \
+#define CHANGE_HEAD_AS(viewer)                                                                     \
     "c.id, c.rev, c.version, c.state, m.kind, c.model, c.content_hash, c.requester_id,"            \
     " array_to_string(c.flags, ','),"                                                              \
     " COALESCE((SELECT a.level FROM assessments a WHERE a.change_id = c.id"                        \
@@ -27,9 +27,16 @@
     " COALESCE(extract(epoch FROM upper(c.win))::bigint, 0),"                                      \
     " COALESCE(cab_ts(lower(c.win)), ''), COALESCE(cab_ts(upper(c.win)), ''),"                     \
     " EXISTS (SELECT 1 FROM approvals a WHERE a.change_id = c.id AND a.version = c.version"        \
-    "         AND a.approver_id = " viewer "),"                                                    \
+    "         AND a.approver_id = " viewer "),"
+#define CHANGE_COLUMNS_AS(viewer, services)                                                        \
+    CHANGE_HEAD_AS(viewer)                                                                         \
     " c.title, c.description, c.business_impact, c.implementation_plan, c.backout_plan,"           \
     " c.test_plan, c.external_ref, " services ", c.gate_token, c.source"
+/* The same without the content's text and services (NULL, ''): what the
+ * rules read of a change, no more. */
+#define CHANGE_COLUMNS_LEAN                                                                        \
+    CHANGE_HEAD_AS("$2::bigint")                                                                   \
+    " NULL, NULL, NULL, NULL, NULL, NULL, NULL, '', c.gate_token, c.source"
 /* A stored change, for the viewer $2. */
 #define CHANGE_COLUMNS                                                                             \
     CHANGE_COLUMNS_AS("$2::bigint", "(SELECT string_agg(cs.service, ',' ORDER BY cs.service)"      \
@@ -114,6 +121,10 @@ static const char SQL_LIST[] =
     "      WHERE u.id::text = $8 OR lower(u.email) = lower($8) LIMIT 1))"
     " AND ($9::bigint = 0 OR c.id < $9::bigint)"
     " ORDER BY c.id DESC LIMIT $10";
+/* The changes in the states $1 (comma-separated), lean, for the viewer
+ * $2: through changes_state (0001). */
+static const char SQL_IN_STATES[] =
+    "SELECT " CHANGE_COLUMNS_LEAN CHANGE_FROM " WHERE c.state = ANY (string_to_array($1, ','))";
 static const char SQL_COMMENT[] =
     "WITH k AS (INSERT INTO comments (change_id, author_id, body) VALUES ($1, $2, $3)"
     "           RETURNING *),"
@@ -151,6 +162,10 @@ static const char SQL_EVIDENCE[] =
     " FROM changes c WHERE c.id = $1";
 static const char SQL_SPAN[] =
     "SELECT audit_doc(a) FROM audit_log a WHERE a.seq BETWEEN $1 AND $2 ORDER BY a.seq";
+/* The predicate of the unique index changes_external_ref_active (0007). */
+static const char SQL_EXTERNAL_REF_OPEN[] =
+    "SELECT id FROM changes WHERE external_ref = $1 AND change_is_open(state) AND id <> $2"
+    " LIMIT 1";
 static const char SQL_MODEL[] = "SELECT name FROM models WHERE name = $1";
 static const char SQL_IDEM_GET[] =
     "SELECT request_hash, status, location, response FROM idempotency_keys"
@@ -410,6 +425,37 @@ db_change_list(struct db *db, const struct db_change_filter *f, int64_t viewer,
     if (rc != OK)
         db_change_rows_free(out);
     return rc;
+}
+
+enum outcome
+db_change_each_in_states(struct db *db, const char *states, int64_t viewer,
+                         void (*each)(const struct change *c, void *arg), void *arg)
+{
+    char vid[DB_NUM];
+    const char *params[2] = {states, db_num(viewer, vid)};
+    struct change c;
+    PGresult *res;
+    enum outcome rc;
+    int i;
+
+    if ((rc = db_run(db, SQL_IN_STATES, 2, params, &res)) != OK)
+        return rc;
+    for (i = 0; rc == OK && i < PQntuples(res); i++) {
+        if ((rc = db_change_fill(res, i, &c)) == OK)
+            each(&c, arg);
+        change_clear(&c);
+    }
+    PQclear(res);
+    return rc;
+}
+
+enum outcome
+db_change_external_ref_open(struct db *db, const char *external_ref, int64_t other_than)
+{
+    char buf[DB_NUM], oid[DB_NUM];
+    const char *params[2] = {external_ref, db_num(other_than, oid)};
+
+    return db_text(db, SQL_EXTERNAL_REF_OPEN, 2, params, buf, sizeof buf);
 }
 
 enum outcome

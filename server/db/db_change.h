@@ -69,6 +69,17 @@ struct db_change_rows {
 };
 void db_change_rows_free(struct db_change_rows *r);
 /* Changes matching f, newest first, as seen by viewer. */
+/* Calls each(c, arg) for every change in one of the states (their names,
+ * comma-separated), for the viewer (viewer_decided), with what the rules
+ * read of it (state, kind, owner, flags, level, policy, window; no text
+ * but the model): c lives for the call only. */
+enum outcome db_change_each_in_states(struct db *db, const char *states, int64_t viewer,
+                                      void (*each)(const struct change *c, void *arg), void *arg);
+/* OK when an open change other than other_than (0: any) has this
+ * external_ref (what the unique index changes_external_ref_active refuses
+ * a second of), else ERR_NOT_FOUND. */
+enum outcome db_change_external_ref_open(struct db *db, const char *external_ref,
+                                         int64_t other_than);
 enum outcome db_change_list(struct db *db, const struct db_change_filter *f, int64_t viewer,
                             struct db_change_rows *out);
 

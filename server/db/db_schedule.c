@@ -30,8 +30,14 @@
     "  OR (NOT $1::boolean AND k.state = 'resolved'))"                                             \
     " AND k.id > $2 ORDER BY k.id LIMIT $3"
 
-static const char SQL_CONFLICTS[] =
-    "SELECT conflict_doc(k, NULL) FROM conflicts k WHERE" CONFLICTS_PAGE;
+static const char SQL_CONFLICTS[] = "SELECT conflict_doc(k, NULL) FROM conflicts k"
+                                    " WHERE ($4::text IS NULL OR k.kind = $4) AND" CONFLICTS_PAGE;
+/* Those of change $5, which is either side: one row while it exists. */
+static const char SQL_CONFLICTS_OF[] =
+    "SELECT COALESCE((SELECT json_agg(p.doc ORDER BY p.id)"
+    "   FROM (SELECT k.id, conflict_doc(k, NULL) AS doc FROM change_conflict_records(c.id) k"
+    "         WHERE ($4::text IS NULL OR k.kind = $4) AND" CONFLICTS_PAGE ") p), '[]')"
+    " FROM changes c WHERE c.id = $5";
 /* $4 the change: one row while it exists (an array, maybe empty), none when
  * it does not; each record rendered only once it is on the page. */
 static const char SQL_CHANGE_CONFLICTS[] =
@@ -67,6 +73,10 @@ static const char SQL_ACK[] =
     " ORDER BY lower(p.win), p.id"
 static const char SQL_SCHEDULE_PAGE[] = WIN_PAGE("schedule_page");
 static const char SQL_AGENDA_PAGE[] = WIN_PAGE("agenda_page");
+/* The rows of the changes $1 (a bigint[] literal) in window order. */
+static const char SQL_ROWS_OF[] =
+    "SELECT COALESCE(json_agg(change_row(c) ORDER BY lower(c.win), c.id), '[]')"
+    " FROM changes c WHERE c.id = ANY ($1::bigint[])";
 /* The schedule of one service ($6): its changes are few next to the
  * month's, so they are found by service first. */
 static const char SQL_SCHEDULE_SERVICE_PAGE[] =
@@ -171,12 +181,15 @@ static const char SQL_RECENT[] =
 static const char SQL_SERVICE[] = "SELECT name FROM services WHERE name = $1";
 
 enum outcome
-db_schedule_conflicts(struct db *db, const char *open, int64_t after, int limit, json_t **out)
+db_schedule_conflicts(struct db *db, const char *open, const char *kind, int64_t change,
+                      int64_t after, int limit, json_t **out)
 {
-    char a[DB_NUM], l[DB_NUM];
-    const char *params[3] = {open, db_num(after, a), db_num(limit, l)};
+    char a[DB_NUM], l[DB_NUM], c[DB_NUM];
+    const char *params[5] = {open, db_num(after, a), db_num(limit, l), kind, db_num(change, c)};
 
-    return db_json_list(db, SQL_CONFLICTS, 3, params, out);
+    if (change != 0)
+        return db_json(db, SQL_CONFLICTS_OF, 5, params, out);
+    return db_json_list(db, SQL_CONFLICTS, 4, params, out);
 }
 
 enum outcome
@@ -326,6 +339,12 @@ db_schedule_agenda(struct db *db, struct db_win_page *q)
                              db_num(q->after_id, id), db_num(q->limit + 1, lim)};
 
     return db_schedule_rows(db, SQL_AGENDA_PAGE, 5, params, q);
+}
+
+enum outcome
+db_schedule_rows_of(struct db *db, const char *ids, json_t **out)
+{
+    return db_json(db, SQL_ROWS_OF, 1, &ids, out);
 }
 
 /* One feed row to the sink. */

@@ -16,9 +16,11 @@
 #include "domain/slots.h"
 
 /* Conflicts by id after `after`: open NULL = all, "true" = not resolved,
- * "false" = resolved. */
-enum outcome db_schedule_conflicts(struct db *db, const char *open, int64_t after, int limit,
-                                   json_t **out);
+ * "false" = resolved; kind NULL = both, else "change" or "freeze"; change
+ * 0 = all, else those on which that change is either side (found through
+ * its records' indexes), ERR_NOT_FOUND when there is no such change. */
+enum outcome db_schedule_conflicts(struct db *db, const char *open, const char *kind,
+                                   int64_t change, int64_t after, int limit, json_t **out);
 /* The conflicts of one change by id after `after`, each in full (with its
  * services) and seen from that change; open as above. *out is a new array
  * for the caller; ERR_NOT_FOUND when there is no such change. */
@@ -62,6 +64,9 @@ enum outcome db_schedule_days(struct db *db, const char *from, const char *to, c
  * with both bounds NULL every change awaiting approval, whatever its
  * window. */
 enum outcome db_schedule_agenda(struct db *db, struct db_win_page *q);
+/* The change_row documents of the changes ids (a PostgreSQL bigint[]
+ * literal, "{1,2}"), by window start then id: *out a new array. */
+enum outcome db_schedule_rows_of(struct db *db, const char *ids, json_t **out);
 /* Where the feed's rows go, one call each (the structs and their strings
  * live only for the call): start once the query has run, before any row;
  * an outcome other than OK from any of them stops the feed and is

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "domain/etag.h"
 #include "domain/role.h"
 #include "domain/validate.h"
 #include "sec/sec.h"
@@ -218,28 +219,11 @@ enum outcome
 http_if_match(struct http_ctx *ctx, const char *etag)
 {
     const char *h = http_header(ctx, "If-Match");
-    const char *p;
-    size_t n = strlen(etag);
+    char tag[80];
 
-    if (h == NULL)
+    snprintf(tag, sizeof tag, "\"%s\"", etag);
+    if (h == NULL || etag_matches(h, tag, false))
         return OK;
-    for (p = h; *p;) {
-        const char *end;
-
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (*p == '\0')
-            break;
-        end = p + strcspn(p, ",");
-        while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-            end--;
-        if ((end - p == 1 && *p == '*') || ((size_t)(end - p) == n + 2 && p[0] == '"' &&
-                                            end[-1] == '"' && strncmp(p + 1, etag, n) == 0))
-            return OK;
-        p = end;
-        while (*p && *p != ',')
-            p++;
-    }
     return http_fail(ctx, ERR_PRECONDITION,
                      "the resource has changed since you read it (its ETag is now \"%s\")", etag);
 }

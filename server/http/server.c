@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "db/db_auth.h"
+#include "domain/etag.h"
 #include "domain/role.h"
 #include "http/metrics.h"
 #include "http/static.h"
@@ -661,7 +662,7 @@ http_write(struct http_ctx *ctx, int status, const char *type, const char *body,
     struct strbuf out = STRBUF_INIT;
 
     strbuf_printf(&out, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
-    if (status != 204)
+    if (status != 204 && status != 304)
         strbuf_printf(&out, "Content-Type: %s\r\nContent-Length: %zu\r\n", type, len);
     strbuf_puts(&out, "Cache-Control: no-store\r\n");
     if (ctx->close || http_wants_close(ctx))
@@ -669,7 +670,7 @@ http_write(struct http_ctx *ctx, int status, const char *type, const char *body,
     strbuf_puts(&out, http_security_headers);
     strbuf_puts(&out, strbuf_str(&ctx->headers));
     strbuf_puts(&out, "\r\n");
-    if (strcmp(ctx->method, "HEAD") != 0 && status != 204)
+    if (strcmp(ctx->method, "HEAD") != 0 && status != 204 && status != 304)
         strbuf_append(&out, body, len);
     if (!strbuf_failed(&out))
         mg_write(ctx->conn, out.buf, out.len);
@@ -762,6 +763,43 @@ http_stream_finish(struct http_ctx *ctx, enum outcome rc)
     return ctx->status;
 }
 
+/* The ETag a handler set (its value, into tag), if any. */
+static bool
+http_handler_etag(const struct http_ctx *ctx, char *tag, size_t size)
+{
+    const char *h = strbuf_str(&ctx->headers), *p;
+
+    for (p = h; p != NULL && *p; p = strstr(p, "\r\n") ? strstr(p, "\r\n") + 2 : NULL)
+        if (strncasecmp(p, "ETag:", 5) == 0) {
+            p += 5;
+            p += strspn(p, " ");
+            snprintf(tag, size, "%.*s", (int)strcspn(p, "\r\n"), p);
+            return true;
+        }
+    return false;
+}
+
+/* A GET of /api/v1 answered 200 with JSON: its ETag (the handler's, else a
+ * weak one of the body's hash, added to the headers), and 304 with no body
+ * when If-None-Match lists it (RFC 9110 §13.1.2). Returns the status. */
+static int
+http_conditional(struct http_ctx *ctx, int status, const char *type, const char *body, size_t len)
+{
+    char tag[128], hex[SEC_HEX256_LEN];
+    const char *inm = http_header(ctx, "If-None-Match");
+
+    if (status != 200 || strncmp(ctx->path, "/api/v1/", 8) != 0 ||
+        (strcmp(ctx->method, "GET") != 0 && strcmp(ctx->method, "HEAD") != 0) ||
+        strncmp(type, "application/json", 16) != 0)
+        return status;
+    if (!http_handler_etag(ctx, tag, sizeof tag)) {
+        sec_sha256_hex(body, len, hex);
+        snprintf(tag, sizeof tag, "W/\"%.32s\"", hex);
+        http_add_header(ctx, "ETag", "%s", tag);
+    }
+    return inm != NULL && etag_matches(inm, tag, true) ? 304 : status;
+}
+
 /* Sends the reply, or the problem of rc; returns the status. */
 static int
 http_send(struct http_ctx *ctx, enum outcome rc)
@@ -809,6 +847,8 @@ http_send(struct http_ctx *ctx, enum outcome rc)
         body = json;
         len = strlen(json);
     }
+    if (rc == OK)
+        status = http_conditional(ctx, status, type, body, len);
     http_write(ctx, status, type, body, len);
     free(json);
     return status;
@@ -818,7 +858,8 @@ static int
 http_send_static(struct http_server *srv, struct http_ctx *ctx)
 {
     struct strbuf body = STRBUF_INIT, out = STRBUF_INIT;
-    const char *type = NULL;
+    const char *type = NULL, *inm = http_header(ctx, "If-None-Match");
+    char etag[STATIC_ETAG_LEN];
     enum outcome rc;
     int status;
 
@@ -827,18 +868,20 @@ http_send_static(struct http_server *srv, struct http_ctx *ctx)
         http_add_header(ctx, "Allow", "GET, HEAD");
         return http_send(ctx, http_fail(ctx, ERR_METHOD, "the web UI's files are read-only"));
     }
-    rc = static_load(config->web_root, ctx->path, &body, &type);
+    rc = static_load(config->web_root, ctx->path, &body, &type, etag);
     if (rc != OK) {
         strbuf_free(&body);
         return http_send(ctx, http_fail(ctx, rc, "no such page"));
     }
-    status = 200;
-    strbuf_printf(&out,
-                  "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                  "Cache-Control: no-cache\r\n%s%s\r\n",
-                  type, body.len, http_wants_close(ctx) ? "Connection: close\r\n" : "",
-                  http_security_headers);
-    if (strcmp(ctx->method, "HEAD") != 0)
+    status = inm != NULL && etag_matches(inm, etag, true) ? 304 : 200;
+    if (status == 304)
+        strbuf_puts(&out, "HTTP/1.1 304 Not Modified\r\n");
+    else
+        strbuf_printf(&out, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n", type,
+                      body.len);
+    strbuf_printf(&out, "ETag: %s\r\nCache-Control: no-cache\r\n%s%s\r\n", etag,
+                  http_wants_close(ctx) ? "Connection: close\r\n" : "", http_security_headers);
+    if (status == 200 && strcmp(ctx->method, "HEAD") != 0)
         strbuf_append(&out, strbuf_str(&body), body.len);
     if (!strbuf_failed(&out))
         mg_write(ctx->conn, out.buf, out.len);

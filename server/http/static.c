@@ -37,7 +37,8 @@ static_type(const char *path)
 }
 
 enum outcome
-static_load(const char *root, const char *path, struct strbuf *body, const char **type)
+static_load(const char *root, const char *path, struct strbuf *body, const char **type,
+            char etag[STATIC_ETAG_LEN])
 {
     char want[PATH_MAX], real[PATH_MAX], base[PATH_MAX], chunk[16384];
     enum outcome rc = ERR_NOT_FOUND;
@@ -67,6 +68,9 @@ static_load(const char *root, const char *path, struct strbuf *body, const char 
         return ERR_NOT_FOUND;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
         goto out;
+    snprintf(etag, STATIC_ETAG_LEN, "W/\"%llx-%llx\"", (unsigned long long)st.st_size,
+             (unsigned long long)st.st_mtim.tv_sec * 1000000000ull +
+                 (unsigned long long)st.st_mtim.tv_nsec);
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
         strbuf_append(body, chunk, n);
     rc = ferror(f) || strbuf_failed(body) ? ERR_INTERNAL : OK;

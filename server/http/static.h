@@ -10,10 +10,14 @@
 #include "domain/outcome.h"
 #include "domain/strbuf.h"
 
+/* A file's ETag: W/"<size>-<mtime in ns>", both in hex. */
+#define STATIC_ETAG_LEN 48
+
 /* Resolves the URL path under root and reads the file: its bytes into body,
- * its media type into *type. ERR_NOT_FOUND for anything that is not a
- * regular file inside root. "/" is index.html. */
-enum outcome static_load(const char *root, const char *path, struct strbuf *body,
-                         const char **type);
+ * its media type into *type, its ETag (from its size and modification
+ * time) into etag. ERR_NOT_FOUND for anything that is not a regular file
+ * inside root. "/" is index.html. */
+enum outcome static_load(const char *root, const char *path, struct strbuf *body, const char **type,
+                         char etag[STATIC_ETAG_LEN]);
 
 #endif

@@ -151,6 +151,7 @@ void test_statement_checkpoint(void);
 void test_statement_appends(void);
 
 void test_role_bit(void);
+void test_etag_matches(void);
 void test_role_parse_list(void);
 void test_role_parse_list_bad_size(void);
 void test_role_pg_array(void);
