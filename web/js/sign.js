@@ -54,9 +54,9 @@ export async function myKeys() {
     if (r.ok) { listed.push(...r.data.items.filter((k) => k.owner && k.owner.id === me)); c = r.data.next_cursor; } else listed = null;
   }
   if (!listed) return { listed, usable: local };
-  const active = new Map(listed.filter((k) => !k.revoked_at).map((k) => [k.id, k]));
+  const active = new Set(listed.filter((k) => !k.revoked_at).map((k) => k.id));
   for (const k of local) if (!active.has(k.id)) await forgetKey(k.id);
-  return { listed, usable: local.filter((k) => active.has(k.id)).map((k) => ({ ...k, label: active.get(k.id).label || k.label })) };
+  return { listed, usable: local.filter((k) => active.has(k.id)) };
 }
 
 // Makes a pair, registers its public half, keeps it: api() of POST /me/keys.

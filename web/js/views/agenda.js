@@ -1,5 +1,5 @@
 // The CAB agenda: changes awaiting approval by window; mine to decide marked.
-import { api, h, changeHref, fmtWindow, fmtDay, levelBadge, flagBadges, notify, poll, busy, query, setQuery } from '../core.js';
+import { api, h, changeHref, fmtWindow, fmtDay, levelBadge, flagBadges, notify, poll, busy, setQuery } from '../core.js';
 import { decide } from '../sign.js';
 
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
@@ -102,7 +102,7 @@ export async function render(view, params, q) {
     return true;
   };
 
-  mine.addEventListener('change', () => { setQuery({ ...query(), mine: mine.checked ? '1' : '' }); draw(); });
+  mine.addEventListener('change', () => { setQuery({ mine: mine.checked ? '1' : '' }); draw(); });
   more.addEventListener('click', () => busy(more, async () => {
     const r = await api('GET', `/cab/agenda?limit=50&cursor=${encodeURIComponent(cursor)}`);
     if (!r.ok) return notify('More could not be loaded', 'bad');
