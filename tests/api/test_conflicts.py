@@ -20,7 +20,7 @@ from nacl.signing import SigningKey
 
 from conftest import Server, ok, page_items, problem, unique, walk
 
-CONFLICT_KEYS = {"id", "kind", "overlap", "state", "changes", "with", "services", "note",
+CONFLICT_KEYS = {"id", "kind", "overlap", "state", "changes", "parties", "with", "services", "note",
                  "acknowledged_by", "acknowledged_at", "detected_at", "resolved_at"}
 ENTRY_KEYS = {"id", "kind", "overlap", "state"}  # and "other" or "freeze"
 SUMMARY_KEYS = {"total", "open", "acknowledged", "direct"}
@@ -296,6 +296,15 @@ def test_one_record_listed_on_both_changes_and_once_in_the_list(server, svc):
     assert ka["changes"] == kb["changes"] == [a["ref"], b["ref"]]
     assert ka["with"]["ref"] == b["ref"] and kb["with"]["ref"] == a["ref"]
     assert ka["with"]["title"] == b["title"] and ka["with"]["state"] == "awaiting_approval"
+    # both parties as compact rows, so that a page of conflicts needs no more requests
+    assert ka["parties"] == kb["parties"]
+    pa, pb = ka["parties"]
+    assert set(pa) == {"id", "ref", "title", "state", "window", "requester"}, pa
+    assert (pa["ref"], pa["title"], pa["window"]) == (a["ref"], a["title"], a["window"])
+    assert (pb["ref"], pb["title"], pb["window"]) == (b["ref"], b["title"], b["window"])
+    assert pa["state"] == pb["state"] == "awaiting_approval"
+    assert pa["requester"]["email"] == a["requester"]["email"]
+    assert pb["requester"]["email"] == b["requester"]["email"]
     assert ka["note"] is None and ka["acknowledged_by"] is None and ka["resolved_at"] is None
     assert len(ka["detected_at"]) == TS_LEN and ka["detected_at"].endswith("Z")
     listed = [k for k in all_conflicts(server) if k["id"] == ka["id"]]
@@ -516,7 +525,10 @@ def test_a_global_freeze_created_after_submit(server, svc):
     assert set(k) == CONFLICT_KEYS
     assert k["kind"] == "freeze" and k["state"] == "open"
     assert k["changes"] == [a["ref"]]
-    assert k["with"] == {"freeze": f["id"], "name": "Global stop", "hard": True}
+    assert k["with"] == {"freeze": f["id"], "name": "Global stop", "hard": True,
+                         "window": f["window"]}
+    assert [p["ref"] for p in k["parties"]] == [a["ref"]]
+    assert k["parties"][0]["window"] == a["window"]
     assert k["services"] == sorted([s, dep]), "every service of the impact set is covered"
     listed = [x for x in all_conflicts(server, open="true") if x["id"] == k["id"]]
     assert len(listed) == 1 and listed[0]["kind"] == "freeze"

@@ -22,22 +22,6 @@ export async function render(view, params, q) {
       h('label', { class: 'check' }, all, 'Include acknowledged and resolved')),
     status, list, more);
 
-  const docs = new Map();
-  const doc = (r) => {
-    if (!docs.has(r)) docs.set(r, api('GET', changeHref(r).slice(1)).then((x) => (x.ok ? x.data : null)));
-    return docs.get(r);
-  };
-  let freezes = null;
-  const loadFreezes = async () => {
-    for (let c = null; !freezes || c;) {
-      const r = await api('GET', '/freezes' + (c ? `?cursor=${encodeURIComponent(c)}` : ''));
-      freezes = freezes || new Map();
-      if (!r.ok) break;
-      for (const f of r.data.items) freezes.set(f.id, f);
-      c = r.data.next_cursor;
-    }
-  };
-
   let items = [];
   let cursor = null;
   let err = '';
@@ -50,8 +34,7 @@ export async function render(view, params, q) {
     const r = await api('GET', '/conflicts?' + p);
     if (!r.ok) { err = `Conflicts could not be loaded: ${(r.problem || {}).detail || r.status}`; return false; }
     const got = r.data.items.filter((k) => all.checked || k.state === 'open'); // open=true keeps acknowledged ones
-    await loadFreezes();
-    for (const k of got) k.docs = await Promise.all(k.changes.map(doc));
+    for (const k of got) k.docs = k.parties || [];
     items = items.concat(got);
     cursor = r.data.next_cursor;
     return true;
@@ -79,7 +62,6 @@ export async function render(view, params, q) {
 
   const card = (k) => {
     const f = k.kind === 'freeze' && k.with;
-    const fz = f && freezes.get(f.freeze);
     const ack = k.state === 'open' && h('button', { type: 'button', class: 'secondary', text: 'Acknowledge' });
     if (ack) ack.addEventListener('click', () => acknowledge(k, load));
     const over = k.kind === 'freeze' ? 'freeze' : k.overlap;
@@ -87,7 +69,7 @@ export async function render(view, params, q) {
       h('div', { class: 'row' }, span(`badge overlap-${over}`, { direct: 'direct overlap', shared: 'shared downstream' }[over] || over),
         span(`badge cstate-${k.state}`, k.state), span('muted mono', `#${k.id}`), span('muted conflict-when', `detected ${fmtTime(k.detected_at)}`)),
       h('div', { class: 'conflict-pair' }, side(k.changes[0], k.docs[0]), h('span', { class: 'conflict-vs', 'aria-hidden': 'true', text: '⇄' }),
-        f ? h('div', { class: 'conflict-side freeze' }, span('ref', `Freeze: ${f.name}`), span('muted', fz ? win(fz.window) : ''),
+        f ? h('div', { class: 'conflict-side freeze' }, span('ref', `Freeze: ${f.name}`), span('muted', f.window ? win(f.window) : ''),
           span(`badge ${f.hard ? 'hard' : ''}`, f.hard ? 'hard freeze' : 'soft freeze')) : side(k.changes[1], k.docs[1])),
       k.services && k.services.length ? h('p', null, span('muted', 'Overlap on '), k.services.map((s) => span('svc', s))) : null,
       k.state === 'acknowledged' ? h('p', { class: 'note' }, h('strong', { text: `Acknowledged by ${(k.acknowledged_by || {}).name || 'someone'}` }),
