@@ -114,7 +114,9 @@ class Scenario {
 
   // A new browser context (its own cookies and keys) with one page, watched.
   // label names it in messages (e.g. the user).
-  async page(label, { width = 1280, height = 900, base = BASE } = {}) {
+  // allowConsole: patterns of console errors this page expects (the
+  // browser's own warnings about an insecure origin, say).
+  async page(label, { width = 1280, height = 900, base = BASE, allowConsole = [] } = {}) {
     const context = await this.browser.newContext({
       viewport: { width, height }, baseURL: base, locale: 'en-GB', timezoneId: 'UTC',
       serviceWorkers: 'block',
@@ -122,6 +124,7 @@ class Scenario {
     context.setDefaultTimeout(WAIT_MS);
     context.setDefaultNavigationTimeout(WAIT_MS * 2);
     const page = await context.newPage();
+    page.allowConsole = allowConsole;
     await watch(this, page, label);
     page.label = label;
     page.base = base;
@@ -174,6 +177,7 @@ async function watch(t, page, label) {
     if (m.type() !== 'error') return;
     const net = NETWORK_ERROR_LINE.exec(text);
     if (net) return; // judged by the response handler below, which knows the URL
+    if (page.allowConsole.some((re) => re.test(text))) return;
     t.fail(`${label}: console error: ${text} (at ${page.url()})`);
   });
   page.on('pageerror', (e) => t.fail(`${label}: uncaught exception: ${e.message} (at ${page.url()})`));
