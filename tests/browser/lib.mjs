@@ -78,7 +78,7 @@ export function scenario(name, fn, { timeoutMs = 90000 } = {}) {
     }
     await t.close();
     if (t.failures.length) ok = false;
-    for (const f of t.failures) console.log(`FAIL ${f}`);
+    for (const f of t.failures) console.log(`FAIL ${f.split('\n')[0]}`);
     console.log(`${ok ? 'PASS' : 'FAIL'} ${name} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     clearTimeout(timer);
     process.exit(ok ? 0 : 1);
@@ -213,16 +213,27 @@ async function watch(t, page, label) {
 // Waits until the shell has drawn `route` (a path without the query, e.g.
 // "/changes/CHG-12") with its data: #view[aria-busy="false"][data-rendered].
 export async function waitRendered(page, route, timeout = WAIT_MS) {
-  const sel = `#view[aria-busy="false"][data-rendered="${cssString(route)}"]`;
+  // Ends early when the shell shows that the page failed (its module did
+  // not load, or render threw): aria-busy="false" without data-rendered of
+  // this route, and the shell's problem heading.
+  let how;
   try {
-    await page.waitForSelector(sel, { state: 'attached', timeout });
-  } catch (e) {
-    const now = await page.evaluate(() => {
+    how = await page.waitForFunction((r) => {
       const v = document.getElementById('view');
-      return v ? `aria-busy=${v.getAttribute('aria-busy')} data-rendered=${v.dataset.rendered} h1=${(v.querySelector('h1') || {}).textContent}` : 'no #view';
-    }).catch(() => '?');
-    throw new Error(`${page.label}: ${route} was not drawn within ${timeout} ms (${now}; at ${page.url()})`);
+      if (!v || v.getAttribute('aria-busy') !== 'false') return false;
+      if (v.dataset.rendered === r) return 'drawn';
+      const h1 = v.querySelector('.problem h1');
+      return h1 && h1.textContent === 'This page could not be shown' ? 'failed' : false;
+    }, route, { timeout, polling: 50 }).then((hd) => hd.jsonValue());
+  } catch (e) {
+    how = 'timeout';
   }
+  if (how === 'drawn') return;
+  const now = await page.evaluate(() => {
+    const v = document.getElementById('view');
+    return v ? `aria-busy=${v.getAttribute('aria-busy')} data-rendered=${v.dataset.rendered} h1="${(v.querySelector('h1') || {}).textContent}" text="${v.innerText.slice(0, 200)}"` : 'no #view';
+  }).catch(() => '?');
+  throw new Error(`${page.label}: ${route} was ${how === 'failed' ? 'not drawn: the shell shows an error' : `not drawn within ${timeout} ms`} (${now}; at ${page.url()})`);
 }
 
 function cssString(s) {
@@ -307,7 +318,9 @@ export async function keyboardCheck(t, page, what, want, max = 60) {
       if (!el || el === document.body) return null;
       const name = (el.getAttribute('aria-label') || (el.labels && el.labels[0] && el.labels[0].textContent) || el.textContent || el.value || '').trim().replace(/\s+/g, ' ');
       const cs = getComputedStyle(el);
-      const visible = (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0) || (cs.boxShadow && cs.boxShadow !== 'none');
+      // date and time inputs: the browser highlights the focused part itself
+      const segmented = el.tagName === 'INPUT' && /^(date|time|datetime-local|month|week)$/.test(el.type);
+      const visible = segmented || (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0) || (cs.boxShadow && cs.boxShadow !== 'none');
       return { name, tag: el.tagName, visible };
     });
     if (!info) continue;
