@@ -30,14 +30,17 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCRIPT_TIMEOUT = 180
 
 
+def _node_major():
+    out = subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=30).stdout
+    try:
+        return int(out.strip().lstrip("v").split(".")[0])
+    except ValueError:
+        return 0
+
+
 def _node_problem():
-    node = shutil.which("node")
-    if not node:
+    if not shutil.which("node"):
         return "node is not installed (make deps-test)"
-    out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30).stdout
-    major = int(out.strip().lstrip("v").split(".")[0] or 0)
-    if major < 20:
-        return f"Node.js {out.strip()} is too old: playwright-core 1.65 needs 20 or later"
     if not (REPO / "node_modules" / "playwright-core" / "package.json").is_file():
         return "node_modules is missing: run `npm ci` (make test does)"
     if not (REPO / "node_modules" / "axe-core" / "axe.min.js").is_file():
@@ -82,6 +85,9 @@ def scenario(server, name):
         pytest.fail(f"{name}.mjs did not finish within {SCRIPT_TIMEOUT} s:\n{out}", pytrace=False)
     took = time.monotonic() - t0
     if proc.returncode != 0:
+        major = _node_major()
+        if major < 20:
+            out += f"\n(Node.js {major} runs this; playwright-core 1.65 is made for 20 or later)"
         pytest.fail(f"{name}.mjs exited {proc.returncode} after {took:.0f} s:\n{out}"
                     f"\n--- server stderr tail ---\n{server.stderr_tail(30)}", pytrace=False)
     print(out)
