@@ -78,6 +78,7 @@ export function scenario(name, fn, { timeoutMs = 90000 } = {}) {
     }
     await t.close();
     if (t.failures.length) ok = false;
+    if (!ok) t.dump();
     for (const f of t.failures) console.log(`FAIL ${f.split('\n')[0]}`);
     console.log(`${ok ? 'PASS' : 'FAIL'} ${name} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     clearTimeout(timer);
@@ -132,8 +133,8 @@ class Scenario {
     return page;
   }
 
-  // The page's problems so far that were allowed (e.g. an expected 422 in
-  // the console) are filtered when recorded; this prints what was seen.
+  // The last things each page saw (console lines, API errors, failed
+  // requests), printed when the scenario fails.
   dump() {
     for (const p of this.pages) for (const line of (p.seen || []).slice(-30)) console.log(`  ${p.label}: ${line}`);
   }
@@ -348,7 +349,6 @@ export async function screenshot(t, page, name) {
     files.push(f);
   }
   await page.setViewportSize(size);
-  // At 375 px nothing may stick out sideways (tables scroll in .table-wrap).
   return files;
 }
 
@@ -403,7 +403,7 @@ export async function waitState(page, states, ms = WAIT_MS) {
   return stateOf(page);
 }
 
-// A dialog's control by its accessible name, in the open dialog.
+// The open (topmost) <dialog>.
 export function dialog(page) {
   return page.locator('dialog[open]').last();
 }
