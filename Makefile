@@ -33,7 +33,7 @@ DBT_SRC   = $(sort $(wildcard tests/db/*.c)) tests/unit/harness.c
 STATE_DIR = $(if $(filter 0,$(shell id -u)),/var/lib/cabinet,$(CURDIR)/var)
 LISTEN   ?= 127.0.0.1:8080
 
-.PHONY: all deps deps-test run test test-unit test-api fuzz bench lint check-layers clean
+.PHONY: all deps deps-test node-deps run test test-unit test-api test-browser fuzz bench lint check-layers clean
 .DELETE_ON_ERROR:
 
 all: build/cabinet
@@ -43,6 +43,12 @@ deps:
 
 deps-test:
 	@bash server/scripts/deps.sh --test
+
+# playwright-core and axe-core for the browser tests, exactly as locked in
+# package-lock.json (from npm's cache when it has them); no browser is
+# downloaded: the tests drive Debian's /usr/bin/chromium.
+node-deps:
+	@PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 
 build/cabinet: $(OBJ_REL)
 	@echo "LINK    $@"
@@ -80,7 +86,7 @@ run: deps
 
 # The release binary is built too (make run and make bench use it): -O2
 # finds warnings -O1 does not, and a release build that fails must fail here.
-test: deps-test
+test: deps-test node-deps
 	@$(MAKE) --no-print-directory build/san/cabinet build/unit-tests build/db-tests build/cabinet
 	@bash tests/run.sh
 
@@ -89,6 +95,10 @@ test-unit: build/unit-tests
 
 test-api: build/san/cabinet build/db-tests
 	@bash tests/run.sh api
+
+# The browser scenarios alone (tests/browser, through tests/api/test_browser.py).
+test-browser: deps-test node-deps build/san/cabinet
+	@bash tests/run.sh browser
 
 # Longer fuzzing: FUZZ_SECONDS per target (make test runs each briefly).
 FUZZ_SECONDS ?= 120
@@ -100,7 +110,7 @@ fuzz: deps-test
 # changes of scale.py's data set (100000 by default, 1000000 for the real
 # run); scale.py writes tests/bench/RESULTS.md.
 BENCH_CFLAGS = -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror
-bench: deps-test
+bench: deps-test node-deps
 	@$(MAKE) --no-print-directory build/cabinet build/bench/bare build/bench/load
 	@for b in tests/bench/*.py; do /usr/bin/python3 "$$b" || exit 1; done
 

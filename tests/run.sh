@@ -5,7 +5,9 @@
 #                                       API tests, then a short fuzz run
 #   tests/run.sh static                 the static checks only (tests/static.sh:
 #                                       layers, format, tidy; a suite each)
-#   tests/run.sh api [PYTEST_ARGS...]   the API tests only
+#   tests/run.sh api [PYTEST_ARGS...]   the API tests only (the browser tests too)
+#   tests/run.sh browser                the browser tests only (tests/browser,
+#                                       run by tests/api/test_browser.py)
 #   tests/run.sh unit                   the C unit tests only
 #   tests/run.sh fuzz                   a short run of each fuzz target only
 #
@@ -22,7 +24,7 @@ STATIC_TIMEOUT=${STATIC_TIMEOUT:-900}
 
 mode=all
 case ${1:-} in
-static | api | unit | fuzz) mode=$1; shift ;;
+static | api | browser | unit | fuzz) mode=$1; shift ;;
 esac
 
 passed=0
@@ -120,10 +122,18 @@ run_fuzz() {
     counted "the fuzz run" 600 bash tests/fuzz/run.sh "${FUZZ_SECONDS:-15}"
 }
 
+# Where the browser tests leave their screenshots, when they did.
+show_screenshots() {
+    local dir=build/test-output/screenshots n
+    n=$(find "$dir" -name '*.png' 2>/dev/null | wc -l)
+    [ "$n" -gt 0 ] && echo "browser screenshots: $dir ($n files)"
+}
+
 case $mode in
-all) run_static; run_unit; run_api "$@"; run_fuzz ;;
+all) run_static; run_unit; run_api "$@"; run_fuzz; show_screenshots ;;
 static) run_static ;;
-api) run_api "$@" ;;
+api) run_api "$@"; show_screenshots ;;
+browser) run_api tests/api/test_browser.py "$@"; show_screenshots ;;
 unit) run_unit ;;
 fuzz) run_fuzz ;;
 esac

@@ -9,12 +9,22 @@ runtime=(postgresql-15 postgresql-client-15 curl)
 # clang-format and clang-tidy are pinned to Debian 12's 14 (tests/static.sh).
 # nginx (and openssl, for its test certificate): tests/api/test_proxy.py runs
 # Cabinet behind docker/nginx.conf. python3-yaml and jq (and openssl):
-# tests/api/test_ci_snippets.py runs README's CI jobs.
+# tests/api/test_ci_snippets.py runs README's CI jobs. chromium and a font:
+# the browser tests (tests/browser, run by tests/api/test_browser.py) drive
+# Debian's Chromium through playwright-core, which downloads no browser.
 testing=(clang libclang-rt-14-dev clang-format-14 clang-tidy-14 python3 python3-pytest
-         python3-requests python3-nacl python3-icalendar python3-yaml jq nginx openssl)
+         python3-requests python3-nacl python3-icalendar python3-yaml jq nginx openssl
+         chromium fonts-dejavu-core)
 
 want=("${build[@]}" "${runtime[@]}")
-[ "${1:-}" = "--test" ] && want+=("${testing[@]}")
+if [ "${1:-}" = "--test" ]; then
+    want+=("${testing[@]}")
+    # Node.js and npm for the browser tests, from Debian unless a node is
+    # already installed (e.g. NodeSource's, which carries its own npm and
+    # conflicts with Debian's npm package). package.json wants Node >= 20.
+    command -v node >/dev/null || want+=(nodejs)
+    command -v npm >/dev/null || want+=(npm)
+fi
 
 missing=()
 for p in "${want[@]}"; do
