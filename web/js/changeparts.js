@@ -75,7 +75,7 @@ export function servicePicker(initial, onChange) {
   }
   input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(search, 150); });
   input.addEventListener('focus', () => { if (matches.hidden) search(); });
-  const el = field('Services', input, { field: 'services', hint: 'Type to search; Enter adds the first match.' });
+  const el = field('Services', input, { field: 'services', hint: 'Enter adds the first match.' });
   el.classList.add('picker');
   input.before(chips);
   input.after(matches, said);

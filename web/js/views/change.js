@@ -8,8 +8,8 @@ import { decide, verifyApproval } from '../sign.js';
 import { dialogForm, shortWindow } from '../changeparts.js';
 
 const enc = encodeURIComponent;
-const LABELS = { submit: 'Submit for approval', edit: 'Edit', start: 'Start', complete: 'Complete', close: 'Close',
-  cancel: 'Cancel change', approve: 'Approve', reject: 'Reject' };
+const LABELS = { approve: 'Approve', reject: 'Reject', submit: 'Submit for approval', start: 'Start', complete: 'Complete',
+  close: 'Close', edit: 'Edit', cancel: 'Cancel change' };
 // The actions that ask first: [title, button, fields, notice after].
 const ASK = {
   retro: ['Start # before approval', 'Start now', [['reason', 'Reason', 'It stays flagged unauthorized until ECAB approves it.']], 'Started'],
@@ -34,7 +34,7 @@ function verifyBadge(a) {
 const approvalItem = (a) => h('li', { class: ['approval', !a.valid && 'void'] },
   h('div', { class: 'row' }, h('strong', { text: a.approver ? a.approver.name : 'Unknown' }),
     h('span', { class: 'badge', data: { decision: a.decision }, text: a.decision === 'approve' ? 'approved' : 'rejected' }),
-    verifyBadge(a), h('span', { class: 'muted', text: a.valid ? 'counts' : 'does not count: an earlier version' })),
+    verifyBadge(a), h('span', { class: 'muted', text: a.valid ? 'counts' : 'not counted: earlier version' })),
   a.comment ? h('p', { class: 'prose', text: a.comment }) : null,
   muted(`Signed ${fmtTime(a.signed_at)} · key #${a.key_id} · version ${a.version}`, 'small'));
 
@@ -110,7 +110,7 @@ export async function render(view, { ref }) {
     return refocus(action);
   }
 
-  const actionBar = (c) => h('div', { class: 'actions change-actions' }, (c.actions || []).filter((a) => LABELS[a]).map((a) => (a === 'edit'
+  const actionBar = (c) => h('div', { class: 'actions change-actions' }, Object.keys(LABELS).filter((a) => (c.actions || []).includes(a)).map((a) => (a === 'edit'
     ? h('a', { class: 'btn secondary', href: `#/changes/${enc(c.ref)}/edit`, data: { action: a }, text: LABELS[a] })
     : h('button', { type: 'button', class: { approve: '', submit: '', start: '', cancel: 'secondary danger', reject: 'secondary danger' }[a] ?? 'secondary',
       data: { action: a }, text: LABELS[a], on: { click: (ev) => act(a, ev.currentTarget) } }))));
@@ -149,7 +149,7 @@ export async function render(view, { ref }) {
         : muted('Not assessed yet: submitting the change assesses it.'),
       h('h3', { text: `Impact set (${set.length})` }),
       set.length ? h('ul', { class: 'tags' }, set.map((s) => h('li', { data: { tier: s.t || '' } },
-        s.n, s.t ? h('span', { class: 'tier', text: `tier ${s.t}` }) : null))) : muted('No services.'));
+        s.n, s.t ? h('span', { class: 'small', text: `tier ${s.t}` }) : null))) : muted('No services.'));
   }
 
   function required(ra) {

@@ -9,7 +9,7 @@ import { servicePicker, placeErrors } from '../changeparts.js';
 
 const OPTIONAL = ['description', 'implementation_plan', 'backout_plan', 'test_plan', 'business_impact'];
 const TEXTS = [['description', 'Description', 4], ['implementation_plan', 'Implementation plan', 4],
-  ['backout_plan', 'Backout plan', 3, 'Without one the risk score rises by 15.'], ['test_plan', 'Test plan', 3, 'Without one the risk score rises by 10.']];
+  ['backout_plan', 'Backout plan', 3, 'Adds 15 risk points when empty.'], ['test_plan', 'Test plan', 3, 'Adds 10 risk points when empty.']];
 
 // The form for change `c` ({} when new); `etag` when editing.
 function changeForm(view, c, etag) {
