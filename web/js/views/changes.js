@@ -1,7 +1,7 @@
 // The changes list, mine or all, 50 at a time; the filters live in the
 // address so that a filtered list can be shared.
 import { api, h, field, session, setQuery, pager, changeHref, stateBadge, levelBadge, flagBadges, stateLabel } from '../core.js';
-import { serviceDatalist, shortWindow } from '../changeparts.js';
+import { serviceDatalist, shortWindow, placeErrors } from '../changeparts.js';
 
 const STATES = ['draft', 'awaiting_approval', 'approved', 'rejected', 'in_progress', 'review', 'closed', 'cancelled'];
 const KEYS = ['q', 'state', 'model', 'service', 'from', 'to'];
@@ -32,7 +32,7 @@ export async function render(view, params, q) {
     q: h('input', { type: 'search' }),
     state: h('select', null, h('option', { value: '', text: 'Any state' }), STATES.map((s) => h('option', { value: s, text: stateLabel(s) }))),
     model: h('select', null, h('option', { value: '', text: 'Any model' }), q.model ? h('option', { value: q.model, text: q.model }) : null),
-    service: h('input', { type: 'search', id: 'flt-service', autocomplete: 'off', placeholder: 'Any service' }),
+    service: h('input', { type: 'search', id: 'flt-service', autocomplete: 'off' }),
     from: h('input', { type: 'date' }),
     to: h('input', { type: 'date' }),
   };
@@ -55,6 +55,7 @@ export async function render(view, params, q) {
   const reload = async () => {
     setQuery({ ...(mine ? { mine: '1' } : {}), ...filters() });
     const r = await list.reload();
+    placeErrors(form, (r.problem && r.problem.errors) || [], () => true);
     if (r.ok) status.textContent = `${r.data.items.length}${r.data.next_cursor ? ' or more' : ''} changes`;
     else { tbody.replaceChildren(); list.none.hidden = false; }
   };
@@ -62,10 +63,9 @@ export async function render(view, params, q) {
   const form = h('form', { class: 'filters card', role: 'search', 'aria-label': 'Filter changes' },
     KEYS.map((k, i) => {
       c[k].value = q[k] || '';
-      c[k].addEventListener(c[k].tagName === 'SELECT' || c[k].type === 'date' ? 'change' : 'input',
-        () => { clearTimeout(timer); timer = setTimeout(reload, 350); });
-      return field(LABELS[i], c[k]);
+      return field(LABELS[i], c[k], { field: k });
     }), serviceDatalist(c.service));
+  form.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(reload, 350); });
   form.addEventListener('submit', (e) => { e.preventDefault(); reload(); });
   const kept = Object.fromEntries(KEYS.filter((k) => q[k]).map((k) => [k, q[k]]));
   const tab = (label, on) => {
