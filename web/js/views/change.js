@@ -46,8 +46,8 @@ const conflictItem = (x) => h('li', null,
 
 function describe(e) {
   const d = e.data || {};
-  const act = e.action.replace(/^change\./, '').replace(/[._]/g, ' ');
-  return act + (d.from && d.to ? `: ${stateLabel(d.from)} → ${stateLabel(d.to)}` : '');
+  const act = e.action.replace(/^change\./, '').replace(/_/g, ' ');
+  return act + (d.from && d.to ? `: ${stateLabel(d.from)} → ${stateLabel(d.to)}` : d.decision || d.level ? `: ${d.decision || d.level}` : '');
 }
 
 export async function render(view, { ref }) {
@@ -69,7 +69,7 @@ export async function render(view, { ref }) {
     h('div', null, card('Discussion', commentList, commentForm), card('Timeline', timeline))));
 
   const fail = (r) => {
-    showProblem(problems, r.problem || { title: 'That did not work' });
+    showProblem(problems, r.problem);
     if (r.status === 412) refresh(true);
   };
   const applied = (r, message) => {
@@ -156,7 +156,7 @@ export async function render(view, { ref }) {
     const quotas = ((ra.policy && ra.policy.quotas) || []).map((q) => `${q.count} ${q.role}`).join(' + ');
     return h('div', null,
       h('p', { class: 'row' }, h('strong', { class: 'big', text: `${ra.have} / ${ra.needed}` }),
-        h('span', { class: ['badge', ra.satisfied && 'ok'], text: ra.satisfied ? 'satisfied' : 'not yet satisfied' }),
+        h('span', { class: ['badge', ra.satisfied && 'ok'], text: ra.satisfied ? 'satisfied' : 'pending' }),
         quotas ? h('span', { class: 'small', text: `${quotas}, never the requester` }) : null),
       h('progress', { max: String(Math.max(ra.needed, 1)), value: String(Math.min(ra.have, ra.needed)), 'aria-label': `${ra.have} of ${ra.needed} approvals` }));
   }
