@@ -1,0 +1,25 @@
+// Admin › Users: accounts and their roles.
+import { navigate, notify, fmtTime } from '../core.js';
+import { head, link, td, tr, table, addPage, edit, paged, onOff, badge, note, load } from './admin.js';
+
+const roles = (hint) => ['roles', 'Roles', 'checks', { fixed: 'requester', hint,
+  options: [['requester', 'Requester'], ['cab', 'CAB'], ['ecab', 'ECAB'], ['manager', 'Manager'], ['admin', 'Admin']] }];
+
+export function render(view, id) { return id ? detail(view, id) : list(view); }
+
+async function list(view) {
+  addPage(view, 'Users', 'user', [['email', 'E-mail address', 'email'], ['name', 'Name'], ['password', 'Password', 'password', { hint: 'At least 10 characters.' }], roles('Every account may raise changes.')], '/users',
+    (r) => { notify(`Account for ${r.data.name} created`); navigate('/admin/users/' + r.data.id); });
+  await paged(view, table(['Name', 'E-mail?', 'Roles', 'Status']), '/users', (u) => tr(link('#/admin/users/' + u.id, u.name), td(u.email, 1),
+    td(u.roles.filter((r) => r !== 'requester').map((r) => [badge('role', 'role', r, r), ' '])), td(onOff(!u.disabled, 'active', 'disabled'))), 'No accounts.');
+}
+
+async function detail(view, id) {
+  const u = await load(view, 'users', '/users/' + encodeURIComponent(id), 'User');
+  if (!u) return;
+  const path = '/users/' + u.id;
+  view.append(head(`User: ${u.name}`, onOff(!u.disabled, 'active', 'disabled')), note(`${u.email} · account since ${fmtTime(u.created_at)}`),
+    edit('Account', [['name', 'Name'], roles(),
+      ['disabled', 'Status', 'checks', { bool: 1, options: [[1, 'Disabled: cannot log in']] }],
+      ['password', 'New password', 'password', { keep: 1, hint: 'At least 10 characters; leave it empty to keep the password.' }]], u, path));
+}
