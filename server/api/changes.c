@@ -750,7 +750,7 @@ api_changes_list(struct http_ctx *ctx)
     struct changes_query cq = {0};
     struct db_change_rows rows = {0};
     json_t *items = NULL;
-    char cursor[32];
+    char cursor[32], view[8] = "";
     int limit;
     size_t i;
     enum outcome rc;
@@ -761,8 +761,16 @@ api_changes_list(struct http_ctx *ctx)
     if (cursor[0] && !decode_id(cursor, NULL, &cq.f.before))
         return http_fail(ctx, ERR_MALFORMED, "the cursor is not one this server made");
     changes_filters(ctx, &cq);
-    if ((rc = http_fields_ok(ctx)) != OK ||
-        (rc = db_change_list(ctx->db, &cq.f, ctx->user.id, &rows)) != OK)
+    if (http_query(ctx, "view", view, sizeof view) != 0 && strcmp(view, "rows") != 0)
+        http_field(ctx, "view", "must be rows (compact rows) or absent (whole changes)");
+    if ((rc = http_fields_ok(ctx)) != OK)
+        return rc;
+    if (view[0]) {
+        if ((rc = db_change_list_rows(ctx->db, &cq.f, ctx->user.id, &items)) == OK)
+            http_reply(ctx, 200, http_page(items, limit, "changes", "id"));
+        return rc;
+    }
+    if ((rc = db_change_list(ctx->db, &cq.f, ctx->user.id, &rows)) != OK)
         return rc;
     if ((items = json_array()) == NULL)
         rc = ERR_INTERNAL;

@@ -8,12 +8,13 @@
 
 /* Query parameters, each list what one kind of handler reads. */
 static const char *const q_paged[] = {"limit", "cursor", NULL};
+static const char *const q_services[] = {"limit", "cursor", "q", NULL};
 static const char *const q_period[] = {"from", "to", NULL};
 static const char *const q_schedule[] = {"from",   "to",    "service", "limit",
                                          "cursor", "group", "tz",      NULL};
 static const char *const q_agenda[] = {"from", "to", "limit", "cursor", NULL};
-static const char *const q_changes[] = {"limit", "cursor", "state", "model",     "service",
-                                        "from",  "to",     "q",     "requester", NULL};
+static const char *const q_changes[] = {"limit", "cursor", "state",     "model", "service", "from",
+                                        "to",    "q",      "requester", "view",  NULL};
 static const char *const q_recent[] = {"service", "hours", NULL};
 static const char *const q_audit[] = {"limit", "cursor", "after", NULL};
 static const char *const q_conflicts[] = {"limit", "cursor", "open", NULL};
@@ -58,7 +59,7 @@ const struct http_route api_routes[] = {
     {{"GET", V1 "/users/{id}"}, api_users_get, HTTP_DEFER_ROLE, ROLE_ADMIN, NO_QUERY},
     {{"PATCH", V1 "/users/{id}"}, api_users_update, HTTP_DEFER_ROLE, ROLE_ADMIN, NO_QUERY},
 
-    {{"GET", V1 "/services"}, api_services_list, 0, 0, q_paged},
+    {{"GET", V1 "/services"}, api_services_list, 0, 0, q_services},
     {{"POST", V1 "/services"}, api_services_create, 0, ROLE_ADMIN, NO_QUERY},
     {{"GET", V1 "/services/{name}"}, api_services_get, 0, 0, NO_QUERY},
     {{"PATCH", V1 "/services/{name}"}, api_services_update, HTTP_DEFER_ROLE, ROLE_ADMIN, NO_QUERY},

@@ -120,16 +120,21 @@ services_decode(struct http_ctx *ctx, json_t *body, const char *name, struct ser
 enum outcome
 api_services_list(struct http_ctx *ctx)
 {
-    char cursor[128];
+    char cursor[128], q[256];
     json_t *items = NULL;
     enum outcome rc;
-    int limit;
+    int limit, got;
 
     if ((rc = http_paging(ctx, "services", &limit, cursor, sizeof cursor)) != OK)
         return rc;
     if (cursor[0] && !validate_slug(cursor))
         return http_fail(ctx, ERR_MALFORMED, "the cursor is not one this server made");
-    if ((rc = db_service_list(ctx->db, cursor, limit + 1, &items)) != OK)
+    if ((got = http_query(ctx, "q", q, sizeof q)) < 0 || (got == 1 && !validate_utf8(q, NULL)))
+        http_field(ctx, "q", "at most 255 bytes of UTF-8");
+    if ((rc = http_fields_ok(ctx)) != OK)
+        return rc;
+    if ((rc = db_service_list(ctx->db, cursor, got == 1 && q[0] ? q : NULL, limit + 1, &items)) !=
+        OK)
         return rc;
     http_reply(ctx, 200, http_page(items, limit, "services", "name"));
     return OK;

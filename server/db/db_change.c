@@ -107,20 +107,27 @@ static const char SQL_UPDATE[] =
     "                                 'content_hash', c.content_hash, 'fields', $17::jsonb)"
     "       FROM c)"
     " SELECT c.rev FROM c";
+/* The search of GET /changes: $1 states, $2 the viewer, $3 model, $4 service,
+ * $5/$6 the period, $7 text, $8 requester, $9 the id the page starts
+ * below, $10 the limit. */
+#define CHANGE_LIST_WHERE                                                                          \
+    " WHERE ($1::text IS NULL OR c.state = ANY (string_to_array($1, ',')))"                        \
+    " AND ($3::text IS NULL OR c.model = $3)"                                                      \
+    " AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM change_services cs"                           \
+    "                                 WHERE cs.change_id = c.id AND cs.service = $4))"             \
+    " AND ($5::timestamptz IS NULL OR upper(c.win) > $5::timestamptz)"                             \
+    " AND ($6::timestamptz IS NULL OR lower(c.win) < $6::timestamptz)"                             \
+    " AND ($7::text IS NULL"                                                                       \
+    "      OR change_search_match(c.id, c.title, c.description, c.external_ref, $7))"              \
+    " AND ($8::text IS NULL OR c.requester_id = (SELECT u.id FROM users u"                         \
+    "      WHERE u.id::text = $8 OR lower(u.email) = lower($8) LIMIT 1))"                          \
+    " AND ($9::bigint = 0 OR c.id < $9::bigint)"                                                   \
+    " ORDER BY c.id DESC LIMIT $10"
 static const char SQL_LIST[] =
-    "SELECT " CHANGE_COLUMNS ", change_doc(c)" CHANGE_FROM
-    " WHERE ($1::text IS NULL OR c.state = ANY (string_to_array($1, ',')))"
-    " AND ($3::text IS NULL OR c.model = $3)"
-    " AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM change_services cs"
-    "                                 WHERE cs.change_id = c.id AND cs.service = $4))"
-    " AND ($5::timestamptz IS NULL OR upper(c.win) > $5::timestamptz)"
-    " AND ($6::timestamptz IS NULL OR lower(c.win) < $6::timestamptz)"
-    " AND ($7::text IS NULL"
-    "      OR change_search_match(c.id, c.title, c.description, c.external_ref, $7))"
-    " AND ($8::text IS NULL OR c.requester_id = (SELECT u.id FROM users u"
-    "      WHERE u.id::text = $8 OR lower(u.email) = lower($8) LIMIT 1))"
-    " AND ($9::bigint = 0 OR c.id < $9::bigint)"
-    " ORDER BY c.id DESC LIMIT $10";
+    "SELECT " CHANGE_COLUMNS ", change_doc(c)" CHANGE_FROM CHANGE_LIST_WHERE;
+/* The same page as compact rows (0022): what a list shows, no document. */
+static const char SQL_LIST_ROWS[] =
+    "SELECT change_list_row(c, $2::bigint) FROM changes c" CHANGE_LIST_WHERE;
 /* The changes in the states $1 (comma-separated), lean, for the viewer
  * $2: through changes_state (0001). */
 static const char SQL_IN_STATES[] =
@@ -425,6 +432,18 @@ db_change_list(struct db *db, const struct db_change_filter *f, int64_t viewer,
     if (rc != OK)
         db_change_rows_free(out);
     return rc;
+}
+
+enum outcome
+db_change_list_rows(struct db *db, const struct db_change_filter *f, int64_t viewer, json_t **out)
+{
+    char before[DB_NUM], limit[DB_NUM], vid[DB_NUM];
+    const char *params[10] = {f->states, db_num(viewer, vid), f->model, f->service, f->from, f->to,
+                              f->q,      f->requester,        before,   limit};
+
+    db_num(f->before, before);
+    db_num(f->limit, limit);
+    return db_json_list(db, SQL_LIST_ROWS, 10, params, out);
 }
 
 enum outcome

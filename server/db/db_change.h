@@ -82,6 +82,10 @@ enum outcome db_change_external_ref_open(struct db *db, const char *external_ref
                                          int64_t other_than);
 enum outcome db_change_list(struct db *db, const struct db_change_filter *f, int64_t viewer,
                             struct db_change_rows *out);
+/* The same search as compact rows (change_list_row, 0022) into *out, a
+ * new array: what a list shows, without documents or actions. */
+enum outcome db_change_list_rows(struct db *db, const struct db_change_filter *f, int64_t viewer,
+                                 json_t **out);
 
 /* Edits a change whose row revision is still rev: new content, version + 1,
  * rev + 1, the version's content and an audit entry naming `changed` (a

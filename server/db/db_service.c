@@ -25,8 +25,10 @@ static const char SQL_CREATE[] =
     "                                 'depends_on', COALESCE($7::jsonb, '[]')) FROM s)"
     " SELECT s.name FROM s";
 static const char SQL_GET[] = "SELECT service_doc(s) FROM services s WHERE s.name = $1";
-static const char SQL_LIST[] =
-    "SELECT service_doc(s) FROM services s WHERE s.name > $1 ORDER BY s.name LIMIT $2";
+static const char SQL_LIST[] = "SELECT service_doc(s) FROM services s WHERE s.name > $1"
+                               " AND ($3::text IS NULL OR strpos(lower(s.name), lower($3)) > 0"
+                               "      OR strpos(lower(s.title), lower($3)) > 0)"
+                               " ORDER BY s.name LIMIT $2";
 static const char SQL_UPDATE[] =
     "WITH s AS (UPDATE services SET"
     "             title = COALESCE($3, title),"
@@ -135,13 +137,13 @@ db_service_get(struct db *db, const char *name, json_t **out)
 }
 
 enum outcome
-db_service_list(struct db *db, const char *after, int limit, json_t **out)
+db_service_list(struct db *db, const char *after, const char *q, int limit, json_t **out)
 {
     char l[16];
-    const char *params[2] = {after, l};
+    const char *params[3] = {after, l, q};
 
     snprintf(l, sizeof l, "%d", limit);
-    return db_json_list(db, SQL_LIST, 2, params, out);
+    return db_json_list(db, SQL_LIST, 3, params, out);
 }
 
 /* A delete, refused while anything uses the service, as a step of db_tx. */

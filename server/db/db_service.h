@@ -28,7 +28,8 @@ enum outcome db_service_create(struct db *db, const char *actor, const struct db
                                json_t **out);
 enum outcome db_service_get(struct db *db, const char *name, json_t **out);
 /* Services named after `after`, by name; *out is an array. */
-enum outcome db_service_list(struct db *db, const char *after, int limit, json_t **out);
+enum outcome db_service_list(struct db *db, const char *after, const char *q, int limit,
+                             json_t **out);
 enum outcome db_service_update(struct db *db, const char *actor, const struct db_service *s,
                                json_t **out);
 /* Deletes the service; ERR_CONFLICT when changes, freezes or other services

@@ -544,3 +544,73 @@ def test_an_edit_to_a_taken_external_ref_names_it(server, svc):
     assert v.json() == r.json()
     # its own reference is not taken by itself
     assert ok(c.patch(path + "?validate=only", json={"title": "same ref"})) == {"valid": True}
+
+
+# --- compact list rows, the service search ---------------------------------------------
+
+ROW_KEYS = {"id", "ref", "title", "state", "kind", "window", "services", "level",
+            "conflict_count", "model", "flags", "requester", "mine", "updated_at"}
+
+
+def test_changes_as_rows_are_the_same_page_compactly(server, svc):
+    made = [new_change(server, svc, who="bob", submit=i % 2 == 0) for i in range(3)]
+    bob = server.as_("bob")
+    whole = ok(bob.get("/changes", params={"requester": "bob@cabinet.test", "limit": 2}))
+    rows = ok(bob.get("/changes", params={"requester": "bob@cabinet.test", "limit": 2,
+                                          "view": "rows"}))
+    assert [r["id"] for r in rows["items"]] == [d["id"] for d in whole["items"]]
+    assert rows["next_cursor"] == whole["next_cursor"] is not None
+    for r, d in zip(rows["items"], whole["items"]):
+        assert set(r) == ROW_KEYS, set(r) ^ ROW_KEYS
+        assert (r["ref"], r["title"], r["state"], r["model"], r["window"], r["services"],
+                r["flags"]) == (d["ref"], d["title"], d["state"], d["model"], d["window"],
+                                sorted(d["services"]), d["flags"])
+        assert r["level"] == (d["assessment"] or {}).get("level")
+        assert r["conflict_count"] == d["conflict_summary"]["open"] + \
+            d["conflict_summary"]["acknowledged"]
+        assert r["requester"]["email"] == "bob@cabinet.test" and r["mine"] is True
+        assert r["updated_at"] == d["updated_at"]
+    # the next page follows the same cursor
+    more = ok(bob.get("/changes", params={"requester": "bob@cabinet.test", "limit": 2,
+                                          "view": "rows", "cursor": rows["next_cursor"]}))
+    assert more["items"] and more["items"][0]["id"] < rows["items"][-1]["id"]
+    # another viewer sees the same rows, not as theirs
+    alice = ok(server.as_("alice").get("/changes", params={"requester": "bob@cabinet.test",
+                                                           "limit": 2, "view": "rows"}))
+    assert [r["mine"] for r in alice["items"]] == [False, False]
+    assert made[-1]["id"] == rows["items"][0]["id"]
+
+
+def test_rows_are_smaller_than_documents(server, svc):
+    c = server.as_("alice")
+    whole = c.get("/changes", params={"limit": 20})
+    rows = c.get("/changes", params={"limit": 20, "view": "rows"})
+    assert len(rows.content) * 2 < len(whole.content), (len(rows.content), len(whole.content))
+
+
+@pytest.mark.parametrize("value", ["", "row", "docs", "ROWS"])
+def test_changes_view_takes_only_rows(server, value):
+    problem(server.as_("alice").get("/changes", params={"view": value}), 422, field="view")
+
+
+def test_services_search_by_name_or_title(server):
+    admin = server.as_("admin")
+    tag = unique("srch")
+    names = [f"{tag}-alpha", f"{tag}-beta", f"{tag}-gamma"]
+    for n, title in zip(names, ["Ledger", "Card Payments", "Payment Gateway"]):
+        ok(admin.post("/services", json={"name": n, "title": title, "tier": 3}), 201)
+    alice = server.as_("alice")
+    got, _ = walk(alice, "/services", params={"q": tag.upper()}, limit=2)
+    assert [s["name"] for s in got] == names, "case-insensitive, by name, paged"
+    got, _ = walk(alice, "/services", params={"q": "PAYMENT"}, limit=200)
+    assert {s["name"] for s in got} >= {names[1], names[2]}
+    assert names[0] not in {s["name"] for s in got}, "by title"
+    assert all("payment" in (s["name"] + s["title"]).lower() for s in got)
+    got, _ = walk(alice, "/services", params={"q": "%"}, limit=200)
+    assert all("%" in s["name"] + s["title"] for s in got), "no LIKE patterns"
+    assert ok(alice.get("/services", params={"q": tag + "-zzz"}))["items"] == []
+
+
+def test_services_search_refusals(server):
+    problem(server.as_("alice").get("/services", params={"q": "x" * 300}), 422, field="q")
+    problem(server.as_("alice").get("/services", params={"qq": "x"}), 400)

@@ -2,27 +2,21 @@
 // service picker, field errors placed without moving focus, dialogs.
 import { api, h, field, formError, showProblem, clearProblems, fmtWindow } from './core.js';
 
-// Services fetched 200 at a time, only as far as a search needs.
-const svc = { items: [], cursor: null, done: false, wait: null };
-
-function nextPage() {
-  svc.wait = svc.wait || api('GET', '/services?limit=200' + (svc.cursor ? '&cursor=' + encodeURIComponent(svc.cursor) : ''))
-    .then((r) => {
-      if (r.ok) svc.items.push(...r.data.items);
-      svc.cursor = r.ok ? r.data.next_cursor : null;
-      svc.done = !svc.cursor;
-      svc.wait = null;
-    });
-  return svc.wait;
-}
+// Services whose name or title contains a text, found by the server's
+// search (GET /services?q=), one request per distinct text, cached.
+const found = new Map();
 
 // Up to `want` services whose name or title contains `text`.
 export async function findServices(text, want = 12) {
-  const t = text.trim().toLowerCase();
-  const hits = () => svc.items.filter((s) => s.name.includes(t) || (s.title || '').toLowerCase().includes(t));
-  if (!svc.items.length && !svc.done) await nextPage();
-  while (hits().length < want && !svc.done) await nextPage();
-  return hits().slice(0, want);
+  const key = `${want}:${text.trim().toLowerCase()}`;
+  if (!found.has(key)) {
+    const p = new URLSearchParams({ limit: String(want) });
+    if (text.trim()) p.set('q', text.trim());
+    found.set(key, api('GET', '/services?' + p).then((r) => (r.ok ? r.data.items : [])));
+  }
+  const hits = await found.get(key);
+  if (!hits.length) found.delete(key);
+  return hits;
 }
 
 // A datalist of services for a text input, refilled as the user types.

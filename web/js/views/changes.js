@@ -15,12 +15,12 @@ function dayBound(day, end) {
 }
 
 function row(c) {
-  const n = (c.conflict_summary && c.conflict_summary.total) || 0;
+  const n = c.conflict_count || 0;
   return h('tr', null,
     h('th', { scope: 'row' }, h('a', { href: changeHref(c.ref), text: c.ref })),
     h('td', { class: 'title-cell' }, h('strong', { text: c.title }), h('span', { class: 'small', text: c.model })),
     h('td', null, stateBadge(c.state)),
-    h('td', null, levelBadge(c.assessment && c.assessment.level), ' ', flagBadges(c.flags)),
+    h('td', null, levelBadge(c.level), ' ', flagBadges(c.flags)),
     h('td', { class: 'opt' }, (c.services || []).join(', ')),
     h('td', { class: 'when' }, shortWindow(c.window)),
     h('td', { class: 'opt' }, n ? h('span', { class: 'badge conflicts', text: String(n) }) : '0'));
@@ -44,7 +44,7 @@ export async function render(view, params, q) {
   const filters = () => Object.fromEntries(KEYS.map((k) => [k, c[k].value.trim()]).filter(([, v]) => v));
   const list = pager(tbody, (cursor) => {
     const f = filters();
-    const p = new URLSearchParams({ limit: '50', ...f });
+    const p = new URLSearchParams({ limit: '50', view: 'rows', ...f });
     if (f.from) p.set('from', dayBound(f.from, false));
     if (f.to) p.set('to', dayBound(f.to, true));
     if (mine) p.set('requester', String(session.me.id));
