@@ -35,13 +35,14 @@ export function numbers(caption, head, rows) {
 }
 
 // labels[i] under each bar; series [{label, cls, values}] stacked bottom up.
-export function vbars({ labels, series, title, desc, fmt = String, int = true, every = 1 }) {
-  const W = 640, H = 240, L = 44, B = 28, T = 10;
+// width: the drawing's width in CSS pixels (text stays 12 px at that width).
+export function vbars({ labels, series, title, desc, fmt = String, int = true, width = 640 }) {
+  const W = width, H = 240, L = 44, B = 28, T = 10;
   const tot = labels.map((_, i) => series.reduce((a, s) => a + (s.values[i] || 0), 0));
   const tk = ticks(Math.max(...tot, 0), int);
   const top = tk[tk.length - 1] || 1;
   const y = (v) => T + (H - T - B) * (1 - v / top);
-  const bw = (W - L - 8) / labels.length;
+  const bw = (W - L - 8) / labels.length, every = Math.ceil(62 / bw);
   const el = frame(W, H, title, desc);
   for (const v of tk) {
     el.append(svg('line', { x1: L, x2: W - 4, y1: y(v), y2: y(v), class: v ? 'grid' : 'axis' }),
@@ -58,14 +59,14 @@ export function vbars({ labels, series, title, desc, fmt = String, int = true, e
       }
       base += v;
     }
-    if (i % every === 0) el.append(svg('text', { x: x + bw / 2, y: H - 8, 'text-anchor': 'middle', class: 'tick' }, lab));
+    if ((labels.length - 1 - i) % every === 0) el.append(svg('text', x + bw / 2 + 24 > W ? { x: W - 2, y: H - 8, 'text-anchor': 'end', class: 'tick' } : { x: x + bw / 2, y: H - 8, 'text-anchor': 'middle', class: 'tick' }, lab));
   });
   return el;
 }
 
 // items [{label, value, cls}], one bar each, longest first as given.
-export function hbars({ items, title, desc }) {
-  const W = 640, R = 26, L = 150;
+export function hbars({ items, title, desc, width = 640 }) {
+  const W = width, R = 26, L = Math.min(150, W * 0.45);
   const H = Math.max(1, items.length) * R + 8;
   const max = Math.max(1, ...items.map((i) => i.value));
   const el = frame(W, H, title, desc);
