@@ -1,11 +1,10 @@
-// Small SVG charts: vertical (stacked) bars, horizontal bars, a legend and
-// the table of a chart's numbers. width is the drawing's width in CSS
-// pixels, so that text keeps its size.
+// SVG charts (vertical stacked bars, horizontal bars), legends and tables.
+// width: the drawing's width in CSS pixels, so that text keeps its size.
 import { h, svg } from './core.js';
 
 let seq = 0;
 
-// Gridline values: about four "nice" steps up to max (whole numbers when int).
+// About four "nice" gridline steps up to max.
 function ticks(max, int) {
   const p = 10 ** Math.floor(Math.log10(max / 4 || 1));
   let step = [1, 2, 2.5, 5, 10].map((f) => f * p).find((s) => s >= max / 4);
@@ -24,10 +23,18 @@ function frame(w, ht, title, desc) {
 export const legend = (series) => h('ul', { class: 'legend' },
   series.map((s) => h('li', null, h('span', { class: `key ${s.cls}`, 'aria-hidden': 'true' }), s.label)));
 
-export const numbers = (caption, head, rows) => h('details', { class: 'numbers' }, h('summary', { text: 'Show the numbers' }),
-  h('div', { class: 'table-wrap' }, h('table', null, h('caption', { class: 'visually-hidden', text: caption }),
-    h('thead', null, h('tr', null, head.map((t) => h('th', { scope: 'col', text: t })))),
-    h('tbody', null, rows.map((r) => h('tr', null, r.map((v, i) => h(i ? 'td' : 'th', i ? { text: v } : { scope: 'row', text: v }))))))));
+// A row; the first cell heads it; opt[i]: hidden on phones.
+export const row = (cells, opt = []) => h('tr', null, cells.map((v, i) => h(i ? 'td' : 'th', { scope: i ? null : 'row', class: opt[i] ? 'opt' : null }, v)));
+
+// A table; a '?' heading is an optional column; tbody is .lastChild.lastChild.
+export function grid(caption, head, rows, cls) {
+  const opt = head.map((t) => t[0] === '?');
+  return h('div', { class: 'table-wrap' }, h('table', { class: ['rows', cls] }, h('caption', { class: 'visually-hidden', text: caption }),
+    h('thead', null, h('tr', null, head.map((t, i) => h('th', { scope: 'col', class: opt[i] ? 'opt' : null }, t.replace('?', ''))))),
+    h('tbody', null, rows.map((r) => row(r, opt)))));
+}
+
+export const numbers = (caption, head, rows) => h('details', { class: 'numbers' }, h('summary', { text: 'Show the numbers' }), grid(caption, head, rows));
 
 // labels[i] under bar i; series [{label, cls, values}] stacked bottom up.
 export function vbars({ labels, series, title, desc, fmt = String, int = true, width: W = 640 }) {
@@ -47,7 +54,7 @@ export function vbars({ labels, series, title, desc, fmt = String, int = true, w
       if (v > 0) el.append(svg('rect', { x: x + bw * 0.15, width: bw * 0.7, y: y(base + v), height: y(base) - y(base + v), rx: 2, class: s.cls }, svg('title', null, `${lab}: ${s.label} ${fmt(v)}`)));
       base += v;
     }
-    const end = x + bw / 2 + 24 > W; // the last label must not run off the edge
+    const end = x + bw / 2 + 24 > W; // keep the last label inside
     if ((labels.length - 1 - i) % every === 0) el.append(svg('text', { x: end ? W - 2 : x + bw / 2, y: H - 8, 'text-anchor': end ? 'end' : 'middle', class: 'tick' }, lab));
   });
   return el;

@@ -9,12 +9,12 @@ const pct = (v) => (v == null ? '—' : `${Math.round(v * 1000) / 10}%`);
 const sum = (a) => a.reduce((x, y) => x + y, 0);
 
 const tile = (label, value, note, cls) => h('dl', { class: ['kpi card', cls] }, h('dt', { text: label }), h('dd', null, value, h('small', { text: note })));
-const card = (title, intro, ...body) => h('section', { class: 'card', 'aria-label': title }, h('h2', { text: title }), h('p', { class: 'muted', text: intro }), ...body);
+const card = (title, ...body) => h('section', { class: 'card', 'aria-label': title }, h('h2', { text: title }), ...body);
 
-function bars(title, head, intro, entries, cls, width) {
-  if (!entries.length) return card(title, intro, h('p', { class: 'empty', text: 'No changes in this period.' }));
+function bars(title, head, entries, cls, width) {
+  if (!entries.length) return card(title, h('p', { class: 'empty', text: 'No changes in this period.' }));
   const desc = entries.map(([k, n]) => `${stateLabel(k)} ${n}`).join(', ');
-  return card(title, intro, hbars({ width, title, desc, items: entries.map(([k, n]) => ({ label: stateLabel(k), value: n, cls: cls(k) })) }),
+  return card(title, hbars({ width, title, desc, items: entries.map(([k, n]) => ({ label: stateLabel(k), value: n, cls: cls(k) })) }),
     numbers(title, [head, 'Changes'], entries.map(([k, n]) => [stateLabel(k), n])));
 }
 
@@ -25,13 +25,13 @@ function content(d, keys, width) {
   const col = (k) => rows.map((w) => w[k]);
   const other = rows.map((w) => Math.max(0, w.created - w.successful - w.failed - w.rolled_back));
   const series = [{ label: 'Successful', cls: 'o-ok', values: col('successful') }, { label: 'Failed', cls: 'o-fail', values: col('failed') },
-    { label: 'Rolled back', cls: 'o-rb', values: col('rolled_back') }, { label: 'Other (open, cancelled, rejected)', cls: 'o-other', values: other }];
+    { label: 'Rolled back', cls: 'o-rb', values: col('rolled_back') }, { label: 'Not completed', cls: 'o-other', values: other }];
   const share = rows.map((w) => (w.created ? (100 * w.emergency) / w.created : 0));
   const sorted = (o) => Object.entries(o || {}).sort((a, b) => b[1] - a[1]);
   const t1 = 'Changes per week by outcome', t2 = 'Emergency share per week';
   return [
     h('div', { class: 'kpis', role: 'group', 'aria-label': 'Key figures' },
-      tile('Changes', String(d.total ?? sum(Object.values(d.by_state || {}))), 'raised in the period'),
+      tile('Changes', String(d.total ?? sum(Object.values(d.by_state || {}))), 'raised'),
       tile('Success rate', pct(d.success_rate), 'of completed changes', 'o-ok'),
       tile('Failure rate', pct(d.failure_rate), 'failed or rolled back', 'o-fail'),
       tile('Emergency share', pct(d.emergency_share), 'of all changes', 'o-em'),
@@ -39,15 +39,15 @@ function content(d, keys, width) {
       tile('Median lead time', fmtDuration(d.lead_time_median_s), 'submit → window start', 'o-model'),
       tile('Median approval turnaround', fmtDuration(d.approval_turnaround_median_s), 'submit → approved', 'o-model')),
     h('div', { class: 'charts' },
-      card(t1, 'Raised each week (from Monday), by how they ended.', legend(series),
-        vbars({ labels, series, width, title: t1, desc: `${sum(col('created'))} changes in ${keys.length} weeks: ${series.map((s) => `${sum(s.values)} ${s.label.toLowerCase()}`).join(', ')}.` }),
+      card(t1, legend(series),
+        vbars({ labels, series, width, title: t1, desc: series.map((s) => `${s.label} ${sum(s.values)}`).join(', ') }),
         numbers(t1, ['Week of', 'Raised', ...series.map((s) => s.label)], rows.map((w, i) => [labels[i], w.created, w.successful, w.failed, w.rolled_back, other[i]]))),
-      card(t2, 'Emergency changes among those raised each week.',
+      card(t2,
         vbars({ labels, width, int: false, fmt: (v) => `${Math.round(v)}%`, series: [{ label: 'Emergency', cls: 'o-em', values: share }],
-          title: t2, desc: `${pct(d.emergency_share)} over the period; highest week ${Math.round(Math.max(0, ...share))}%.` }),
+          title: t2, desc: `${pct(d.emergency_share)} over the period` }),
         numbers(t2, ['Week of', 'Emergency', 'Raised', 'Share'], rows.map((w, i) => [labels[i], w.emergency, w.created, `${Math.round(share[i])}%`]))),
-      bars('Changes by state', 'State', 'Where the changes raised in the period are now.', sorted(d.by_state), (s) => `s-${s}`, width),
-      bars('Changes by model', 'Model', 'Standard, normal, emergency and any others.', sorted(d.by_model), () => 'o-model', width)),
+      bars('Changes by state', 'State', sorted(d.by_state), (s) => `s-${s}`, width),
+      bars('Changes by model', 'Model', sorted(d.by_model), () => 'o-model', width)),
   ];
 }
 
@@ -68,7 +68,7 @@ export async function render(view, params, q) {
     const r = await api('GET', `/reports/summary?from=${keys[0]}T00:00:00Z&to=${now.toISOString().replace(/\.\d+Z$/, 'Z')}`);
     if (my !== seq) return;
     if (!r.ok) return body.replaceChildren(h('p', { class: 'callout bad', role: 'alert', text: (r.problem || {}).detail || 'The report could not be loaded.' }));
-    // Drawn at the width a card will have, so that the text keeps its size.
+    // Drawn at a card's width, so text keeps its size.
     const w = view.clientWidth;
     body.replaceChildren(...content(r.data, keys, Math.round(Math.min(640, Math.max(280, w < 800 ? w - 44 : w / 2 - 60)))));
   }

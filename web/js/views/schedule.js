@@ -1,18 +1,16 @@
-// Schedule: a week or month timeline of change windows, one lane per
-// service, freezes shaded, conflicts marked; the same rows as a table; and
-// the calendar feed link.
+// Schedule: a week or month timeline of change windows by service, freezes
+// shaded, conflicts marked; the same rows as a table; the calendar feed link.
 import { api, h, svg, field, formError, showProblem, clearProblems, fmtWindow, stateBadge, stateLabel, changeHref, setQuery, busy, loading } from '../core.js';
-import { legend } from '../chart.js';
+import { legend, grid } from '../chart.js';
 import { shownOnce } from './me.js';
 
 const PAGE = 200, PAGES = 5; // follow cursors to at most 1,000 changes
-const STATES = ['awaiting_approval', 'approved', 'in_progress', 'review', 'closed', 'rejected', 'cancelled'];
 const W = 1100, L = 150, HEAD = 44, BAND = 24, TRACK = 26, PAD = 6;
 const day = (d, n = 0) => new Date(d.getFullYear(), d.getMonth(), d.getDate() + n);
 const ymd = (d) => [d.getFullYear(), d.getMonth() + 1, d.getDate()].map((n) => String(n).padStart(2, '0')).join('-');
 const iso = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 const fmt = (o) => new Intl.DateTimeFormat(undefined, o).format;
-const fDay = fmt({ day: 'numeric', month: 'short' }), fLong = fmt({ day: 'numeric', month: 'short', year: 'numeric' });
+const fDay = fmt({ day: 'numeric', month: 'short' }), fLong = fmt({ dateStyle: 'medium' });
 const fMonth = fmt({ month: 'long', year: 'numeric' }), fWk = fmt({ weekday: 'short' }), fWn = fmt({ weekday: 'narrow' });
 const line = (x1, y1, x2, y2, cls) => svg('line', { x1, y1, x2, y2, class: cls });
 const text = (x, y, cls, t, anchor) => svg('text', { x, y, class: cls, 'text-anchor': anchor }, t);
@@ -33,7 +31,7 @@ async function fetchAll(from, to, service) {
     if (service) q.set('service', service);
     if (cursor) q.set('cursor', cursor);
     const r = await api('GET', '/schedule?' + q);
-    if (!r.ok) return { problem: r.problem || { title: 'The schedule could not be loaded' } };
+    if (!r.ok) return { problem: r.problem || {} };
     changes.push(...r.data.changes);
     if (i === 0) freezes = r.data.freezes || [];
     if (!(cursor = r.data.next_cursor)) break;
@@ -43,7 +41,7 @@ async function fetchAll(from, to, service) {
 
 // The SVG timeline: a lane per service (or only the filtered one) × a column per day.
 function timeline(days, to, changes, freezes, only) {
-  // Linear in time: a day column is as wide as its hours (23 or 25 when the clocks change).
+  // Linear in time: a day is as wide as its hours (23 or 25 when clocks change).
   const t0 = +days[0], t1 = +to, x = (t) => L + ((W - L) * (Math.min(Math.max(+new Date(t), t0), t1) - t0)) / (t1 - t0);
   const names = only ? [only] : [...new Set([...changes, ...freezes].flatMap((c) => c.services))].sort();
   const lanes = (names.length ? names : [null]).map((name) => ({ name, items: [], tracks: [] }));
@@ -79,7 +77,7 @@ function timeline(days, to, changes, freezes, only) {
     const desc = `Freeze ${f.name}${soft}: ${fmtWindow(f.window)}, ${f.services.join(', ') || 'all services'}`;
     for (const ln of lanes.filter((l) => !f.services.length || l.name === null || f.services.includes(l.name)))
       el.append(svg('rect', { x: x0, y: ln.y, width: wd, height: ln.h, class: 'fz' + soft }, svg('title', null, desc)));
-    el.append(svg('g', { class: soft }, svg('title', null, desc),
+    el.append(svg('g', { class: soft, role: 'img', 'aria-label': desc }, svg('title', null, desc),
       svg('rect', { x: x0, y: HEAD + 2, width: wd, height: BAND - 4, rx: 4, class: 'fzb' }),
       text(x0 + 6, HEAD + 16, 'fzt', `❄ ${f.name}${soft && ' (soft)'}`)));
   }
@@ -87,7 +85,7 @@ function timeline(days, to, changes, freezes, only) {
     el.append(line(0, ln.y, W, ln.y, 'sep'), text(10, ln.y + ln.h / 2 + 5, 'lane', ln.name || 'All services'));
     for (const { c, x0, x1, k, inside, first } of ln.items) {
       const by = ln.y + PAD + k * TRACK, warn = c.conflict_count > 0, box = { x: x0, y: by, width: x1 - x0, height: TRACK - 6, rx: 4 };
-      // A change on several lanes is one stop for the keyboard and screen readers: its first bar.
+      // A change on several lanes is one keyboard stop: its first bar.
       el.append(svg('a', { href: changeHref(c.ref), class: `s-${c.state}${warn ? ' conflict' : ''}`, ...(first ? { 'aria-label': label(c) } : { tabindex: -1, 'aria-hidden': 'true' }) },
         svg('title', null, label(c)), svg('rect', { ...box, class: 'b' }), warn ? svg('rect', { ...box, class: 'hx' }) : null,
         text(inside ? x0 + 5 : x1 + 4, by + 14, inside ? 'bt in' : 'bt', `${warn ? '⚠ ' : ''}${c.ref}`)));
@@ -99,19 +97,9 @@ function timeline(days, to, changes, freezes, only) {
   return el;
 }
 
-function table(changes) {
-  const td = (...kids) => h('td', null, ...kids);
-  return h('div', { class: 'table-wrap' }, h('table', { class: 'sched' },
-    h('caption', { class: 'visually-hidden', text: 'Changes in this range' }),
-    h('thead', null, h('tr', null, ['Change', 'Title', 'State', 'Window', 'Services'].map((t, i) => h('th', { scope: 'col', text: t, class: i > 3 && 'opt' })))),
-    h('tbody', null, changes.map((c) => h('tr', null,
-      td(h('a', { href: changeHref(c.ref), text: c.ref })),
-      td(c.title, c.conflict_count ? [' ', h('span', { class: 'badge conflict-badge', text: '⚠ ' + nConf(c.conflict_count) })] : null),
-      td(stateBadge(c.state)), td(fmtWindow(c.window)), h('td', { class: 'opt', text: c.services.join(', ') }))))));
-}
-
-const freezeList = (freezes) => h('ul', { class: 'plain card' }, freezes.map((f) => h('li', null, h('strong', { text: `❄ ${f.name} (${f.hard ? 'hard' : 'soft'})` }),
-  h('br'), `${fmtWindow(f.window)} · ${f.services.join(', ') || 'all services'}. ${f.reason || ''}`)));
+const table = (changes) => grid('Changes in this range', ['Change', 'Title', 'State', 'Window', '?Services'], changes.map((c) => [
+  h('a', { href: changeHref(c.ref), text: c.ref }), [c.title, c.conflict_count ? [' ', h('span', { class: 'badge conflict-badge', text: '⚠ ' + nConf(c.conflict_count) })] : null],
+  stateBadge(c.state), fmtWindow(c.window), c.services.join(', ')]), 'sched');
 
 function feedPanel() {
   const out = h('div');
@@ -148,7 +136,7 @@ export async function render(view, params, q) {
   filter.addEventListener('submit', (ev) => { ev.preventDefault(); st.service = svc.value.trim(); load(); });
   const title = h('h2', { class: 'range', 'aria-live': 'polite' });
   const note = h('div'), box = h('div', { class: 'tl-box', role: 'region', 'aria-label': 'Timeline', tabindex: '0' }), below = h('div');
-  const keys = [...STATES.map((s) => ({ label: stateLabel(s), cls: `s-${s}` })), { label: '⚠ conflict', cls: 'k-conflict' }, { label: '❄ freeze', cls: 'k-freeze' }];
+  const keys = [...['awaiting_approval', 'approved', 'in_progress', 'review', 'closed', 'rejected', 'cancelled'].map((s) => ({ label: stateLabel(s), cls: `s-${s}` })), { label: '⚠ conflict', cls: 'k-conflict' }, { label: '❄ freeze', cls: 'k-freeze' }];
   view.append(h('h1', { text: 'Schedule' }),
     h('div', { class: 'card sched-bar' },
       h('div', { class: 'row' }, h('div', { class: 'seg', role: 'group', 'aria-label': 'Range' }, modes),
@@ -169,14 +157,13 @@ export async function render(view, params, q) {
     const r = await fetchAll(from, to, st.service);
     if (my !== seq) return;
     clearProblems(filter);
-    if (r.problem) { showProblem(filter, r.problem); box.replaceChildren(); below.replaceChildren(); return; }
+    if (r.problem) { showProblem(filter, r.problem); box.replaceChildren(); return below.replaceChildren(); }
     const days = [];
     for (let d = from; d < to; d = day(d, 1)) days.push(d);
-    note.replaceChildren(r.more ? h('p', { class: 'callout warn', text: `Only the first ${PAGE * PAGES} changes are shown: filter by service or look at a week.` }) : '');
+    note.replaceChildren(r.more ? h('p', { class: 'callout warn', text: `Only the first ${PAGE * PAGES} changes are shown: filter by service.` }) : '');
     box.replaceChildren(r.changes.length || r.freezes.length ? timeline(days, to, r.changes, r.freezes, st.service)
       : h('p', { class: 'empty', text: 'No changes or freezes in this range.' }));
-    below.replaceChildren(...(r.changes.length ? [h('h2', { text: `Changes in this range (${r.changes.length}${r.more ? '+' : ''})` }), table(r.changes)] : []),
-      ...(r.freezes.length ? [h('h2', { text: 'Freezes' }), freezeList(r.freezes)] : []));
+    below.replaceChildren(...(r.changes.length ? [h('h2', { text: `Changes in this range (${r.changes.length}${r.more ? '+' : ''})` }), table(r.changes)] : []));
   }
   await load();
 }
