@@ -54,7 +54,7 @@ export function vbars({ labels, series, title, desc, fmt = String, int = true, w
       if (v > 0) el.append(svg('rect', { x: x + bw * 0.15, width: bw * 0.7, y: y(base + v), height: y(base) - y(base + v), rx: 2, class: s.cls }, svg('title', null, `${lab}: ${s.label} ${fmt(v)}`)));
       base += v;
     }
-    const end = x + bw / 2 + 24 > W; // keep the last label inside
+    const end = x + bw / 2 + 24 > W; // the last label
     if ((labels.length - 1 - i) % every === 0) el.append(svg('text', { x: end ? W - 2 : x + bw / 2, y: H - 8, 'text-anchor': end ? 'end' : 'middle', class: 'tick' }, lab));
   });
   return el;

@@ -4,7 +4,7 @@ import { api, h, svg, field, formError, showProblem, clearProblems, fmtWindow, s
 import { legend, grid } from '../chart.js';
 import { shownOnce } from './me.js';
 
-const PAGE = 200, PAGES = 5; // follow cursors to at most 1,000 changes
+const PAGE = 200, PAGES = 5; // at most 1,000 changes
 const W = 1100, L = 150, HEAD = 44, BAND = 24, TRACK = 26, PAD = 6;
 const day = (d, n = 0) => new Date(d.getFullYear(), d.getMonth(), d.getDate() + n);
 const ymd = (d) => [d.getFullYear(), d.getMonth() + 1, d.getDate()].map((n) => String(n).padStart(2, '0')).join('-');
@@ -106,7 +106,7 @@ function feedPanel() {
   const btn = h('button', { type: 'button', text: 'Create a feed link' });
   const panel = h('section', { class: 'card feed', 'aria-labelledby': 'feed-h' },
     h('h2', { id: 'feed-h', text: 'Subscribe in your calendar' }),
-    h('p', null, 'Calendar apps can subscribe to this schedule as an iCalendar feed: changes awaiting approval are tentative, approved ones confirmed; freezes are included. The link holds a token that reads the feed and nothing else; revoke it in ', h('a', { href: '#/me/tokens', text: 'My tokens' }), '.'),
+    h('p', null, 'Calendar apps can subscribe to this schedule as an iCalendar feed (pending changes tentative, approved ones confirmed, and freezes). The link holds a token that reads the feed and nothing else; revoke it in ', h('a', { href: '#/me/tokens', text: 'My tokens' }), '.'),
     formError(), btn, out);
   btn.addEventListener('click', () => busy(btn, async () => {
     clearProblems(panel);
