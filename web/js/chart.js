@@ -29,7 +29,7 @@ export const row = (cells, opt = []) => h('tr', null, cells.map((v, i) => h(i ? 
 // A table; a '?' heading is an optional column; tbody is .lastChild.lastChild.
 export function grid(caption, head, rows, cls) {
   const opt = head.map((t) => t[0] === '?');
-  return h('div', { class: 'table-wrap' }, h('table', { class: ['rows', cls] }, h('caption', { class: 'visually-hidden', text: caption }),
+  return h('div', { class: 'table-wrap', role: 'region', tabindex: 0, 'aria-label': caption }, h('table', { class: ['rows', cls] }, h('caption', { class: 'visually-hidden', text: caption }),
     h('thead', null, h('tr', null, head.map((t, i) => h('th', { scope: 'col', class: opt[i] ? 'opt' : null }, t.replace('?', ''))))),
     h('tbody', null, rows.map((r) => row(r, opt)))));
 }

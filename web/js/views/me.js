@@ -68,7 +68,7 @@ export async function renderTokens(view) {
       await pg.reload();
     });
   });
-  view.append(h('h1', { text: 'My tokens' }), h('p', { class: 'muted', text: 'Tokens let scripts and calendar apps act for you.' }),
+  view.append(h('h1', { text: 'My tokens' }),
     form, h('h2', { text: 'Your tokens' }), table,
     pg.none, pg.more);
   await pg.reload();
