@@ -1,0 +1,47 @@
+// Help: a short guide and FAQ, shown before login too (it needs only /config).
+import { api, h, session } from '../core.js';
+import { grid } from '../chart.js';
+
+const b = (t) => h('strong', { text: t });
+const c = (t) => h('code', { text: t });
+const list = (tag, items) => h(tag, null, items.map((i) => h('li', null, ...[i].flat())));
+const section = (title, ...body) => h('section', { class: 'card', 'aria-label': title }, h('h2', { text: title }), ...body);
+
+export async function render(view) {
+  const cfg = session.config || (await api('GET', '/config')).data || {};
+  const who = cfg.support_contact;
+  view.append(h('div', { class: 'help' }, h('h1', { text: `How ${cfg.product || 'Cabinet'} works` }),
+    who ? h('p', { class: 'callout' }, 'Need help? Contact ', b(who), '.') : null,
+    section('Raising a change',
+      list('ol', [[b('Draft: '), 'New change, with the services, the window and the implementation, backout and test plans.'],
+        [b('Submit for approval: '), 'the risk is assessed and the right approvers asked. An edit later voids earlier approvals.'],
+        [b('Approvals: '), 'each approver signs a decision; one signed rejection rejects.'],
+        [b('Start'), ' once approved, then ', b('Complete'), ' it: successful, failed or rolled back.'],
+        [b('Review and close: '), 'a post-implementation review (PIR) follows an emergency, a failure, a rollback, high or critical risk or an unauthorized start; other changes close at once.']])),
+    section('Which model to use', list('ul', [[b('Standard: '), 'routine, pre-approved work; approved at submit when assessed low risk, else handled as normal.'],
+      [b('Normal: '), 'planned work, approved by the CAB first; submit 48 h or more before the window.'],
+      [b('Emergency: '), 'must ship now to fix or prevent an incident; one ECAB approval, always reviewed.']])),
+    section('What the risk score means',
+      h('p', { text: 'Each factor that applies adds points and a reason. The impact set: the services touched and all that depend on them.' }),
+      grid('Risk factors', ['Factor', 'Points'], [
+        ['Most critical tier in the impact set: 1 / 2 / 3 / 4', '40 / 25 / 10 / 0'], ['Each service in the impact set', '2, at most 20'],
+        ['Business impact: low / medium / high', '0 / 10 / 20'], ['No test plan', '10'], ['No backout plan', '15'],
+        ['Normal change whose window starts within 48 h of submit', '10'], ['Each active change it conflicts with', '10, at most 20'],
+        ['Window overlaps a freeze covering its impact set', '30'], ['20 % or more of the last 20 finished changes on these services failed or rolled back', '10']]),
+      grid('Levels', ['Level', 'Score', 'Approvals (normal change)'], [['low', '< 25', '1 CAB member'], ['medium', '25–49', '2 CAB members'],
+        ['high', '50–74', '3 CAB members'], ['critical', '75+', '3 CAB members and 1 manager']]),
+      h('p', { text: 'Approvers are distinct people, never the owner. An emergency needs one ECAB member. A model may set its own policy.' })),
+    section('How signing works',
+      h('p', null, 'Generate a key in ', b('My keys'), ' first: your browser makes an Ed25519 key whose private half cannot be exported and never leaves it. A decision signs these lines:'),
+      h('pre', { text: 'cabinet-approval-v1\n<ref, e.g. CHG-1042>\n<version you read>\n<content_hash: SHA-256 of the content, 64 hex>\n<approve | reject>\n<signed_at, e.g. 2026-11-22T10:00:00Z, within 5 min>' }),
+      h('p', { text: 'Each approval shows its statement, signature and public key: anyone can verify it, offline too. Browsers sign only on secure pages: use HTTPS (plain http only on localhost or 127.0.0.1).' })),
+    section('In an emergency', list('ol', [['Raise it with the ', b('emergency'), ' model and submit it; once an ECAB member approves, it may start.'],
+      ['If it cannot wait, a manager starts it before approval, with a reason: it is flagged ', b('unauthorized'), ' until the ECAB approval comes.'],
+      'It always ends in review (PIR).'])),
+    section('Questions', h('div', { class: 'faq' },
+      h('details', null, h('summary', { text: 'How does a pipeline wait for approval?' }),
+        h('p', null, 'Use the change\'s gate URL: ', c('curl -f "$GATE_URL"'), ' succeeds only while it is approved or in progress, in its window and not frozen; else it fails with a reason. ',
+          c('?wait=600'), ' (up to 900 s) waits for a yes: ', c('curl -f --retry 5 "$GATE_URL?wait=600"'), '.')),
+      h('details', null, h('summary', { text: 'Can I see the schedule in my calendar?' }),
+        h('p', { text: '"Create a feed link" on the Schedule page (or a feed token in My tokens) gives an iCalendar link: pending changes tentative, approved ones confirmed, freezes too. It is shown once; revoke the token to stop it.' }))))));
+}
