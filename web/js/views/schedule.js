@@ -143,9 +143,14 @@ export async function render(view, params, q) {
         h('div', { class: 'row', role: 'group', 'aria-label': 'Move' }, btn('Previous', move(-1)), btn('Today', move(0)), btn('Next', move(1)))),
       filter),
     title, note, h('div', { class: 'card' }, legend(keys), box), below, feedPanel());
-  api('GET', '/services?limit=200').then((r) => {
+  const suggest = async () => {
+    const p = new URLSearchParams({ limit: '30' });
+    if (svc.value.trim()) p.set('q', svc.value.trim());
+    const r = await api('GET', '/services?' + p);
     if (r.ok) list.replaceChildren(...r.data.items.map((s) => h('option', { value: s.name, label: s.title || s.name })));
-  });
+  };
+  svc.addEventListener('input', suggest);
+  suggest();
 
   let seq = 0;
   async function load() {
