@@ -2,7 +2,7 @@
  * The audit trail's statements: entries, the chain, checkpoints and the
  * server key. Relies on the audit_log, checkpoints and server_key tables
  * with the append-only trigger audit_log_guard() and cab_ts() (0001), and
- * audit_doc() (0002). Checkpoints are signed here, with sec/ and the
+ * audit_doc() (0002) and timeline_doc() (0023). Checkpoints are signed here, with sec/ and the
  * statement of domain/statement.h, so that the chainer and the API sign
  * them the same way.
  */
@@ -76,7 +76,7 @@ static const char SQL_APPROVALS[] =
 static const char SQL_LIST[] =
     "SELECT audit_doc(a) FROM audit_log a WHERE a.seq > $1 ORDER BY a.seq LIMIT $2";
 static const char SQL_ENTITY[] =
-    "SELECT audit_doc(a) FROM audit_log a WHERE a.entity = $1 AND a.entity_id = $2"
+    "SELECT timeline_doc(a) FROM audit_log a WHERE a.entity = $1 AND a.entity_id = $2"
     " ORDER BY a.id";
 
 enum outcome

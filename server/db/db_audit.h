@@ -60,7 +60,8 @@ enum outcome db_audit_stale(struct db *db, json_t **out);
  * content_hash, decision, signed_at, statement, signature, public_key}. */
 enum outcome db_audit_approvals(struct db *db, json_t **out);
 
-/* The entries of one entity, oldest first. */
+/* The entries of one entity, oldest first, each naming its actor
+ * (actor_name, timeline_doc of 0023). */
 enum outcome db_audit_entity(struct db *db, const char *entity, const char *id, json_t **out);
 
 #endif

@@ -171,6 +171,11 @@ def test_deliveries_page_newest_first(server):
     ids = [d["id"] for d in items]
     assert ids == sorted(ids, reverse=True) and len(items) == 5
     d = items[0]
+    # the integration names its last delivery, in the list and alone
+    last = {k: d[k] for k in ("id", "event", "result", "status", "received_at", "change")}
+    assert ok(server.as_("admin").get(f"/integrations/{integ['id']}"))["last_delivery"] == last
+    listed = [i for i in walk(server.as_("admin"), "/integrations")[0] if i["id"] == integ["id"]]
+    assert listed[0]["last_delivery"] == last
     assert d["result"] == "accepted" and d["status"] == 201 and d["event"] == "change"
     assert d["delivery_id"].startswith("msg_") and d["change"]["ref"].startswith("CHG-")
     assert d["received_at"].endswith("Z")
