@@ -46,7 +46,7 @@ freezes_decode(struct http_ctx *ctx, json_t *obj, struct freezes_input *in)
     *b = (struct freezes_body){.hard = true, .reason = ""};
     (void)decode_body(ctx, obj, freezes_fields, DECODE_NFIELDS(freezes_fields), b, NULL);
     if (b->window.start[0] && strcmp(b->window.end, b->window.start) <= 0)
-        http_field(ctx, "window.end", "must be after window.start");
+        http_field(ctx, "window.end", "must be after the start of the window");
     if ((rc = decode_services_exist(ctx, "services", &b->services, &in->services)) != OK ||
         (rc = http_fields_ok(ctx)) != OK)
         return rc;

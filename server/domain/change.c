@@ -63,7 +63,7 @@ change_validate(const struct change_content *c, struct fielderr *fe)
     }
     if (c->window_start[0] != '\0' && c->window_end[0] != '\0' &&
         strcmp(c->window_end, c->window_start) <= 0)
-        fielderr_add(fe, "window.end", "must be after window.start");
+        fielderr_add(fe, "window.end", "must be after the start of the window");
     if (c->business_impact != NULL && !validate_oneof(c->business_impact, change_business_impacts))
         fielderr_add(fe, "business_impact", "must be low, medium or high");
     return fe->n == before;
