@@ -5,7 +5,7 @@
 # A target is tests/fuzz/fuzz_TARGET.c with its seeds in corpus/TARGET/. It
 # links against server/domain, server/http/router.c, server/sec/sec.c and
 # jansson and libsodium; a line "fuzz-link: FILE..." in its source names any
-# other server file it needs (e.g. api/decode.c). Prints one line per target
+# other file it needs (e.g. server/api/decode.c). Prints one line per target
 # and the usual "N passed, M failed"; any crash, sanitizer report or leak is
 # a failure, its input kept as build/fuzz/fuzz_TARGET-crash-*.
 set -uo pipefail
@@ -63,7 +63,7 @@ for target in "${targets[@]}"; do
     ok=1
     # shellcheck disable=SC2207
     extra=($(sed -n 's/.*fuzz-link: *\([^*]*\).*/\1/p' "$src"))
-    for s in "${common[@]}" "${extra[@]/#/server/}"; do
+    for s in "${common[@]}" "${extra[@]}"; do
         o=$(obj "$s") || { ok=0; break; }
         objs+=("$o")
     done
