@@ -100,6 +100,8 @@ static const struct unit_test unit_tests[] = {
     {"statement_checkpoint", test_statement_checkpoint},
     {"statement_appends", test_statement_appends},
 
+    {"fuzz_b64_high_bytes", test_fuzz_b64_high_bytes},
+
     {"role_bit", test_role_bit},
     {"role_parse_list", test_role_parse_list},
     {"role_parse_list_bad_size", test_role_parse_list_bad_size},
