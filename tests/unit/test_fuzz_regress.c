@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "domain/hooklink.h"
 #include "sec/sec.h"
 #include "unit.h"
 
@@ -67,4 +68,16 @@ test_fuzz_b64_high_bytes(void)
     b64_spoil(secret, 6);
     CHECK(sec_webhook_sign(secret, "msg_1", 1614265330, "{}", 2, signature, sizeof signature) ==
           ERR_INVALID);
+}
+
+void
+test_fuzz_commit_url_null(void)
+{
+    char sha[HOOKLINK_SHA_LEN] = "";
+
+    CHECK(!hooklink_commit_url_sha(NULL, sha));
+    CHECK(!hooklink_commit_url_sha("", sha));
+    CHECK(!hooklink_commit_url_sha("/", sha));
+    CHECK(!hooklink_sha(NULL, sha));
+    CHECK_STR(sha, "");
 }
