@@ -15,7 +15,9 @@ secs=${1:-5}
 out=${FUZZ_OUT:-build/fuzz}
 mkdir -p "$out/obj"
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
-cflags="-std=c17 -g -O1 -D_GNU_SOURCE -Iserver -Wall -Wextra -Werror $san"
+cflags="-std=c17 -g -O1 -D_GNU_SOURCE -Iserver -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes"
+cflags+=" -Wmissing-prototypes -Wformat=2 -Wcast-qual -Wpointer-arith -Wimplicit-fallthrough -Wvla"
+cflags+=" $san"
 cflags+=" $(pkg-config --cflags jansson libsodium)"
 libs="$(pkg-config --libs jansson libsodium)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:allocator_may_return_null=1
