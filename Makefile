@@ -100,10 +100,12 @@ test-api: build/san/cabinet build/db-tests
 test-browser: deps-test node-deps build/san/cabinet
 	@bash tests/run.sh browser
 
-# Longer fuzzing: FUZZ_SECONDS per target (make test runs each briefly).
+# Longer fuzzing: FUZZ_SECONDS per target, one target at a time (make test
+# runs each for 5 s); FUZZ_TARGETS="netaddr cursor" runs only those.
 FUZZ_SECONDS ?= 120
+FUZZ_TARGETS ?=
 fuzz: deps-test
-	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Benchmarks against the release build; each prints ratios to a baseline
 # measured in the same run (tests/bench). BENCH_SCALE sets the number of

@@ -119,7 +119,7 @@ run_static() {
 # Each libFuzzer target for FUZZ_SECONDS; a target that finds a crash (or
 # does not build) is a failure.
 run_fuzz() {
-    counted "the fuzz run" 600 bash tests/fuzz/run.sh "${FUZZ_SECONDS:-15}"
+    counted "the fuzz run" 600 bash tests/fuzz/run.sh "${FUZZ_SECONDS:-5}"
 }
 
 # Where the browser tests leave their screenshots, when they did.

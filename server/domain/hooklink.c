@@ -49,9 +49,12 @@ hooklink_sha(const char *sha, char out[HOOKLINK_SHA_LEN])
 bool
 hooklink_commit_url_sha(const char *url, char out[HOOKLINK_SHA_LEN])
 {
-    size_t n = url ? strlen(url) : 0;
+    size_t n;
     const char *end, *slash;
 
+    if (url == NULL)
+        return false; /* no arithmetic on NULL, not even NULL + 0 */
+    n = strlen(url);
     if (n > 0 && url[n - 1] == '/')
         n--;
     end = url + n;

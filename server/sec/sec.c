@@ -124,6 +124,22 @@ sec_wipe(void *p, size_t n)
     sodium_memzero(p, n);
 }
 
+/* Whether every byte of s is of the alphabet of variant (padding for the
+ * original). libsodium 1.0.18 takes any byte from 0x80 up as the last digit
+ * ('/' or '_'), which would give every key, signature, secret and cursor
+ * many spellings: sodium_base642bin is only ever given text that passed. */
+static bool
+sec_b64_chars(const char *s, int variant)
+{
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+    for (; *s != '\0'; s++)
+        if (strchr(digits, *s) == NULL &&
+            strchr(variant == sodium_base64_VARIANT_ORIGINAL ? "+/=" : "-_", *s) == NULL)
+            return false;
+    return true;
+}
+
 /* Decodes strict, padded base64 of exactly n bytes. */
 static bool
 sec_b64_exact(const char *b64, unsigned char *out, size_t n)
@@ -132,7 +148,8 @@ sec_b64_exact(const char *b64, unsigned char *out, size_t n)
     const char *end = NULL;
 
     if (b64 == NULL ||
-        strlen(b64) != sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL) - 1)
+        strlen(b64) != sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL) - 1 ||
+        !sec_b64_chars(b64, sodium_base64_VARIANT_ORIGINAL))
         return false;
     if (sodium_base642bin(out, n, b64, strlen(b64), NULL, &got, &end,
                           sodium_base64_VARIANT_ORIGINAL) != 0)
@@ -230,7 +247,8 @@ sec_b64url_decode(const char *in, void *out, size_t size)
     size_t got = 0;
     const char *end = NULL;
 
-    if (sodium_base642bin(out, size, in, strlen(in), NULL, &got, &end,
+    if (!sec_b64_chars(in, sodium_base64_VARIANT_URLSAFE_NO_PADDING) ||
+        sodium_base642bin(out, size, in, strlen(in), NULL, &got, &end,
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
         *end != '\0')
         return -1;
@@ -260,6 +278,7 @@ sec_webhook_sign(const char *secret, const char *id, long long timestamp, const 
     const char *end = NULL;
 
     if (strncmp(secret, "whsec_", 6) != 0 ||
+        !sec_b64_chars(secret + 6, sodium_base64_VARIANT_ORIGINAL) ||
         sodium_base642bin(key, sizeof key, secret + 6, strlen(secret + 6), NULL, &klen, &end,
                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
         *end != '\0' || klen == 0 ||

@@ -55,8 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         for (i = 1; i < c.nservices; i++)
             if (strcmp(json_string_value(json_array_get(json_object_get(back, "services"), i - 1)),
-                       json_string_value(json_array_get(json_object_get(back, "services"), i))) >
-                0)
+                       json_string_value(json_array_get(json_object_get(back, "services"), i))) > 0)
                 abort();
         json_decref(back);
         strbuf_free(&sb);

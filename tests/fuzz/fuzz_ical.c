@@ -32,7 +32,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             end = strstr(line, "\r\n");
             if (end == NULL || end - line > 75 || memchr(line, '\n', (size_t)(end - line)))
                 abort();
-            if (line != strbuf_str(&sb) && (line[0] != ' ' || ((unsigned char)line[1] & 0xc0) == 0x80))
+            if (line != strbuf_str(&sb) &&
+                (line[0] != ' ' || ((unsigned char)line[1] & 0xc0) == 0x80))
                 abort();
         }
         strbuf_free(&sb);

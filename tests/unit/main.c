@@ -101,6 +101,9 @@ static const struct unit_test unit_tests[] = {
     {"statement_appends", test_statement_appends},
 
     {"etag_matches", test_etag_matches},
+    {"fuzz_b64_high_bytes", test_fuzz_b64_high_bytes},
+    {"fuzz_commit_url_null", test_fuzz_commit_url_null},
+
     {"role_bit", test_role_bit},
     {"role_parse_list", test_role_parse_list},
     {"role_parse_list_bad_size", test_role_parse_list_bad_size},

@@ -149,6 +149,8 @@ void test_policy_have_many(void);
 void test_statement_approval(void);
 void test_statement_checkpoint(void);
 void test_statement_appends(void);
+void test_fuzz_b64_high_bytes(void);
+void test_fuzz_commit_url_null(void);
 
 void test_role_bit(void);
 void test_etag_matches(void);
