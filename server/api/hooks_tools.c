@@ -140,6 +140,8 @@ hooks_github_raise(struct http_ctx *ctx, const struct hook_link *l, const json_t
     snprintf(desc, sizeof desc, "GitHub deployment %lld of %s at %s (%s) to %s.",
              (long long)json_integer_value(json_object_get(json_object_get(p, "deployment"), "id")),
              repo, sha, task ? task : "deploy", env);
+    /* a long repository, task or environment is cut: never inside a character */
+    hooklink_clip(desc, sizeof desc - 4);
     base =
         json_pack("{s:s, s:s, s:s}", "title", title, "description", desc, "external_ref", in->ref);
     in->raise = base ? hooks_raise_body(l, base, env) : NULL;
@@ -266,6 +268,7 @@ hooks_gitlab_intent(struct http_ctx *ctx, const struct hook_link *l, json_t *pay
     snprintf(desc, sizeof desc, "GitLab deployment %lld of %s at %s to %s.",
              (long long)json_integer_value(json_object_get(payload, "deployment_id")), project, sha,
              env);
+    hooklink_clip(desc, sizeof desc - 4);
     base =
         json_pack("{s:s, s:s, s:s}", "title", title, "description", desc, "external_ref", in->ref);
     in->raise = base ? hooks_raise_body(l, base, env) : NULL;

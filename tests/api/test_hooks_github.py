@@ -199,3 +199,16 @@ def test_concurrent_deliveries_about_one_deployment_make_one_change(server, gh):
     n = server.psql(f"SELECT count(*) FROM changes WHERE external_ref = "
                     f"'github:{repo}:production:{SHA}'")
     assert n == "1"
+
+
+def test_a_long_non_ascii_deployment_raises_its_change(server, gh):
+    """The description is cut at a character boundary, never refused: a task
+    of 700 two-byte characters and a long environment used to be a 500."""
+    integ, _, _ = gh
+    repo = unique("octo/long")
+    p = payload("deployment.payload.json", repo=repo, sha="cd" * 20, env="é" * 150)
+    p["deployment"]["task"] = "x" + "é" * 700
+    ch = ok(send_github(integ, "deployment", p), 201)["change"]
+    assert ch["description"].startswith(f"GitHub deployment {p['deployment']['id']} of {repo}")
+    assert len(ch["description"].encode()) <= 1196
+    assert ch["description"].encode().decode("utf-8") == ch["description"]
