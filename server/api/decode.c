@@ -357,7 +357,7 @@ decode_body(struct http_ctx *ctx, json_t *obj, const struct decode_field *fields
     for (i = 0; i < nfields; i++) {
         const struct decode_field *f = &fields[i];
         enum decode_presence p;
-        int before = ctx->fe.n;
+        int before = ctx->fe.reported;
 
         v = json_object_get(obj, f->name);
         if (f->type == DECODE_TEXT)
@@ -376,7 +376,7 @@ decode_body(struct http_ctx *ctx, json_t *obj, const struct decode_field *fields
                        f->hint ? f->hint : "");
         }
         if (presence != NULL)
-            presence[i] = ctx->fe.n > before ? DECODE_BAD : p;
+            presence[i] = ctx->fe.reported > before ? DECODE_BAD : p;
     }
     return http_fields_ok(ctx);
 }

@@ -9,6 +9,7 @@ fielderr_add(struct fielderr *fe, const char *field, const char *fmt, ...)
 {
     va_list ap;
 
+    fe->reported++;
     /* one message per field: the first says what is wrong */
     if (fielderr_has(fe, field))
         return;

@@ -11,6 +11,9 @@
 
 struct fielderr {
     int n;
+    /* every fault reported, kept or not: a step that reported any grew it,
+     * even when its field already had its message */
+    int reported;
     struct {
         char field[96];
         char message[200];
