@@ -6,8 +6,9 @@
 #   layers  the layer rules of the sources (README "Layout"), by grep: each
 #           rule that holds is a pass, each breach a failure, printed as
 #           file:line: the rule it breaks.
-#   format  the pinned clang-format (14, Debian 12) over server/, tests/unit
-#           and tests/db with the committed .clang-format: a pass per file
+#   format  the pinned clang-format (14, Debian 12) over server/, tests/unit,
+#           tests/db, tests/fuzz and tests/bench with the committed
+#           .clang-format: a pass per file
 #           formatted as it would format it.
 #   tidy    the pinned clang-tidy (14) over server/**/*.c with the committed
 #           .clang-tidy and the build's flags, a file per core at a time: a
@@ -138,8 +139,8 @@ check_format() {
             "$CLANG_FORMAT" --dry-run "$f" 2>&1 | grep -E '^[^ ].*: (warning|error):' | head -5
             failed=$((failed + 1))
         fi
-    done < <({ server_files; ls tests/unit/*.[ch] tests/db/*.[ch]; } | LC_ALL=C sort)
-    echo "format: $CLANG_FORMAT over server/, tests/unit, tests/db"
+    done < <({ server_files; ls tests/unit/*.[ch] tests/db/*.[ch] tests/fuzz/*.[ch] tests/bench/*.c; } | LC_ALL=C sort)
+    echo "format: $CLANG_FORMAT over server/, tests/unit, tests/db, tests/fuzz, tests/bench"
 }
 
 check_tidy() {
