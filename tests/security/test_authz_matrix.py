@@ -23,9 +23,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from nacl.signing import SigningKey
 
-from conftest import REPO, ok, unique, walk
-
-ROUTES_C = REPO / "server" / "api" / "routes.c"
+from conftest import ok, unique, walk
+from routetable import ROUTES, ROUTES_C
 
 ACTORS = ["anon", "alice", "bob", "cab1", "ecab", "manager", "admin"]
 ROLES = {"alice": set(), "bob": set(), "cab1": {"cab"}, "ecab": {"ecab"},
@@ -135,20 +134,6 @@ QUERY = {
 DENIED = (401, 403, 404, 405)
 
 
-def parse_routes():
-    """(method, path, flags, roles) of every entry of api_routes[]."""
-    text = ROUTES_C.read_text()
-    table = text[text.index("api_routes[] = {"):]
-    entry = re.compile(r'\{\{"([A-Z]+)",\s*(V1\s*)?"([^"]+)"\},\s*(\w+),\s*([^,]+?),\s*([^,]+?),'
-                       r'\s*\w+\s*\}', re.S)
-    routes = []
-    for m in entry.finditer(table):
-        method, v1, path, _handler, flags, roles = m.groups()
-        routes.append((method, ("/api/v1" if v1 else "") + path, flags.strip(), roles.strip()))
-    return routes
-
-
-ROUTES = parse_routes()
 
 
 def key_of(method, path):
