@@ -36,7 +36,10 @@ def sqlmap(url, seconds, data=None, method=None, headers=(), long=LONG):
     cmd = ["sqlmap", "--batch", "-u", url, "--dbms=PostgreSQL", "--output-dir", out,
            "--disable-coloring", "--flush-session", "--timeout", "10", "--retries", "1",
            "--answers", "follow=N,process=Y,keep testing=Y"]
-    cmd += ["--technique", "BEUSTQ", "--level", "3", "--risk", "2", "--time-sec", "2"] if long \
+    # in the long run a target may answer 401 or 404 as its baseline (a
+    # made-up gate token, a login that fails): sqlmap tests it all the same
+    cmd += ["--technique", "BEUSTQ", "--level", "3", "--risk", "2", "--time-sec", "2",
+            "--ignore-code", "401,404"] if long \
         else ["--technique", "BEUST", "--level", "2", "--risk", "1", "--time-sec", "1"]
     for h in headers:
         cmd += ["-H", h]
@@ -163,7 +166,8 @@ def long_targets():
                          ids=[t[0] for t in long_targets()])
 def test_no_route_is_injectable(server, env, name, path, qs, body):
     mark = len(server.stderr_text())
-    target = path.replace("{id}", "1*").replace("{name}", f"{env['service']}*") \
+    name_ = "normal" if path.startswith("/api/v1/models/") else env["service"]
+    target = path.replace("{id}", "1*").replace("{name}", f"{name_}*") \
         .replace("{token}", "gt_x*").replace("{d}", "1").replace("{key}", "hk_x*")
     url = server.url(target + (f"?{qs}" if qs else ""))
     data = json.dumps(body).replace('"svc"', f'"{env["service"]}"') if body else None
