@@ -5,6 +5,8 @@
 #   make test    the same set-up, then the static checks (layers, clang-format,
 #                clang-tidy) and every test suite (ASan+UBSan build)
 #   make lint    the static checks alone
+#   make security-long  the security tests at length: sqlmap over every
+#                route, minute-long slow-client runs (SECURITY_LONG=1)
 #   make         build/cabinet (release)
 
 CC       ?= cc
@@ -33,7 +35,7 @@ DBT_SRC   = $(sort $(wildcard tests/db/*.c)) tests/unit/harness.c
 STATE_DIR = $(if $(filter 0,$(shell id -u)),/var/lib/cabinet,$(CURDIR)/var)
 LISTEN   ?= 127.0.0.1:8080
 
-.PHONY: all deps deps-test node-deps run test test-unit test-api test-browser fuzz bench lint check-layers clean
+.PHONY: all deps deps-test node-deps run test test-unit test-api test-browser test-security security-long fuzz bench lint check-layers clean
 .DELETE_ON_ERROR:
 
 all: build/cabinet
@@ -99,6 +101,14 @@ test-api: build/san/cabinet build/db-tests
 # The browser scenarios alone (tests/browser, through tests/api/test_browser.py).
 test-browser: deps-test node-deps build/san/cabinet
 	@bash tests/run.sh browser
+
+# The security tests alone (tests/security, on the API suite's fixtures);
+# security-long runs sqlmap over every route and longer slow-client runs.
+test-security: deps-test build/san/cabinet
+	@bash tests/run.sh api tests/security
+
+security-long: deps-test build/san/cabinet
+	@SECURITY_LONG=1 bash tests/run.sh api tests/security
 
 # Longer fuzzing: FUZZ_SECONDS per target, one target at a time (make test
 # runs each for 5 s); FUZZ_TARGETS="netaddr cursor" runs only those.

@@ -746,6 +746,18 @@ http_stream_end(struct http_ctx *ctx)
     return OK;
 }
 
+/* What a log line names for the request's path: the matched route's
+ * pattern, so that a credential in the path (/hooks/{key}, /gate/{token})
+ * stays out of the log; the path itself when no route matched. */
+static const char *
+http_log_path(const struct http_ctx *ctx)
+{
+    int i = ctx->match.index;
+
+    return i >= 0 && (size_t)i < ctx->server->nroutes ? ctx->server->routes[i].r.pattern
+                                                      : ctx->path;
+}
+
 /* After a streamed reply, nothing is written: a stream cut short (an
  * error after the headers, or no http_stream_end) closes the connection
  * without the last chunk. Returns the status that was sent. */
@@ -754,7 +766,7 @@ http_stream_finish(struct http_ctx *ctx, enum outcome rc)
 {
     if (rc != OK || !ctx->stream_done) {
         if (rc != OK && rc != ERR_UNAVAILABLE)
-            log_error("%s %s: a streamed %d reply cut short: %s", ctx->method, ctx->path,
+            log_error("%s %s: a streamed %d reply cut short: %s", ctx->method, http_log_path(ctx),
                       ctx->status, ctx->detail);
         ctx->close = true;
     }
@@ -818,7 +830,7 @@ http_send(struct http_ctx *ctx, enum outcome rc)
         /* a 503's cause is logged once where it arises (an outage when it
          * starts and ends), not once per request it turns away */
         if (status >= 500 && status != 503)
-            log_error("%s %s: %d %s", ctx->method, ctx->path, status, ctx->detail);
+            log_error("%s %s: %d %s", ctx->method, http_log_path(ctx), status, ctx->detail);
         if (status == 503 && ctx->retry_after <= 0)
             ctx->retry_after = db_retry_after();
         p = http_problem(ctx, rc, status);
@@ -931,6 +943,7 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(&ctx, 0, sizeof ctx);
+    ctx.match.index = -1;
     ctx.conn = conn;
     ctx.server = srv;
     ctx.app = srv->app;

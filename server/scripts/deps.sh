@@ -12,9 +12,10 @@ runtime=(postgresql-15 postgresql-client-15 curl)
 # tests/api/test_ci_snippets.py runs README's CI jobs. chromium and a font:
 # the browser tests (tests/browser, run by tests/api/test_browser.py) drive
 # Debian's Chromium through playwright-core, which downloads no browser.
+# sqlmap and slowhttptest: the security tests (tests/security).
 testing=(clang libclang-rt-14-dev clang-format-14 clang-tidy-14 python3 python3-pytest
          python3-requests python3-nacl python3-icalendar python3-yaml jq nginx openssl
-         chromium fonts-dejavu-core)
+         chromium fonts-dejavu-core sqlmap slowhttptest)
 
 want=("${build[@]}" "${runtime[@]}")
 if [ "${1:-}" = "--test" ]; then
