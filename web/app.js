@@ -51,6 +51,7 @@ async function render() {
   if (path === '/' || path === '') path = '/changes';
   const m = match(path);
   markNav(path);
+  openMenu(false);
   if (!m) {
     setTitle('Not found');
     problemView(view, { title: 'No such page', detail: `Nothing lives at ${path}.` });
@@ -129,14 +130,27 @@ function renderLogin(v, params, q) {
 let stopBadge = null;
 
 async function refreshBadge() {
-  const badge = document.getElementById('queue-badge');
   const r = await api('GET', '/me/queue?limit=1', { quiet401: true });
   if (!r.ok || !r.data) return;
   const n = r.data.count || 0;
-  badge.hidden = n === 0;
-  badge.textContent = String(n);
-  badge.setAttribute('aria-label', `${n} awaiting your decision`);
+  for (const badge of [document.getElementById('queue-badge'), document.getElementById('menu-count')]) {
+    badge.hidden = n === 0;
+    badge.textContent = String(n);
+    badge.setAttribute('aria-label', `${n} awaiting your decision`);
+  }
 }
+
+// On a phone the main navigation folds behind the Menu button.
+const bar = document.querySelector('.bar');
+const menu = document.getElementById('menu');
+function openMenu(open) {
+  bar.classList.toggle('open', open);
+  menu.setAttribute('aria-expanded', String(open));
+}
+menu.addEventListener('click', () => openMenu(menu.getAttribute('aria-expanded') !== 'true'));
+bar.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Escape' && bar.classList.contains('open')) { openMenu(false); menu.focus(); }
+});
 
 async function signedIn(user, csrf) {
   session.me = user;
@@ -145,6 +159,7 @@ async function signedIn(user, csrf) {
   for (const li of document.querySelectorAll('#nav [data-roles]'))
     li.hidden = !hasRole(...li.dataset.roles.split(' '));
   document.getElementById('nav').hidden = false;
+  menu.hidden = false;
   document.getElementById('account').hidden = false;
   document.getElementById('help-public').hidden = true;
   if (stopBadge) stopBadge();
@@ -157,6 +172,8 @@ function signedOut() {
   session.csrf = null;
   if (stopBadge) { stopBadge(); stopBadge = null; }
   document.getElementById('nav').hidden = true;
+  menu.hidden = true;
+  openMenu(false);
   document.getElementById('account').hidden = true;
   document.getElementById('help-public').hidden = false;
 }
