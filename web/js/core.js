@@ -275,6 +275,48 @@ export function flagBadges(flags) {
   return (flags || []).map((f) => h('span', { class: 'badge flag', data: { flag: f }, text: f }));
 }
 
+/* ---- services ----------------------------------------------------------- */
+
+// Services whose name or title contains a text, found by the server's
+// search (GET /services?q=), one request per distinct text, cached.
+const found = new Map();
+
+// Up to `want` services whose name or title contains `text`.
+export async function findServices(text, want = 12) {
+  const key = `${want}:${text.trim().toLowerCase()}`;
+  if (!found.has(key)) {
+    const p = new URLSearchParams({ limit: String(want) });
+    if (text.trim()) p.set('q', text.trim());
+    found.set(key, api('GET', '/services?' + p).then((r) => (r.ok ? r.data.items : [])));
+  }
+  const hits = await found.get(key);
+  if (!hits.length) found.delete(key);
+  return hits;
+}
+
+// A <datalist> of services for a text input, refilled from the search as
+// the user types. multi: the input holds names separated by commas, and
+// the last one is completed.
+export function serviceDatalist(input, multi = false) {
+  const list = h('datalist', { id: `svc-list-${++fieldSeq}` });
+  input.setAttribute('list', list.id);
+  let seq = 0;
+  let timer = null;
+  const fill = async () => {
+    const mine = ++seq;
+    const v = input.value;
+    const head = multi ? v.replace(/[^,]*$/, '') : '';
+    const taken = head.split(/[\s,]+/);
+    const hits = await findServices(v.slice(head.length), 30);
+    if (mine !== seq) return;
+    list.replaceChildren(...hits.filter((s) => !taken.includes(s.name))
+      .map((s) => h('option', { value: head + (head ? ' ' : '') + s.name, label: s.title })));
+  };
+  input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(fill, 150); });
+  fill();
+  return list;
+}
+
 /* ---- notices, polling, busy buttons ------------------------------------ */
 
 let noticeTimer = null;
@@ -320,8 +362,11 @@ export function pager(list, fetchPage, renderItem, { empty = 'Nothing here yet.'
   const more = h('button', { type: 'button', class: 'secondary more', text: 'Show more', hidden: true });
   const none = h('p', { class: 'empty', text: empty, hidden: true });
   let cursor = null;
+  let seq = 0;
   const load = async (first) => {
+    const mine = first ? ++seq : seq;
     const r = await fetchPage(first ? null : cursor);
+    if (mine !== seq) return r; // a newer first page is on its way
     if (!r.ok) { notify((r.problem && r.problem.title) || 'Could not load the list', 'bad'); return r; }
     if (first) list.replaceChildren();
     for (const it of r.data.items) list.append(renderItem(it));

@@ -55,7 +55,6 @@ export async function render(view, { ref }) {
   if (!first.ok) return problemView(view, first.status === 404 ? { status: 404, title: 'No such change', detail: `There is no change ${ref}.` } : first.problem || {});
   const st = { c: first.data, etag: first.etag, impact: [], impactKey: null, ids: null };
   const path = () => `/changes/${st.c.id}`;
-  const people = new Map();
   const top = h('div');
   const main = h('div');
   const side = h('div', { class: 'side-col' });
@@ -193,8 +192,6 @@ export async function render(view, { ref }) {
 
   function draw() {
     const c = st.c;
-    if (c.requester) people.set(c.requester.id, c.requester.name);
-    for (const a of c.approvals || []) if (a.approver) people.set(a.approver.id, a.approver.name);
     const y = window.scrollY;
     const focused = top.contains(document.activeElement) && document.activeElement.dataset.action;
     top.replaceChildren(header(c));
@@ -223,7 +220,6 @@ export async function render(view, { ref }) {
     const ids = r.ok && r.data.items.map((m) => m.id).join();
     if (!r.ok || ids === st.ids) return false;
     st.ids = ids;
-    for (const m of r.data.items) people.set(m.author.id, m.author.name);
     commentList.replaceChildren(...r.data.items.map((m) => h('li', null,
       h('p', { class: 'row' }, h('strong', { text: m.author.name }), h('span', { class: 'small', text: fmtTime(m.created_at) })),
       h('p', { class: 'prose', text: m.body }))));
@@ -231,12 +227,11 @@ export async function render(view, { ref }) {
     return true;
   }
 
-  const who = (a) => (a === 'system' ? 'Cabinet' : (a.startsWith('user:') && people.get(+a.slice(5))) || a.replace(':', ' #'));
   async function loadTimeline() {
     const r = await api('GET', `${path()}/timeline`);
     if (!r.ok) return;
     timeline.replaceChildren(...r.data.items.map((e) => h('li', null,
-      h('time', { datetime: e.at, text: fmtTime(e.at) }), ' ', h('strong', { text: who(e.actor) }), ' ', describe(e))));
+      h('time', { datetime: e.at, text: fmtTime(e.at) }), ' ', h('strong', { text: e.actor_name || e.actor }), ' ', describe(e))));
   }
 
   commentForm.addEventListener('submit', (ev) => {
