@@ -1,5 +1,5 @@
 // Shared by the change pages: the service picker, field errors placed without moving focus, dialogs.
-import { h, field, formError, showProblem, clearProblems, fmtWindow, findServices } from './core.js';
+import { h, field, formError, showProblem, clearProblems, findServices } from './core.js';
 
 // The services picker: a search box (labelled "Services", data-field
 // "services"), matches as "Add <name>" buttons, chips with "Remove <name>".
@@ -118,5 +118,3 @@ export function dialogForm({ title, fields, submitLabel, danger, opener, submit 
   });
 }
 
-// A window in fewer words: the end's date is left out when it is the start's.
-export const shortWindow = (w) => fmtWindow(w).replace(/^(.*), (.*?) – \1, /, '$1, $2 – ');

@@ -232,9 +232,10 @@ export function fmtTime(iso) {
 
 export function fmtDay(d) { return dayFmt.format(d); }
 
+// A window in few words: the end's date is left out when it is the start's.
 export function fmtWindow(w) {
   if (!w || !w.start) return 'No window';
-  return `${fmtTime(w.start)} – ${fmtTime(w.end)}`;
+  return `${fmtTime(w.start)} – ${fmtTime(w.end)}`.replace(/^(.*), (.*?) – \1, /, '$1, $2 – ');
 }
 
 export function fmtDuration(s) {

@@ -2,10 +2,10 @@
 // here), timeline, comments and the document's actions; polled every 5 s.
 import {
   api, h, field, formError, showProblem, clearProblems, problemView, changeHref, fmtTime,
-  stateBadge, levelBadge, flagBadges, stateLabel, notify, poll, busy, copy, setTitle,
+  stateBadge, levelBadge, flagBadges, stateLabel, notify, poll, busy, copy, setTitle, fmtWindow,
 } from '../core.js';
 import { decide, verifyApproval } from '../sign.js';
-import { dialogForm, shortWindow } from '../changeparts.js';
+import { dialogForm } from '../changeparts.js';
 
 const enc = encodeURIComponent;
 const LABELS = { approve: 'Approve', reject: 'Reject', submit: 'Submit for approval', start: 'Start', complete: 'Complete',
@@ -120,7 +120,7 @@ export async function render(view, { ref }) {
       h('span', { class: 'badge', data: { kind: c.kind }, text: c.model === c.kind ? c.kind : `${c.model} (${c.kind})` }),
       levelBadge(c.assessment && c.assessment.level), flagBadges(c.flags),
       c.outcome ? h('span', { class: 'badge', data: { outcome: c.outcome }, text: `outcome: ${stateLabel(c.outcome)}` }) : null),
-    h('p', null, h('strong', { text: shortWindow(c.window) }), ` · version ${c.version}`),
+    h('p', { class: 'change-meta' }, h('strong', { text: fmtWindow(c.window) }), c.requester ? ` · raised by ${c.requester.name}` : '', ` · version ${c.version}`),
     actionBar(c));
 
   const text = (c, k, label) => [h('h3', { text: label }), c[k] ? h('p', { class: 'prose', text: c[k] }) : muted('None given.')];

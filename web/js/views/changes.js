@@ -1,7 +1,7 @@
 // The changes list, mine or all, 50 at a time; the filters live in the
 // address so that a filtered list can be shared.
-import { api, h, field, session, setQuery, pager, changeHref, stateBadge, levelBadge, flagBadges, stateLabel, serviceDatalist } from '../core.js';
-import { shortWindow, placeErrors } from '../changeparts.js';
+import { api, h, field, session, setQuery, pager, changeHref, stateBadge, levelBadge, flagBadges, stateLabel, serviceDatalist, fmtWindow } from '../core.js';
+import { placeErrors } from '../changeparts.js';
 
 const STATES = ['draft', 'awaiting_approval', 'approved', 'rejected', 'in_progress', 'review', 'closed', 'cancelled'];
 const KEYS = ['q', 'state', 'model', 'service', 'from', 'to'];
@@ -22,7 +22,7 @@ function row(c) {
     h('td', null, stateBadge(c.state)),
     h('td', null, levelBadge(c.level), ' ', flagBadges(c.flags)),
     h('td', { class: 'opt' }, (c.services || []).join(', ')),
-    h('td', { class: 'when' }, shortWindow(c.window)),
+    h('td', { class: 'when' }, fmtWindow(c.window)),
     h('td', { class: 'opt' }, n ? h('span', { class: 'badge conflicts', text: String(n) }) : '0'));
 }
 
