@@ -41,7 +41,7 @@ const approvalItem = (a) => h('li', { class: ['approval', !a.valid && 'void'] },
 const conflictItem = (x) => h('li', null,
   x.kind === 'freeze' && x.freeze ? ['Freeze ', h('strong', { text: x.freeze.name })]
     : [h('a', { href: changeHref(x.other.ref), text: x.other.ref }), ' ', x.other.title], ' ',
-  x.overlap ? h('span', { class: 'badge', data: { overlap: x.overlap }, text: x.overlap }) : null, ' ',
+  x.overlap ? h('span', { class: 'badge', data: { overlap: x.overlap }, text: { direct: 'direct overlap', shared: 'shared downstream' }[x.overlap] || x.overlap }) : null, ' ',
   h('span', { class: 'badge', data: { cstate: x.state }, text: x.state }));
 
 function describe(e) {
