@@ -153,6 +153,7 @@ bar.addEventListener('keydown', (ev) => {
 });
 
 async function signedIn(user, csrf) {
+  hint(true);
   session.me = user;
   session.csrf = csrf;
   document.getElementById('who').textContent = user.name;
@@ -168,6 +169,7 @@ async function signedIn(user, csrf) {
 }
 
 function signedOut() {
+  hint(false);
   session.me = null;
   session.csrf = null;
   if (stopBadge) { stopBadge(); stopBadge = null; }
@@ -180,6 +182,8 @@ function signedOut() {
 
 // Other views call this after a decision so the header count follows at once.
 window.addEventListener('cabinet:queue', refreshBadge);
+// The session ended (expired, or signed out elsewhere): the header follows.
+window.addEventListener('cabinet:signed-out', () => signedOut());
 
 document.getElementById('logout').addEventListener('click', async () => {
   await api('DELETE', '/session');
@@ -193,8 +197,21 @@ document.getElementById('account').addEventListener('click', (ev) => {
   if (ev.target.closest('a')) ev.currentTarget.open = false;
 });
 
+// Whether this browser signed in last time. The session cookie is HttpOnly,
+// so on a public page (login, help) this hint spares a GET /me that can
+// only answer 401; any other page asks the server.
+const HINT = 'cabinet:signed-in';
+function hint(on) {
+  try { if (on) localStorage.setItem(HINT, '1'); else localStorage.removeItem(HINT); } catch { /* no storage: always ask */ }
+}
+function hinted() {
+  try { return localStorage.getItem(HINT) === '1'; } catch { return true; }
+}
+
 async function boot() {
-  const [config, me] = await Promise.all([api('GET', '/config'), api('GET', '/me', { quiet401: true })]);
+  const m = match(currentPath().split('?')[0]);
+  const ask = !(m && m.opts.public) || hinted();
+  const [config, me] = await Promise.all([api('GET', '/config'), ask ? api('GET', '/me', { quiet401: true }) : { status: 401 }]);
   session.config = config.data || { product: 'Cabinet' };
   document.getElementById('product').textContent = session.config.product || 'Cabinet';
   if (session.config.support_contact)

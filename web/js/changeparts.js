@@ -1,5 +1,6 @@
 // Shared by the change pages: the service picker, field errors placed without moving focus, dialogs.
-import { h, field, formError, showProblem, clearProblems, findServices } from './core.js';
+import { h, field, formError, showProblem, clearProblems } from './core.js';
+import { findServices } from './services.js';
 
 // The services picker: a search box (labelled "Services", data-field
 // "services"), matches as "Add <name>" buttons, chips with "Remove <name>".

@@ -37,6 +37,7 @@ export async function api(method, path, opts = {}) {
   if (res.status === 401 && path !== '/session' && !opts.quiet401) {
     session.me = null;
     session.csrf = null;
+    window.dispatchEvent(new Event('cabinet:signed-out'));
     if (!location.hash.startsWith('#/login')) navigate('/login?next=' + encodeURIComponent(currentPath()));
   }
   return out;
@@ -274,48 +275,6 @@ export function levelBadge(level) {
 
 export function flagBadges(flags) {
   return (flags || []).map((f) => h('span', { class: 'badge flag', data: { flag: f }, text: f }));
-}
-
-/* ---- services ----------------------------------------------------------- */
-
-// Services whose name or title contains a text, found by the server's
-// search (GET /services?q=), one request per distinct text, cached.
-const found = new Map();
-
-// Up to `want` services whose name or title contains `text`.
-export async function findServices(text, want = 12) {
-  const key = `${want}:${text.trim().toLowerCase()}`;
-  if (!found.has(key)) {
-    const p = new URLSearchParams({ limit: String(want) });
-    if (text.trim()) p.set('q', text.trim());
-    found.set(key, api('GET', '/services?' + p).then((r) => (r.ok ? r.data.items : [])));
-  }
-  const hits = await found.get(key);
-  if (!hits.length) found.delete(key);
-  return hits;
-}
-
-// A <datalist> of services for a text input, refilled from the search as
-// the user types. multi: the input holds names separated by commas, and
-// the last one is completed.
-export function serviceDatalist(input, multi = false) {
-  const list = h('datalist', { id: `svc-list-${++fieldSeq}` });
-  input.setAttribute('list', list.id);
-  let seq = 0;
-  let timer = null;
-  const fill = async () => {
-    const mine = ++seq;
-    const v = input.value;
-    const head = multi ? v.replace(/[^,]*$/, '') : '';
-    const taken = head.split(/[\s,]+/);
-    const hits = await findServices(v.slice(head.length), 30);
-    if (mine !== seq) return;
-    list.replaceChildren(...hits.filter((s) => !taken.includes(s.name))
-      .map((s) => h('option', { value: head + (head ? ' ' : '') + s.name, label: s.title })));
-  };
-  input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(fill, 150); });
-  fill();
-  return list;
 }
 
 /* ---- notices, polling, busy buttons ------------------------------------ */

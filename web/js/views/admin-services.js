@@ -16,7 +16,7 @@ async function list(view) {
   const q = h('input', { type: 'search', placeholder: 'Name or title', autocomplete: 'off' });
   const t = table(['Name', 'Title?', 'Tier', 'Owner?', 'Depends on']);
   const map = api('GET', `/services?limit=${MAX + 1}`); // the map's own read, drawn below
-  view.append(h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter services', on: { submit: (ev) => ev.preventDefault() } }, field('Filter services', q)));
+  view.append(h('form', { class: 'filters', role: 'search', 'aria-label': 'Services', on: { submit: (ev) => ev.preventDefault() } }, field('Filter services', q)));
   const p = await paged(view, t, () => '/services' + (q.value.trim() ? '?q=' + encodeURIComponent(q.value.trim()) : ''),
     (s) => tr(link(href(s.name), s.name), td(s.title, 1), td(tierBadge(s.tier)), td(s.owner || '—', 1), td(links(s.depends_on))), 'No service matches.');
   let timer = null;

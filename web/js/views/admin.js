@@ -1,6 +1,7 @@
 // Admin: a tab per section the caller's roles allow, each a module loaded
 // when opened (admin-<section>.js); below, what the sections share.
-import { api, h, hasRole, navigate, field, formError, showProblem, clearProblems, busy, copy, notify, pager, toLocalInput, fromLocalInput, serviceDatalist } from '../core.js';
+import { api, h, hasRole, navigate, field, formError, showProblem, clearProblems, busy, copy, notify, pager, toLocalInput, fromLocalInput } from '../core.js';
+import { serviceDatalist } from '../services.js';
 
 // [section, label, admins only]
 const SECTIONS = [['services', 'Services', 1], ['users', 'Users', 1], ['models', 'Models', 1], ['freezes', 'Freezes'],

@@ -1,6 +1,7 @@
 // The changes list, mine or all, 50 at a time; the filters live in the
 // address so that a filtered list can be shared.
-import { api, h, field, session, setQuery, pager, changeHref, stateBadge, levelBadge, flagBadges, stateLabel, serviceDatalist, fmtWindow } from '../core.js';
+import { api, h, field, session, setQuery, pager, changeHref, stateBadge, levelBadge, flagBadges, stateLabel, fmtWindow } from '../core.js';
+import { serviceDatalist } from '../services.js';
 import { placeErrors } from '../changeparts.js';
 
 const STATES = ['draft', 'awaiting_approval', 'approved', 'rejected', 'in_progress', 'review', 'closed', 'cancelled'];

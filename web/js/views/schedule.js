@@ -1,6 +1,7 @@
 // Schedule: a week or month timeline of change windows by service, freezes
 // shaded, conflicts marked; the same rows as a table; the calendar feed link.
-import { api, h, svg, field, formError, showProblem, clearProblems, fmtWindow, stateBadge, stateLabel, changeHref, setQuery, busy, loading, serviceDatalist } from '../core.js';
+import { api, h, svg, field, formError, showProblem, clearProblems, fmtWindow, stateBadge, stateLabel, changeHref, setQuery, busy, loading } from '../core.js';
+import { serviceDatalist } from '../services.js';
 import { legend, grid } from '../chart.js';
 import { shownOnce } from './me.js';
 
