@@ -84,5 +84,5 @@ function graph(label, nodes, here) {
   });
   return h('figure', { class: 'graph-box card' }, h('div', null, svg('svg', { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'group', 'aria-label': label, class: 'graph' },
     svg('defs', null, svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto' }, svg('path', { d: 'M0 0L10 5L0 10z' }))), paths, boxes)),
-  h('figcaption', { class: 'legend' }, 'An arrow points from a service to one it depends on.', [1, 2, 3, 4].map((t) => h('span', { class: 'key', data: { tier: t } }, h('i'), `Tier ${t}`))));
+  h('figcaption', { class: 'legend' }, 'An arrow points from a service to one it depends on.', [1, 2, 3, 4].map((t) => h('span', { class: 'tier-key', data: { tier: t } }, h('i'), `Tier ${t}`))));
 }
