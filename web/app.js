@@ -51,6 +51,7 @@ async function render() {
   if (path === '/' || path === '') path = '/changes';
   const m = match(path);
   markNav(path);
+  openMenu(false);
   if (!m) {
     setTitle('Not found');
     problemView(view, { title: 'No such page', detail: `Nothing lives at ${path}.` });
@@ -129,22 +130,37 @@ function renderLogin(v, params, q) {
 let stopBadge = null;
 
 async function refreshBadge() {
-  const badge = document.getElementById('queue-badge');
   const r = await api('GET', '/me/queue?limit=1', { quiet401: true });
   if (!r.ok || !r.data) return;
   const n = r.data.count || 0;
-  badge.hidden = n === 0;
-  badge.textContent = String(n);
-  badge.setAttribute('aria-label', `${n} awaiting your decision`);
+  for (const badge of [document.getElementById('queue-badge'), document.getElementById('menu-count')]) {
+    badge.hidden = n === 0;
+    badge.textContent = String(n);
+    badge.setAttribute('aria-label', `${n} awaiting your decision`);
+  }
 }
 
+// On a phone the main navigation folds behind the Menu button.
+const bar = document.querySelector('.bar');
+const menu = document.getElementById('menu');
+function openMenu(open) {
+  bar.classList.toggle('open', open);
+  menu.setAttribute('aria-expanded', String(open));
+}
+menu.addEventListener('click', () => openMenu(menu.getAttribute('aria-expanded') !== 'true'));
+bar.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Escape' && bar.classList.contains('open')) { openMenu(false); menu.focus(); }
+});
+
 async function signedIn(user, csrf) {
+  hint(true);
   session.me = user;
   session.csrf = csrf;
   document.getElementById('who').textContent = user.name;
   for (const li of document.querySelectorAll('#nav [data-roles]'))
     li.hidden = !hasRole(...li.dataset.roles.split(' '));
   document.getElementById('nav').hidden = false;
+  menu.hidden = false;
   document.getElementById('account').hidden = false;
   document.getElementById('help-public').hidden = true;
   if (stopBadge) stopBadge();
@@ -153,16 +169,21 @@ async function signedIn(user, csrf) {
 }
 
 function signedOut() {
+  hint(false);
   session.me = null;
   session.csrf = null;
   if (stopBadge) { stopBadge(); stopBadge = null; }
   document.getElementById('nav').hidden = true;
+  menu.hidden = true;
+  openMenu(false);
   document.getElementById('account').hidden = true;
   document.getElementById('help-public').hidden = false;
 }
 
 // Other views call this after a decision so the header count follows at once.
 window.addEventListener('cabinet:queue', refreshBadge);
+// The session ended (expired, or signed out elsewhere): the header follows.
+window.addEventListener('cabinet:signed-out', () => signedOut());
 
 document.getElementById('logout').addEventListener('click', async () => {
   await api('DELETE', '/session');
@@ -176,8 +197,21 @@ document.getElementById('account').addEventListener('click', (ev) => {
   if (ev.target.closest('a')) ev.currentTarget.open = false;
 });
 
+// Whether this browser signed in last time. The session cookie is HttpOnly,
+// so on a public page (login, help) this hint spares a GET /me that can
+// only answer 401; any other page asks the server.
+const HINT = 'cabinet:signed-in';
+function hint(on) {
+  try { if (on) localStorage.setItem(HINT, '1'); else localStorage.removeItem(HINT); } catch { /* no storage: always ask */ }
+}
+function hinted() {
+  try { return localStorage.getItem(HINT) === '1'; } catch { return true; }
+}
+
 async function boot() {
-  const [config, me] = await Promise.all([api('GET', '/config'), api('GET', '/me', { quiet401: true })]);
+  const m = match(currentPath().split('?')[0]);
+  const ask = !(m && m.opts.public) || hinted();
+  const [config, me] = await Promise.all([api('GET', '/config'), ask ? api('GET', '/me', { quiet401: true }) : { status: 401 }]);
   session.config = config.data || { product: 'Cabinet' };
   document.getElementById('product').textContent = session.config.product || 'Cabinet';
   if (session.config.support_contact)

@@ -1,33 +1,6 @@
-// Shared by the change pages: the service map read page by page, the
-// service picker, field errors placed without moving focus, dialogs.
-import { api, h, field, formError, showProblem, clearProblems, fmtWindow } from './core.js';
-
-// Services whose name or title contains a text, found by the server's
-// search (GET /services?q=), one request per distinct text, cached.
-const found = new Map();
-
-// Up to `want` services whose name or title contains `text`.
-export async function findServices(text, want = 12) {
-  const key = `${want}:${text.trim().toLowerCase()}`;
-  if (!found.has(key)) {
-    const p = new URLSearchParams({ limit: String(want) });
-    if (text.trim()) p.set('q', text.trim());
-    found.set(key, api('GET', '/services?' + p).then((r) => (r.ok ? r.data.items : [])));
-  }
-  const hits = await found.get(key);
-  if (!hits.length) found.delete(key);
-  return hits;
-}
-
-// A datalist of services for a text input, refilled as the user types.
-export function serviceDatalist(input) {
-  const list = h('datalist', { id: input.id + '-list' });
-  input.setAttribute('list', list.id);
-  const fill = async () => list.replaceChildren(...(await findServices(input.value, 30)).map((s) => h('option', { value: s.name, label: s.title })));
-  input.addEventListener('input', fill);
-  fill();
-  return list;
-}
+// Shared by the change pages: the service picker, field errors placed without moving focus, dialogs.
+import { h, field, formError, showProblem, clearProblems } from './core.js';
+import { findServices } from './services.js';
 
 // The services picker: a search box (labelled "Services", data-field
 // "services"), matches as "Add <name>" buttons, chips with "Remove <name>".
@@ -146,5 +119,3 @@ export function dialogForm({ title, fields, submitLabel, danger, opener, submit 
   });
 }
 
-// A window in fewer words: the end's date is left out when it is the start's.
-export const shortWindow = (w) => fmtWindow(w).replace(/^(.*), (.*?) – \1, /, '$1, $2 – ');

@@ -37,6 +37,7 @@ export async function api(method, path, opts = {}) {
   if (res.status === 401 && path !== '/session' && !opts.quiet401) {
     session.me = null;
     session.csrf = null;
+    window.dispatchEvent(new Event('cabinet:signed-out'));
     if (!location.hash.startsWith('#/login')) navigate('/login?next=' + encodeURIComponent(currentPath()));
   }
   return out;
@@ -232,9 +233,10 @@ export function fmtTime(iso) {
 
 export function fmtDay(d) { return dayFmt.format(d); }
 
+// A window in few words: the end's date is left out when it is the start's.
 export function fmtWindow(w) {
   if (!w || !w.start) return 'No window';
-  return `${fmtTime(w.start)} – ${fmtTime(w.end)}`;
+  return `${fmtTime(w.start)} – ${fmtTime(w.end)}`.replace(/^(.*), (.*?) – \1, /, '$1, $2 – ');
 }
 
 export function fmtDuration(s) {
@@ -320,8 +322,11 @@ export function pager(list, fetchPage, renderItem, { empty = 'Nothing here yet.'
   const more = h('button', { type: 'button', class: 'secondary more', text: 'Show more', hidden: true });
   const none = h('p', { class: 'empty', text: empty, hidden: true });
   let cursor = null;
+  let seq = 0;
   const load = async (first) => {
+    const mine = first ? ++seq : seq;
     const r = await fetchPage(first ? null : cursor);
+    if (mine !== seq) return r; // a newer first page is on its way
     if (!r.ok) { notify((r.problem && r.problem.title) || 'Could not load the list', 'bad'); return r; }
     if (first) list.replaceChildren();
     for (const it of r.data.items) list.append(renderItem(it));

@@ -18,7 +18,7 @@ export async function render(view) {
 function entry(e) {
   const id = e.entity_id, what = e.entity === 'change' ? 'CHG-' + id : `${e.entity} ${id}`;
   const href = e.entity === 'change' ? changeHref(what) : /^(service|model|integration|user)$/.test(e.entity) && hasRole('admin') || /^(freeze|webhook)$/.test(e.entity) ? `#/admin/${e.entity}s/${encodeURIComponent(id)}` : '';
-  return tr(String(e.seq), td(fmtTime(e.at)), td(h('code', { text: e.actor }), 1), td(h('code', { text: e.action })), td(href ? link(href, what) : what),
+  return tr(String(e.seq), td(h('time', { datetime: e.at, text: fmtTime(e.at) })), td(h('code', { text: e.actor }), 1), td(h('code', { text: e.action })), td(href ? link(href, what) : what),
     td(h('code', { title: e.hash, text: e.hash.slice(0, 12) + '…' }), 1));
 }
 

@@ -1,6 +1,6 @@
 // Admin › Integrations: webhook links for dev tools.
 import { api, h, navigate, notify, busy, fmtTime, changeHref } from '../core.js';
-import { head, link, td, tr, facts, table, fields, form, addPage, edit, paged, danger, failed, confirmDo, onOff, secretPanel, snippet, note, badge, btn, serviceNames, load } from './admin.js';
+import { head, link, td, tr, facts, table, fields, form, addPage, edit, paged, danger, failed, confirmDo, onOff, secretPanel, snippet, note, badge, btn, load } from './admin.js';
 
 let revealed = null; // the link and secret just made or rotated
 
@@ -16,9 +16,9 @@ function envs(map = {}) {
 }
 
 async function spec(it = {}) {
-  const [all, m] = await Promise.all([serviceNames(), api('GET', '/models')]);
+  const m = await api('GET', '/models');
   return [['name', 'Name'], ['model', 'Default model', 'select', { def: 'normal', options: (m.ok ? m.data.items : []).map((x) => [x.name, `${x.title} (${x.name})`]) }],
-    ['services', 'Default services', 'svc', { all }],
+    ['services', 'Default services', 'svc', { hint: 'Service names, separated by commas.' }],
     ['environments', 'Environments', 'custom', { c: envs(it.environments), hint: 'A line per deployment environment: its name, a colon, its services.' }],
     ['default_duration_s', 'Default duration (minutes)', 'num', { scale: 60, def: 60, hint: 'For a change raised without a window.' }]];
 }
@@ -28,12 +28,9 @@ async function list(view) {
     '/integrations', (r) => { revealed = r.data; navigate('/admin/integrations/' + r.data.id); });
   const t = table(['Name', 'Kind', 'Status', 'Services?', 'Last delivery']);
   await paged(view, t, '/integrations', (it) => {
-    const last = td('…');
-    api('GET', `/integrations/${it.id}/deliveries?limit=1`).then((r) => {
-      const d = r.ok && r.data.items[0];
-      last.textContent = d ? `${fmtTime(d.received_at)} · ${d.event || '—'} · ${d.result}` : 'none yet';
-    });
-    return tr(link('#/admin/integrations/' + it.id, it.name), td(it.kind), td(onOff(it.enabled, 'enabled', 'disabled')), td(it.services.join(', ') || '—', 1), last);
+    const d = it.last_delivery;
+    return tr(link('#/admin/integrations/' + it.id, it.name), td(it.kind), td(onOff(it.enabled, 'enabled', 'disabled')), td(it.services.join(', ') || '—', 1),
+      td(d ? [fmtTime(d.received_at), ' · ', d.event || '—', ' ', badge('result', 'result', d.result, d.result), d.change ? [' · ', link(changeHref(d.change.ref), d.change.ref)] : null] : 'none yet'));
   }, 'No integrations yet.');
 }
 

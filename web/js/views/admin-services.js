@@ -1,28 +1,31 @@
 // Admin › Services: the map and dependency graphs.
 import { api, h, svg, navigate, notify, field } from '../core.js';
-import { head, link, td, tr, facts, table, addPage, edit, danger, serviceMap, tierBadge, note, load } from './admin.js';
+import { head, link, td, tr, facts, table, addPage, edit, paged, danger, serviceMap, tierBadge, note, load } from './admin.js';
 
 const href = (n) => '#/admin/services/' + encodeURIComponent(n);
-const spec = (all) => [['title', 'Title'], ['tier', 'Tier', 'select', { options: [[1, 'Tier 1 · most critical'], [2, 'Tier 2'], [3, 'Tier 3'], [4, 'Tier 4 · least critical']] }],
+const spec = () => [['title', 'Title'], ['tier', 'Tier', 'select', { options: [[1, 'Tier 1 · most critical'], [2, 'Tier 2'], [3, 'Tier 3'], [4, 'Tier 4 · least critical']] }],
   ['owner', 'Owner'], ['description', 'Description', 'area'],
-  ['depends_on', 'Depends on', 'svc', { all, hint: 'Service names, separated by commas.' }]];
+  ['depends_on', 'Depends on', 'svc', { hint: 'Service names, separated by commas.' }]];
 const links = (ns) => (ns.length ? ns.flatMap((n, i) => [i ? ', ' : '', link(href(n), n)]) : '—');
 
 export function render(view, id) { return id ? detail(view, id) : list(view); }
 
 async function list(view) {
-  const all = (await serviceMap(true)).items;
-  addPage(view, 'Services', 'service', [['name', 'Name', 'text', { hint: 'Lowercase letters, digits and -.' }], ...spec(all.map((s) => s.name))], '/services',
+  addPage(view, 'Services', 'service', [['name', 'Name', 'text', { hint: 'Lowercase letters, digits and -.' }], ...spec()], '/services',
     (r) => { notify(`Service ${r.data.name} created`); navigate('/admin/services/' + r.data.name); });
-  const q = h('input', { type: 'search', placeholder: 'Name, title or owner' });
+  const q = h('input', { type: 'search', placeholder: 'Name or title', autocomplete: 'off' });
   const t = table(['Name', 'Title?', 'Tier', 'Owner?', 'Depends on']);
-  const show = () => t.body.replaceChildren(...all.filter((s) => [s.name, s.title, s.owner].join(' ').toLowerCase().includes(q.value.trim().toLowerCase()))
-    .map((s) => tr(link(href(s.name), s.name), td(s.title, 1), td(tierBadge(s.tier)), td(s.owner || '—', 1), td(links(s.depends_on)))));
-  q.addEventListener('input', show);
-  show();
-  view.append(h('div', { class: 'filters' }, field('Filter services', q)), t.wrap, h('h2', { text: 'Service map' }),
-    all.length > 60 ? note(`The map has ${all.length} services, too many to draw (at most 60): each service's page draws its own dependencies.`, 'callout')
+  const map = api('GET', `/services?limit=${MAX + 1}`); // the map's own read, drawn below
+  view.append(h('form', { class: 'filters', role: 'search', 'aria-label': 'Services', on: { submit: (ev) => ev.preventDefault() } }, field('Filter services', q)));
+  const p = await paged(view, t, () => '/services' + (q.value.trim() ? '?q=' + encodeURIComponent(q.value.trim()) : ''),
+    (s) => tr(link(href(s.name), s.name), td(s.title, 1), td(tierBadge(s.tier)), td(s.owner || '—', 1), td(links(s.depends_on))), 'No service matches.');
+  let timer = null;
+  q.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(p.reload, 250); });
+  const r = await map, all = r.ok ? r.data.items : [];
+  view.append(h('h2', { text: 'Service map' }),
+    r.ok && r.data.next_cursor ? note(`The map has more than ${MAX} services, too many to draw: each service's page draws its own dependencies.`, 'callout')
       : all.length ? graph('Dependency map of every service', all) : note('No services yet.', 'empty'));
+  return () => clearTimeout(timer);
 }
 
 async function detail(view, name) {
@@ -37,16 +40,16 @@ async function detail(view, name) {
     ['Blast radius', `${n} service${n === 1 ? '' : 's'} (highest tier ${imp.max_tier})`]]));
   const by = new Map(map.items.map((x) => [x.name, x]).concat([[s.name, s]]));
   const set = [...new Set([...imp.impact_set.map((x) => x.name), s.name, ...s.depends_on])].map((x) => by.get(x) || { name: x, tier: '?', depends_on: [] });
-  view.append(h('h2', { text: 'Dependencies' }), set.length > 60 ? note(`${set.length} services: too many to draw; the table lists them.`, 'callout')
+  view.append(h('h2', { text: 'Dependencies' }), set.length > MAX ? note(`${set.length} services: too many to draw; the table lists them.`, 'callout')
     : set.length > 1 ? graph(`Dependency graph of ${s.name}`, set, s.name) : note('Nothing depends on it and it depends on nothing.', 'empty'));
   const t = table(['Service', 'Tier', 'Distance']);
   t.body.append(...imp.impact_set.map((x) => tr(link(href(x.name), x.name), td(tierBadge(x.tier)), td(x.depth ? `${x.depth} step${x.depth > 1 ? 's' : ''} away` : 'this service'))));
   view.append(h('h2', { text: 'Impact set: what a change to it touches' }), t.wrap,
-    edit('Edit service', spec([...by.keys()].filter((x) => x !== s.name)), s, '/services/' + enc));
+    edit('Edit service', spec(), s, '/services/' + enc));
 }
 
 // Columns by dependency depth, foundations on the right.
-const NW = 176, NH = 44, GX = 72, GY = 16, P = 12;
+const MAX = 60, NW = 176, NH = 44, GX = 72, GY = 16, P = 12;
 function graph(label, nodes, here) {
   const by = new Map(nodes.map((s) => [s.name, s]));
   const deps = (s) => s.depends_on.filter((d) => by.has(d));
@@ -81,5 +84,5 @@ function graph(label, nodes, here) {
   });
   return h('figure', { class: 'graph-box card' }, h('div', null, svg('svg', { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'group', 'aria-label': label, class: 'graph' },
     svg('defs', null, svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto' }, svg('path', { d: 'M0 0L10 5L0 10z' }))), paths, boxes)),
-  h('figcaption', { class: 'legend' }, 'An arrow points from a service to one it depends on.', [1, 2, 3, 4].map((t) => h('span', { class: 'key', data: { tier: t } }, h('i'), `Tier ${t}`))));
+  h('figcaption', { class: 'legend' }, 'An arrow points from a service to one it depends on.', [1, 2, 3, 4].map((t) => h('span', { class: 'tier-key', data: { tier: t } }, h('i'), `Tier ${t}`))));
 }

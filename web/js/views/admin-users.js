@@ -1,5 +1,5 @@
 // Admin › Users: accounts and their roles.
-import { navigate, notify, fmtTime } from '../core.js';
+import { h, navigate, notify, fmtTime } from '../core.js';
 import { head, link, td, tr, table, addPage, edit, paged, onOff, badge, note, load } from './admin.js';
 
 const roles = (hint) => ['roles', 'Roles', 'checks', { fixed: 'requester', hint,
@@ -19,7 +19,15 @@ async function detail(view, id) {
   if (!u) return;
   const path = '/users/' + u.id;
   view.append(head(`User: ${u.name}`, onOff(!u.disabled, 'active', 'disabled')), note(`${u.email} · account since ${fmtTime(u.created_at)}`),
-    edit('Account', [['name', 'Name'], roles(),
-      ['disabled', 'Status', 'checks', { bool: 1, options: [[1, 'Disabled: cannot log in']] }],
-      ['password', 'New password', 'password', { keep: 1, hint: 'At least 10 characters; leave it empty to keep the password.' }]], u, path));
+    account(u, path));
+}
+
+// The account form; its hidden user name tells password managers whose
+// password this is.
+function account(u, path) {
+  const f = edit('Account', [['name', 'Name'], roles(),
+    ['disabled', 'Status', 'checks', { bool: 1, options: [[1, 'Disabled: cannot log in']] }],
+    ['password', 'New password', 'password', { keep: 1, hint: 'At least 10 characters; leave it empty to keep the password.' }]], u, path);
+  f.prepend(h('input', { type: 'email', name: 'username', autocomplete: 'username', value: u.email, readonly: true, hidden: true }));
+  return f;
 }

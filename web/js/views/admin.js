@@ -1,6 +1,7 @@
 // Admin: a tab per section the caller's roles allow, each a module loaded
 // when opened (admin-<section>.js); below, what the sections share.
 import { api, h, hasRole, navigate, field, formError, showProblem, clearProblems, busy, copy, notify, pager, toLocalInput, fromLocalInput } from '../core.js';
+import { serviceDatalist } from '../services.js';
 
 // [section, label, admins only]
 const SECTIONS = [['services', 'Services', 1], ['users', 'Users', 1], ['models', 'Models', 1], ['freezes', 'Freezes'],
@@ -66,20 +67,13 @@ export async function serviceMap(fresh) {
   } while (c && ++i < 20);
   return (svc = { items });
 }
-export const serviceNames = async () => (await serviceMap()).items.map((s) => s.name);
 
 const names = (s) => s.split(/[\s,]+/).filter(Boolean);
-let seq = 0;
 
-// Service names separated by commas, each suggested from the map.
-export function servicesInput(all, value = []) {
-  const list = h('datalist', { id: `svc-${++seq}` });
-  const el = h('input', { type: 'text', list: list.id, value: value.join(', '), autocomplete: 'off' });
-  const fill = () => list.replaceChildren(...all.filter((n) => !names(el.value).includes(n)).slice(0, 80)
-    .map((n) => h('option', { value: el.value.replace(/[^,]*$/, el.value.includes(',') ? ' ' : '') + n })));
-  el.addEventListener('input', fill);
-  fill();
-  return { el, extra: list, value: () => names(el.value) };
+// Service names separated by commas, the last one suggested by the search.
+export function servicesInput(value = []) {
+  const el = h('input', { type: 'text', value: value.join(', '), autocomplete: 'off' });
+  return { el, extra: serviceDatalist(el, true), value: () => names(el.value) };
 }
 
 // Controls from [api field, label, type, options] filled from v; body() gives
@@ -87,10 +81,10 @@ export function servicesInput(all, value = []) {
 export function fields(spec, v = {}) {
   const made = spec.map(([k, label, type = 'text', o = {}]) => {
     const val = k.split('.').reduce((x, p) => x && x[p], v);
-    let c = { el: h('input', { type, value: val || '', autocomplete: type === 'password' ? 'new-password' : 'off' }), value: () => (type === 'password' ? c.el.value : c.el.value.trim()) };
+    let c = { el: h('input', { type, value: val || '', autocomplete: { password: 'new-password', email: 'username' }[type] || 'off' }), value: () => (type === 'password' ? c.el.value : c.el.value.trim()) };
     if (type === 'select') c = { el: h('select', null, o.options.map(([x, t]) => h('option', { value: x, text: t, selected: String(val ?? o.def) === String(x) }))) };
     if (type === 'area') c = { el: h('textarea', { rows: 3, text: val || '' }) };
-    if (type === 'svc') c = servicesInput(o.all, val);
+    if (type === 'svc') c = servicesInput(val);
     if (type === 'custom') c = o.c;
     if (type === 'dt') c = { el: h('input', { type: 'datetime-local', value: toLocalInput(val) }), value: () => fromLocalInput(c.el.value) };
     if (type === 'num') c = { el: h('input', { type: 'number', min: 0, value: val == null ? o.def : Math.round(val / o.scale) }), value: () => Math.round(c.el.value * o.scale) };

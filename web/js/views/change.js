@@ -2,10 +2,10 @@
 // here), timeline, comments and the document's actions; polled every 5 s.
 import {
   api, h, field, formError, showProblem, clearProblems, problemView, changeHref, fmtTime,
-  stateBadge, levelBadge, flagBadges, stateLabel, notify, poll, busy, copy, setTitle,
+  stateBadge, levelBadge, flagBadges, stateLabel, notify, poll, busy, copy, setTitle, fmtWindow,
 } from '../core.js';
 import { decide, verifyApproval } from '../sign.js';
-import { dialogForm, shortWindow } from '../changeparts.js';
+import { dialogForm } from '../changeparts.js';
 
 const enc = encodeURIComponent;
 const LABELS = { approve: 'Approve', reject: 'Reject', submit: 'Submit for approval', start: 'Start', complete: 'Complete',
@@ -41,7 +41,7 @@ const approvalItem = (a) => h('li', { class: ['approval', !a.valid && 'void'] },
 const conflictItem = (x) => h('li', null,
   x.kind === 'freeze' && x.freeze ? ['Freeze ', h('strong', { text: x.freeze.name })]
     : [h('a', { href: changeHref(x.other.ref), text: x.other.ref }), ' ', x.other.title], ' ',
-  x.overlap ? h('span', { class: 'badge', data: { overlap: x.overlap }, text: x.overlap }) : null, ' ',
+  x.overlap ? h('span', { class: 'badge', data: { overlap: x.overlap }, text: { direct: 'direct overlap', shared: 'shared downstream' }[x.overlap] || x.overlap }) : null, ' ',
   h('span', { class: 'badge', data: { cstate: x.state }, text: x.state }));
 
 function describe(e) {
@@ -55,7 +55,6 @@ export async function render(view, { ref }) {
   if (!first.ok) return problemView(view, first.status === 404 ? { status: 404, title: 'No such change', detail: `There is no change ${ref}.` } : first.problem || {});
   const st = { c: first.data, etag: first.etag, impact: [], impactKey: null, ids: null };
   const path = () => `/changes/${st.c.id}`;
-  const people = new Map();
   const top = h('div');
   const main = h('div');
   const side = h('div', { class: 'side-col' });
@@ -121,7 +120,7 @@ export async function render(view, { ref }) {
       h('span', { class: 'badge', data: { kind: c.kind }, text: c.model === c.kind ? c.kind : `${c.model} (${c.kind})` }),
       levelBadge(c.assessment && c.assessment.level), flagBadges(c.flags),
       c.outcome ? h('span', { class: 'badge', data: { outcome: c.outcome }, text: `outcome: ${stateLabel(c.outcome)}` }) : null),
-    h('p', null, h('strong', { text: shortWindow(c.window) }), ` · version ${c.version}`),
+    h('p', { class: 'change-meta' }, h('strong', { text: fmtWindow(c.window) }), c.requester ? ` · raised by ${c.requester.name}` : '', ` · version ${c.version}`),
     actionBar(c));
 
   const text = (c, k, label) => [h('h3', { text: label }), c[k] ? h('p', { class: 'prose', text: c[k] }) : muted('None given.')];
@@ -193,8 +192,6 @@ export async function render(view, { ref }) {
 
   function draw() {
     const c = st.c;
-    if (c.requester) people.set(c.requester.id, c.requester.name);
-    for (const a of c.approvals || []) if (a.approver) people.set(a.approver.id, a.approver.name);
     const y = window.scrollY;
     const focused = top.contains(document.activeElement) && document.activeElement.dataset.action;
     top.replaceChildren(header(c));
@@ -223,7 +220,6 @@ export async function render(view, { ref }) {
     const ids = r.ok && r.data.items.map((m) => m.id).join();
     if (!r.ok || ids === st.ids) return false;
     st.ids = ids;
-    for (const m of r.data.items) people.set(m.author.id, m.author.name);
     commentList.replaceChildren(...r.data.items.map((m) => h('li', null,
       h('p', { class: 'row' }, h('strong', { text: m.author.name }), h('span', { class: 'small', text: fmtTime(m.created_at) })),
       h('p', { class: 'prose', text: m.body }))));
@@ -231,12 +227,11 @@ export async function render(view, { ref }) {
     return true;
   }
 
-  const who = (a) => (a === 'system' ? 'Cabinet' : (a.startsWith('user:') && people.get(+a.slice(5))) || a.replace(':', ' #'));
   async function loadTimeline() {
     const r = await api('GET', `${path()}/timeline`);
     if (!r.ok) return;
     timeline.replaceChildren(...r.data.items.map((e) => h('li', null,
-      h('time', { datetime: e.at, text: fmtTime(e.at) }), ' ', h('strong', { text: who(e.actor) }), ' ', describe(e))));
+      h('time', { datetime: e.at, text: fmtTime(e.at) }), ' ', h('strong', { text: e.actor_name || e.actor }), ' ', describe(e))));
   }
 
   commentForm.addEventListener('submit', (ev) => {

@@ -1,7 +1,8 @@
 // The changes list, mine or all, 50 at a time; the filters live in the
 // address so that a filtered list can be shared.
-import { api, h, field, session, setQuery, pager, changeHref, stateBadge, levelBadge, flagBadges, stateLabel } from '../core.js';
-import { serviceDatalist, shortWindow, placeErrors } from '../changeparts.js';
+import { api, h, field, session, setQuery, pager, changeHref, stateBadge, levelBadge, flagBadges, stateLabel, fmtWindow } from '../core.js';
+import { serviceDatalist } from '../services.js';
+import { placeErrors } from '../changeparts.js';
 
 const STATES = ['draft', 'awaiting_approval', 'approved', 'rejected', 'in_progress', 'review', 'closed', 'cancelled'];
 const KEYS = ['q', 'state', 'model', 'service', 'from', 'to'];
@@ -22,7 +23,7 @@ function row(c) {
     h('td', null, stateBadge(c.state)),
     h('td', null, levelBadge(c.level), ' ', flagBadges(c.flags)),
     h('td', { class: 'opt' }, (c.services || []).join(', ')),
-    h('td', { class: 'when' }, shortWindow(c.window)),
+    h('td', { class: 'when' }, fmtWindow(c.window)),
     h('td', { class: 'opt' }, n ? h('span', { class: 'badge conflicts', text: String(n) }) : '0'));
 }
 
@@ -32,7 +33,7 @@ export async function render(view, params, q) {
     q: h('input', { type: 'search' }),
     state: h('select', null, h('option', { value: '', text: 'Any state' }), STATES.map((s) => h('option', { value: s, text: stateLabel(s) }))),
     model: h('select', null, h('option', { value: '', text: 'Any model' }), q.model ? h('option', { value: q.model, text: q.model }) : null),
-    service: h('input', { type: 'search', id: 'flt-service', autocomplete: 'off' }),
+    service: h('input', { type: 'search', autocomplete: 'off' }),
     from: h('input', { type: 'date' }),
     to: h('input', { type: 'date' }),
   };

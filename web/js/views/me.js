@@ -1,6 +1,6 @@
 // The signed-in user's own pages: activity, API tokens, password.
 import { grid, row } from '../chart.js';
-import { api, h, field, formError, showProblem, clearProblems, fmtTime, stateLabel, changeHref, pager, notify, busy, copy } from '../core.js';
+import { api, h, field, formError, showProblem, clearProblems, fmtTime, stateLabel, changeHref, pager, notify, busy, copy, session } from '../core.js';
 
 // An audit entry's data in words.
 function summary(d) {
@@ -86,7 +86,9 @@ export async function renderPassword(view) {
   const pw = (name, autocomplete) => h('input', { type: 'password', name, autocomplete });
   const cur = pw('current_password', 'current-password'), next = pw('password', 'new-password'), again = pw('password_repeat', 'new-password');
   const submit = h('button', { type: 'submit', text: 'Change password' });
-  const form = h('form', { class: 'card', novalidate: true },
+  // the account's name for password managers (and no browser warning)
+  const user = h('input', { type: 'email', name: 'username', autocomplete: 'username', value: session.me.email, readonly: true, hidden: true });
+  const form = h('form', { class: 'card', novalidate: true }, user,
     field('Current password', cur, { field: 'current_password' }),
     field('New password', next, { field: 'password' }),
     field('Repeat new password', again, { field: 'password_repeat' }), formError(), submit);

@@ -11,6 +11,12 @@ const OPTIONAL = ['description', 'implementation_plan', 'backout_plan', 'test_pl
 const TEXTS = [['description', 'Description', 4], ['implementation_plan', 'Implementation plan', 4],
   ['backout_plan', 'Backout plan', 3, 'Adds 15 risk points when empty.'], ['test_plan', 'Test plan', 3, 'Adds 10 risk points when empty.']];
 
+const WORDS = {
+  'must be after window.start': 'must be after the window start',
+  'is required: an RFC 3339 date-time': 'is required: a date and time',
+  bad: 'is not a complete date and time',
+};
+
 // The form for change `c` ({} when new); `etag` when editing.
 function changeForm(view, c, etag) {
   const editing = !!c.ref;
@@ -34,7 +40,9 @@ function changeForm(view, c, etag) {
   const current = () => {
     const b = { title: k.title.value, model: k.model.value, services: picker.value() };
     for (const key of OPTIONAL) b[key] = k[key].value;
-    b.window = k.start.value || k.end.value ? { start: fromLocalInput(k.start.value), end: fromLocalInput(k.end.value) } : null;
+    // a time not filled in yet is left out, not sent as ""
+    const w = Object.fromEntries([['start', k.start], ['end', k.end]].filter(([, el]) => el.value).map(([n, el]) => [n, fromLocalInput(el.value)]));
+    b.window = w.start || w.end ? w : null;
     return b;
   };
   const initial = current();
@@ -44,9 +52,13 @@ function changeForm(view, c, etag) {
     .filter(([key, v]) => JSON.stringify(v) !== JSON.stringify(initial[key]))
     .map(([key, v]) => [key, v === '' && OPTIONAL.includes(key) ? null : v]));
   const body = () => (editing ? patchBody() : createBody());
-  const keep = (f) => submitted || touched.has(f) || (f === 'window.end' && touched.has('window.start'));
-  // An error of the window as a whole is shown at Window end.
-  const fix = (p) => p && { ...p, errors: (p.errors || []).map((e) => (e.field === 'window' ? { ...e, field: 'window.end' } : e)) };
+  // Errors show at the fields touched; Window end's also once Window start
+  // is touched, if it holds a time (ending before the start, say).
+  const keep = (f) => submitted || touched.has(f) || (f === 'window.end' && touched.has('window.start') && !!k.end.value);
+  // An error of the window as a whole is shown at Window end; the server's
+  // fixed messages about times, in the form's words.
+  const fix = (p) => p && { ...p, errors: (p.errors || []).map((e) => ({ ...e, field: e.field === 'window' ? 'window.end' : e.field,
+    message: WORDS[e.message] || e.message.replace(/^is not an RFC 3339 date-time.*/, WORDS.bad) })) };
   const send = (b, validate) => (editing
     ? api('PATCH', `/changes/${encodeURIComponent(c.ref)}${validate}`, { body: b, ifMatch: etag })
     : api('POST', `/changes${validate}`, { body: b }));
@@ -83,9 +95,11 @@ function changeForm(view, c, etag) {
   const touch = (ev) => { const n = nameOf(ev.target); if (n) { touched.add(n); later(); } };
   form.addEventListener('input', touch);
   form.addEventListener('change', touch);
+  // Leaving a field checks it, unless it was only passed through: empty
+  // and never typed in.
   form.addEventListener('focusout', (ev) => {
     const n = nameOf(ev.target) || (ev.target.dataset.field === 'services' && !picker.el.contains(ev.relatedTarget) ? 'services' : null);
-    if (n) { touched.add(n); check(); }
+    if (n && (touched.has(n) || (n !== 'services' && ev.target.value))) { touched.add(n); check(); }
   });
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();

@@ -1,6 +1,7 @@
 // Schedule: a week or month timeline of change windows by service, freezes
 // shaded, conflicts marked; the same rows as a table; the calendar feed link.
 import { api, h, svg, field, formError, showProblem, clearProblems, fmtWindow, stateBadge, stateLabel, changeHref, setQuery, busy, loading } from '../core.js';
+import { serviceDatalist } from '../services.js';
 import { legend, grid } from '../chart.js';
 import { shownOnce } from './me.js';
 
@@ -129,8 +130,8 @@ export async function render(view, params, q) {
     st.at = n === 0 ? day(new Date()) : st.mode === 'month' ? new Date(a.getFullYear(), a.getMonth() + n, 1) : day(a, 7 * n);
     load();
   };
-  const svc = h('input', { type: 'text', name: 'service', list: 'sched-services', autocomplete: 'off', value: st.service, placeholder: 'All services' });
-  const list = h('datalist', { id: 'sched-services' });
+  const svc = h('input', { type: 'text', name: 'service', autocomplete: 'off', value: st.service, placeholder: 'All services' });
+  const list = serviceDatalist(svc);
   const filter = h('form', { class: 'sched-filter', role: 'search', 'aria-label': 'Schedule filter' },
     field('Service', svc, { field: 'service' }), list, h('button', { type: 'submit', class: 'secondary', text: 'Filter' }), formError());
   filter.addEventListener('submit', (ev) => { ev.preventDefault(); st.service = svc.value.trim(); load(); });
@@ -143,14 +144,6 @@ export async function render(view, params, q) {
         h('div', { class: 'row', role: 'group', 'aria-label': 'Move' }, btn('Previous', move(-1)), btn('Today', move(0)), btn('Next', move(1)))),
       filter),
     title, note, h('div', { class: 'card' }, legend(keys), box), below, feedPanel());
-  const suggest = async () => {
-    const p = new URLSearchParams({ limit: '30' });
-    if (svc.value.trim()) p.set('q', svc.value.trim());
-    const r = await api('GET', '/services?' + p);
-    if (r.ok) list.replaceChildren(...r.data.items.map((s) => h('option', { value: s.name, label: s.title || s.name })));
-  };
-  svc.addEventListener('input', suggest);
-  suggest();
 
   let seq = 0;
   async function load() {
