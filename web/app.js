@@ -209,7 +209,10 @@ function hinted() {
 }
 
 async function boot() {
-  const m = match(currentPath().split('?')[0]);
+  const first = currentPath().split('?')[0];
+  const m = match(first === '/' || first === '' ? '/changes' : first);
+  // The page's module loads while the session is asked for, not after.
+  if (m && m.mod) import(`./js/views/${m.mod}.js`).catch(() => { /* render() reports it */ });
   const ask = !(m && m.opts.public) || hinted();
   const [config, me] = await Promise.all([api('GET', '/config'), ask ? api('GET', '/me', { quiet401: true }) : { status: 401 }]);
   session.config = config.data || { product: 'Cabinet' };
