@@ -58,14 +58,10 @@ run_unit() {
     failed=$((failed + f))
 }
 
-run_api() {
-    # The whole suite, unless the arguments name test files or directories.
-    local target="tests/api tests/security" arg
-    for arg in "$@"; do
-        [ -e "${arg%%::*}" ] && target=
-    done
+# One pytest session over its arguments; adds its counts.
+run_pytest() {
     timeout -k 30 "$API_TIMEOUT" /usr/bin/python3 -m pytest -q --tb=short -p no:cacheprovider \
-        $target "$@" 2>&1 | tee "$log"
+        "$@" 2>&1 | tee "$log"
     local rc=${PIPESTATUS[0]} summary p=0 f=0 n word
     # pytest's last line: "3 failed, 40 passed, 1 error in 12.3s".
     summary=$(grep -E '^=* ?[0-9]+ [a-z]+(, [0-9]+ [a-z]+)* in [0-9.]+s' "$log" | tail -n 1)
@@ -76,11 +72,29 @@ run_api() {
         esac
     done < <(grep -oE '[0-9]+ [a-z]+' <<<"$summary")
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-        echo "tests/run.sh: the API tests could not run (status $rc)" >&2
+        echo "tests/run.sh: the tests of $* could not run (status $rc)" >&2
         f=1
     fi
     passed=$((passed + p))
     failed=$((failed + f))
+}
+
+# The API suite and the suites on its machinery (tests/security,
+# tests/faults), a pytest session each: each directory has a conftest.py,
+# and one session would let one of them shadow the other's `conftest`
+# module. Arguments that name test files or directories run just those,
+# in one session.
+run_api() {
+    local arg dir
+    for arg in "$@"; do
+        if [ -e "${arg%%::*}" ]; then
+            run_pytest "$@"
+            return
+        fi
+    done
+    for dir in tests/api tests/security tests/faults; do
+        [ -d "$dir" ] && run_pytest "$dir" "$@"
+    done
 }
 
 # counted NAME SECONDS COMMAND...: runs a suite that ends with its own
