@@ -30,6 +30,10 @@ pytest_sessionfinish = _api.pytest_sessionfinish
 
 # what the tests import (`from conftest import ...`, as in tests/api)
 API = _api.API
+DOMAIN = _api.DOMAIN
+REPO = _api.REPO
+WEB_ROOT = _api.WEB_ROOT
+FIXTURES = _api.FIXTURES
 PASSWORD = _api.PASSWORD
 SQL_DIR = _api.SQL_DIR
 STANDARD_USERS = _api.STANDARD_USERS
