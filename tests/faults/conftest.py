@@ -57,3 +57,10 @@ tail = _api.tail
 def binary():
     """The server binary this session runs (the copy taken at its start)."""
     return _api.BIN
+
+
+def __getattr__(name):
+    # BIN is the session's copy, known only once the session has started
+    if name == "BIN":
+        return _api.BIN
+    raise AttributeError(name)
