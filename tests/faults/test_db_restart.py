@@ -8,7 +8,6 @@ This module has a cluster of its own, since it stops it."""
 import time
 
 import pytest
-import requests
 
 from conftest import Cluster, finish_server, problem, start_server, unique
 from faultlib import Load, post_change, scale, statuses, titles_in_db

@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from conftest import finish_server, ok, sanitizer_findings, start_server, tail, unique
+from conftest import finish_server, ok, problem, sanitizer_findings, start_server, tail, unique
 from faultlib import Load, post_change, scale, statuses, titles_in_db
 from hooks import Receiver
 
@@ -20,7 +20,7 @@ FAST = {"CABINET_WEBHOOK_RETRY_BASE": "1", "CABINET_WEBHOOK_TIMEOUT": "2"}
 THREADS = scale(4, 8)
 KILLS = scale(2, 5)
 PER_PHASE = scale(25, 150)   # 201s between kills
-AFTER_CRASH = 60             # bound for the last event to arrive
+AFTER_CRASH = 60             # bound for the last event to arrive (plus 0.2 s per event left)
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,11 @@ def test_kill_9_under_load_and_during_delivery_loses_nothing(server):
 
         tally = statuses([(t, wk, r[1]) for t, wk, r in results])
         answered = {s for s in tally if isinstance(s, int)}
-        assert answered <= {201}, tally  # refusals only by the dead server's silence
+        # a dead server is silent (ConnectionError); one starting may say 503
+        assert answered <= {201, 503}, tally
+        for _, _, (_, r) in results:
+            if isinstance(r, requests.Response) and r.status_code == 503:
+                problem(r, 503)
         acked = {title: r.json()["id"] for _, _, (title, r) in results
                  if isinstance(r, requests.Response) and r.status_code == 201}
         stored = titles_in_db(server, prefix)
@@ -98,8 +102,10 @@ def test_kill_9_under_load_and_during_delivery_loses_nothing(server):
         ).split())
         assert len(events) == len(stored), (len(events), len(stored))
         t0 = time.monotonic()
+        # one subscription's events go one at a time: allow for the ones left
+        left = len(events - rx.ids())
         rx.wait(lambda rs: events <= {r.id for r in rs}, f"all {len(events)} events",
-                timeout=AFTER_CRASH)
+                timeout=AFTER_CRASH + 0.2 * left)
         waited = time.monotonic() - t0
         got = {}
         for r in rx.snapshot():
