@@ -5,8 +5,9 @@
 #                                       API tests, then a short fuzz run
 #   tests/run.sh static                 the static checks only (tests/static.sh:
 #                                       layers, format, tidy; a suite each)
-#   tests/run.sh api [PYTEST_ARGS...]   the API tests only (the browser and the
-#                                       security tests too: tests/security)
+#   tests/run.sh api [PYTEST_ARGS...]   the API tests only (the browser, the
+#                                       security tests and the faults tests too:
+#                                       tests/security, tests/faults)
 #   tests/run.sh browser                the browser tests only (tests/browser,
 #                                       run by tests/api/test_browser.py)
 #   tests/run.sh unit                   the C unit tests only
