@@ -34,8 +34,13 @@ session_log_email(const char *email, char *buf, size_t size)
 {
     size_t i;
 
-    for (i = 0; email[i] != '\0' && i + 1 < size && i < 100; i++)
-        buf[i] = (unsigned char)email[i] < 0x20 || email[i] == 0x7f ? '?' : email[i];
+    for (i = 0; email[i] != '\0' && i + 1 < size && i < 100; i++) {
+        unsigned char c = (unsigned char)email[i];
+        if (c < 0x20 || c == 0x7f)
+            buf[i] = '?';
+        else
+            buf[i] = email[i];
+    }
     buf[i] = '\0';
 }
 
