@@ -23,6 +23,7 @@
 #include "db/db_migrate.h"
 #include "domain/statement.h"
 #include "domain/timefmt.h"
+#include "domain/validate.h"
 #include "http/server.h"
 #include "jobs/chain.h"
 #include "jobs/deliver.h"
@@ -285,7 +286,7 @@ main_sign(const struct cli_cmd *cmd, int argc, char **argv)
         [SIGN_AT] = {"--signed-at", "T", false, NULL},
         [SIGN_COMMENT] = {"--comment", "TEXT", false, NULL},
     };
-    char secret[256], sig[SEC_ED_SIG_B64], now[TIMEFMT_LEN];
+    char secret[256], sig[SEC_ED_SIG_B64], now[TIMEFMT_LEN], why[VALIDATE_WHY_LEN] = "";
     const char *at, *hash, *decision;
     struct strbuf st = STRBUF_INIT;
     long long v, key_id = 0;
@@ -311,6 +312,9 @@ main_sign(const struct cli_cmd *cmd, int argc, char **argv)
                           o[SIGN_KEY_ID].value);
     if (o[SIGN_COMMENT].value != NULL && o[SIGN_KEY_ID].value == NULL)
         return cli_misuse(cmd, "--comment goes with --key-id (it is part of the body to post)");
+    if (o[SIGN_COMMENT].value != NULL && (!validate_lines(o[SIGN_COMMENT].value, why) ||
+                                          !validate_text(o[SIGN_COMMENT].value, 0, 10000)))
+        return cli_misuse(cmd, "--comment %s", why[0] ? why : "may have at most 10000 characters");
     if ((at = o[SIGN_AT].value) == NULL) {
         timefmt_format((int64_t)time(NULL), now);
         at = now;

@@ -218,7 +218,8 @@ def test_sign_flags_take_equals_and_comment_is_optional(tmp_path):
 
 @pytest.mark.parametrize("args, word", [
     (["--key-id", "0"], "--key-id"), (["--key-id", "x"], "--key-id"),
-    (["--comment", "hi"], "--comment"), (["--version", "0"], "--version"),
+    (["--comment", "hi"], "--comment"), (["--key-id", "3", "--comment", "a\x07b"], "--comment"),
+    (["--key-id", "3", "--comment", "x" * 10001], "--comment"), (["--version", "0"], "--version"),
     (["--hash", "A" * 64], "--hash"), (["--decision", "maybe"], "--decision"),
     (["--signed-at", "now"], "--signed-at"),
 ])
