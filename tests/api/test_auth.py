@@ -7,7 +7,8 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from conftest import PASSWORD, ok, page_items, problem, unique, walk
+from conftest import (PASSWORD, finish_server, ok, page_items, problem, start_server, unique,
+                      walk)
 
 
 def set_cookie(r):
@@ -361,6 +362,32 @@ def test_failures_and_throttles_are_logged_and_audited(server):
     assert actions == ["session.login_failed", "session.login_throttled"], rows
     assert rows[0]["data"] == {"address": "127.0.0.1"}, rows
     assert rows[1]["data"]["address"] == "127.0.0.1" and rows[1]["data"]["retry_after"] >= 1
+
+
+@pytest.fixture(scope="module")
+def proxied(cluster):
+    """A second server that trusts 127.0.0.1 as its reverse proxy."""
+    srv = start_server(cluster, "m_auth_proxied", users={"behind": ""},
+                       extra_env={"CABINET_TRUSTED_PROXIES": "127.0.0.1"})
+    yield srv
+    finish_server(srv)
+
+
+def test_through_a_trusted_proxy_the_forwarded_client_is_counted(proxied):
+    email = proxied.users["behind"]["email"]
+
+    def via(addr, password):
+        return proxied.anon().post("/session", json={"email": email, "password": password},
+                                   headers={"X-Forwarded-For": addr})
+
+    problem(via("198.51.100.7", "wrong-password-!"), 401)
+    assert failures(proxied, email, "198.51.100.7") == 1
+    assert failures(proxied, email) == 0
+    add_failures(proxied, email, 11, addr="198.51.100.7")
+    problem(via("198.51.100.7", PASSWORD), 429)
+    # another client behind the same proxy, and the proxy itself, may log in
+    assert ok(via("198.51.100.8", PASSWORD))
+    assert ok(proxied.anon().post("/session", json={"email": email, "password": PASSWORD}))
 
 
 def test_a_control_character_in_the_email_does_not_forge_a_log_line(server):
