@@ -5,12 +5,15 @@ token add)."""
 
 import json
 import os
+import signal
 import subprocess
+import time
 
 import pytest
+import requests
 
-from conftest import (BIN, PASSWORD, SQL_DIR, ok, problem, sanitizer_env, sanitizer_findings,
-                      unique)
+from conftest import (BIN, PASSWORD, SQL_DIR, free_port, ok, problem, sanitizer_env,
+                      sanitizer_findings, unique)
 
 COMMANDS = ["serve", "migrate", "seed", "user add", "user list", "user passwd", "user disable",
             "user enable", "user unlock", "token add", "keygen", "sign", "verify", "version"]
@@ -349,3 +352,46 @@ def test_token_add_prints_the_token_once(server):
     problem(server.bearer(feed["token"]).post("/changes", json={"title": "x"}), 403)
     cp = cli("token", "add", "nobody@cabinet.test", "--name", "x", db=server.db_url)
     assert cp.returncode == 1 and cp.stdout == "" and "no account" in cp.stderr
+
+
+# --- a setting's flag reaches the server --------------------------------------------------------
+
+
+@pytest.mark.parametrize("flags, secure", [
+    (["--cookie-secure", "false"], False), (["--cookie-secure", "true"], True),
+    (["--cookie-secure=false"], False), (["--cookie-secure"], True),
+])
+def test_serve_takes_a_boolean_setting_either_way(server, flags, secure):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CABINET_")}
+    env.update(sanitizer_env())
+    env.update({"CABINET_DATABASE_URL": server.db_url, "CABINET_SQL_DIR": str(SQL_DIR),
+                "CABINET_WEB_ROOT": str(server.web_root),
+                "CABINET_SERVER_KEY_FILE": str(server.key_path),
+                "CABINET_THREADS": "4", "CABINET_DB_POOL": "2"})
+    log = server.cluster.files / f"cli-serve-{port}.stderr"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen([str(BIN), "serve", "--listen", f"127.0.0.1:{port}", *flags],
+                                env=env, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text(errors="replace")
+            try:
+                if requests.get(base + "/healthz", timeout=2,
+                                headers={"Connection": "close"}).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        r = requests.post(base + "/api/v1/session", headers={"Connection": "close"}, timeout=20,
+                          json={"email": server.users["alice"]["email"], "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        attrs = [a.strip().lower() for a in r.headers["Set-Cookie"].split(";")]
+        assert ("secure" in attrs) is secure, r.headers["Set-Cookie"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
+    assert not sanitizer_findings(log.read_text(errors="replace"))
