@@ -106,6 +106,18 @@ config_set(const struct config_item *it, const char *value, const char *from)
     return -1;
 }
 
+/* Whether text is one of the words a boolean setting takes. */
+static bool
+config_is_bool(const char *text)
+{
+    static const char *const words[] = {"true", "false", "1", "0", "yes", "no"};
+
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(text, words[i]) == 0)
+            return true;
+    return false;
+}
+
 /* One entry of CABINET_TRUSTED_PROXIES, "192.0.2.7", "10.0.0.0/8",
  * "2001:db8::/32", into *net. False when it is none of those. */
 static bool
@@ -203,8 +215,9 @@ config_load(int *argc, char **argv)
             argv[w++] = argv[r];
             continue;
         }
+        /* a switch alone means true; `--flag false` as `--flag=false` */
         if (value == NULL && it->type == CONFIG_BOOL)
-            value = "true";
+            value = r + 1 < *argc && config_is_bool(argv[r + 1]) ? argv[++r] : "true";
         if (value == NULL) {
             if (r + 1 >= *argc) {
                 fprintf(stderr, "cabinet: %s needs a value\n", it->flag);
@@ -269,13 +282,14 @@ config_free(void)
 }
 
 void
-config_usage(void)
+config_usage(FILE *out)
 {
     size_t i;
 
-    fprintf(stderr, "settings (environment variable, flag, default):\n");
+    fprintf(out, "settings, for every command (environment variable, --flag VALUE or "
+                 "--flag=VALUE, default):\n");
     for (i = 0; i < CONFIG_N; i++)
-        fprintf(stderr, "  %-26s %-20s %s\n", config_items[i].env, config_items[i].flag,
+        fprintf(out, "  %-30s %-24s %s\n", config_items[i].env, config_items[i].flag,
                 /* -1 is a placeholder: the default is worked out */
                 strcmp(config_items[i].def, "-1") == 0 ? "a quarter of CABINET_THREADS"
                                                        : config_items[i].def);

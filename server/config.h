@@ -1,13 +1,14 @@
 /*
  * Configuration: each setting comes from its environment variable or its
- * --flag (the flag wins), checked once at start-up; bad values stop the
- * program before it serves. The one global, fixed before any thread starts
- * and read-only afterwards.
+ * --flag (`--flag VALUE` or `--flag=VALUE`; the flag wins), checked once at start-up; bad values
+ * stop the program before it serves. The one global, fixed before any thread starts and read-only
+ * afterwards.
  */
 #ifndef CABINET_CONFIG_H
 #define CABINET_CONFIG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 /* A network of CABINET_TRUSTED_PROXIES: an IPv4 address is held as the
  * IPv4-mapped IPv6 address (::ffff:a.b.c.d), its prefix length plus 96. */
@@ -56,7 +57,7 @@ extern const struct config *config;
 int config_load(int *argc, char **argv);
 /* Frees what config_load allocated. */
 void config_free(void);
-/* Prints the variables, flags and defaults to stderr. */
-void config_usage(void);
+/* Prints the variables, flags and defaults on out. */
+void config_usage(FILE *out);
 
 #endif

@@ -1,6 +1,8 @@
 /*
- * The `cabinet` command: serve, migrate, seed, user add, keygen, sign, verify.
- * Configuration comes from the environment and flags (config.c).
+ * The `cabinet` command: serve, migrate, seed, user, token, keygen, sign,
+ * verify, version. Configuration comes from the environment and flags
+ * (config.c); each command's words are read by cli.c, and each command
+ * has its own --help.
  */
 #include <jansson.h>
 #include <malloc.h>
@@ -8,19 +10,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
 #include "api/gate.h"
+#include "cli.h"
 #include "config.h"
 #include "db/db.h"
 #include "db/db_audit.h"
 #include "db/db_listen.h"
 #include "db/db_migrate.h"
-#include "db/db_user.h"
-#include "domain/role.h"
 #include "domain/statement.h"
 #include "domain/timefmt.h"
 #include "domain/validate.h"
@@ -32,30 +32,7 @@
 #include "sec/sec.h"
 #include "sec/sec_key.h"
 #include "verify.h"
-
-#define MAIN_PASSWORD_MIN 10
-#define MAIN_PASSWORD_MAX 1024 /* bytes, as POST /users allows */
-
-static void
-main_usage(void)
-{
-    fprintf(stderr,
-            "usage: cabinet COMMAND [flags]\n"
-            "  serve                 serve HTTP on CABINET_LISTEN\n"
-            "  migrate               apply pending migrations from CABINET_SQL_DIR\n"
-            "  seed FILE             run a SQL file in one transaction (the demo seed)\n"
-            "  user add EMAIL --name NAME [--roles cab,ecab,manager,admin]\n"
-            "                        create an account; password from CABINET_PASSWORD,\n"
-            "                        else asked on the terminal\n"
-            "  keygen [--key FILE]   make an approver's Ed25519 key pair: print the public\n"
-            "                        key, write the secret key to FILE (mode 0600)\n"
-            "  sign --key FILE --ref REF --version N --hash HEX --decision approve|reject\n"
-            "       [--signed-at T]  sign an approval statement; prints JSON\n"
-            "  verify [--bundle FILE]\n"
-            "                        check the audit chain, checkpoints and approvals, or\n"
-            "                        one change's evidence bundle offline\n");
-    config_usage();
-}
+#include "version.h"
 
 /* Records the server key's public half (or finds it there), waiting up to
  * CABINET_DB_WAIT seconds for the database to come up: a container or a
@@ -181,289 +158,419 @@ out:
 }
 
 static int
-main_migrate(void)
+main_serve_cmd(const struct cli_cmd *cmd, int argc, char **argv)
+{
+    int status = cli_parse(cmd, argc, argv, NULL, 0, NULL, 0, 0, "");
+
+    return status != CLI_OK ? status : main_serve();
+}
+
+static int
+main_migrate(const struct cli_cmd *cmd, int argc, char **argv)
 {
     struct db *db = NULL;
-    int applied = 0;
+    int applied = 0, status;
     enum outcome rc;
 
+    if ((status = cli_parse(cmd, argc, argv, NULL, 0, NULL, 0, 0, "")) != CLI_OK)
+        return status;
     if ((rc = db_connect(config->database_url, &db)) == OK)
         rc = db_migrate_run(db, config->sql_dir, &applied);
     db_disconnect(db);
     if (rc != OK) {
         log_error("migration failed");
-        return 1;
+        return CLI_FAIL;
     }
     printf("%d migration%s applied\n", applied, applied == 1 ? "" : "s");
-    return 0;
+    return CLI_OK;
 }
 
 static int
-main_seed(int argc, char **argv)
+main_seed(const struct cli_cmd *cmd, int argc, char **argv)
 {
+    const char *file;
     struct db *db = NULL;
+    int status;
     enum outcome rc;
 
-    if (argc != 3) {
-        main_usage();
-        return 2;
-    }
+    if ((status = cli_parse(cmd, argc, argv, NULL, 0, &file, 1, 1, "FILE")) != CLI_OK)
+        return status;
     if ((rc = db_connect(config->database_url, &db)) == OK)
-        rc = db_migrate_file(db, argv[2]);
+        rc = db_migrate_file(db, file);
     db_disconnect(db);
-    return rc == OK ? 0 : 1;
-}
-
-/* Reads a password from the terminal without echo. */
-static int
-main_prompt(const char *prompt, char *buf, size_t size)
-{
-    struct termios old, quiet;
-    FILE *tty = fopen("/dev/tty", "r+");
-    int ok = 0;
-
-    if (tty == NULL)
-        return -1;
-    fputs(prompt, tty);
-    fflush(tty);
-    if (tcgetattr(fileno(tty), &old) == 0) {
-        quiet = old;
-        quiet.c_lflag &= ~(tcflag_t)ECHO;
-        tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
-        ok = fgets(buf, (int)size, tty) != NULL;
-        tcsetattr(fileno(tty), TCSAFLUSH, &old);
-    }
-    fputc('\n', tty);
-    (void)fclose(tty); /* only read from, after the prompt */
-    if (!ok)
-        return -1;
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return 0;
+    return rc == OK ? CLI_OK : CLI_FAIL;
 }
 
 static int
-main_user_add(int argc, char **argv)
+main_keygen(const struct cli_cmd *cmd, int argc, char **argv)
 {
-    const char *email = NULL, *name = NULL, *roles = "";
-    /* one byte more than allowed, so that a longer password is refused rather
-     * than cut */
-    char password[MAIN_PASSWORD_MAX + 2] = "", hash[SEC_PWHASH_LEN], bad[32];
-    struct strbuf pgroles = STRBUF_INIT;
-    struct db *db = NULL;
-    json_t *doc = NULL;
-    unsigned mask;
-    size_t chars = 0;
-    int i, status = 1;
-    enum outcome rc;
-
-    for (i = 3; i < argc; i++) {
-        if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
-            name = argv[++i];
-        else if (strcmp(argv[i], "--roles") == 0 && i + 1 < argc)
-            roles = argv[++i];
-        else if (email == NULL && argv[i][0] != '-')
-            email = argv[i];
-        else {
-            main_usage();
-            return 2;
-        }
-    }
-    if (email == NULL || name == NULL) {
-        main_usage();
-        return 2;
-    }
-    if (!validate_email(email) || !validate_text(name, 1, 200)) {
-        fprintf(stderr, "cabinet: give an e-mail address and a name of 1 to 200 characters\n");
-        return 2;
-    }
-    if (!role_parse_list(roles, &mask, bad, sizeof bad)) {
-        fprintf(stderr, "cabinet: unknown role \"%s\" (cab, ecab, manager, admin)\n", bad);
-        return 2;
-    }
-    role_pg_array(mask, &pgroles);
-    if (getenv("CABINET_PASSWORD") != NULL)
-        snprintf(password, sizeof password, "%s", getenv("CABINET_PASSWORD"));
-    else if (main_prompt("password: ", password, sizeof password) != 0) {
-        fprintf(stderr, "cabinet: set CABINET_PASSWORD or run on a terminal\n");
-        goto out;
-    }
-    if (strlen(password) > MAIN_PASSWORD_MAX) {
-        fprintf(stderr, "cabinet: the password may have at most %d bytes\n", MAIN_PASSWORD_MAX);
-        goto out;
-    }
-    if (!validate_utf8(password, &chars) || chars < MAIN_PASSWORD_MIN) {
-        fprintf(stderr, "cabinet: the password needs at least %d characters\n", MAIN_PASSWORD_MIN);
-        goto out;
-    }
-    if (sec_password_hash(password, hash) != OK || db_connect(config->database_url, &db) != OK)
-        goto out;
-    rc = db_user_create(db, "system", email, name, hash, strbuf_str(&pgroles), &doc);
-    if (rc == ERR_CONFLICT) {
-        fprintf(stderr, "cabinet: an account with the e-mail address %s exists\n", email);
-        goto out;
-    }
-    if (rc != OK)
-        goto out;
-    json_dumpf(doc, stdout, JSON_COMPACT);
-    putchar('\n');
-    status = 0;
-out:
-    sec_wipe(password, sizeof password);
-    sec_wipe(hash, sizeof hash);
-    strbuf_free(&pgroles);
-    json_decref(doc);
-    db_disconnect(db);
-    return status;
-}
-
-/* The value after flag in argv[from..], or NULL. */
-static const char *
-main_flag(int argc, char **argv, int from, const char *flag)
-{
-    int i;
-
-    for (i = from; i + 1 < argc; i++)
-        if (strcmp(argv[i], flag) == 0)
-            return argv[i + 1];
-    return NULL;
-}
-
-static int
-main_keygen(int argc, char **argv)
-{
-    const char *path = main_flag(argc, argv, 2, "--key");
+    struct cli_opt opts[] = {{"--key", "FILE", false, NULL}};
     char pub[SEC_ED_PUBLIC_B64], secret[SEC_ED_SECRET_B64];
+    const char *path;
+    int status;
     enum outcome rc;
 
-    if (path == NULL)
-        path = "cabinet-approver.key";
+    if ((status = cli_parse(cmd, argc, argv, opts, 1, NULL, 0, 0, "")) != CLI_OK)
+        return status;
+    path = opts[0].value ? opts[0].value : "cabinet-approver.key";
+    if (path[0] == '\0')
+        return cli_misuse(cmd, "--key needs a file name");
     sec_ed25519_keygen(pub, secret);
     rc = sec_key_write(path, secret);
     sec_wipe(secret, sizeof secret);
     if (rc == ERR_CONFLICT) {
         fprintf(stderr, "cabinet: %s exists; it is not overwritten\n", path);
-        return 1;
+        return CLI_FAIL;
     }
     if (rc != OK) {
         fprintf(stderr, "cabinet: cannot write %s\n", path);
-        return 1;
+        return CLI_FAIL;
     }
     printf("%s\n", pub);
     fprintf(stderr,
             "secret key written to %s (mode 0600); register the public key with "
             "POST /api/v1/me/keys\n",
             path);
-    return 0;
+    return CLI_OK;
+}
+
+/* A whole number from 1 in text: *out, or false. */
+static bool
+main_positive(const char *text, long long *out)
+{
+    char *end = NULL;
+
+    *out = strtoll(text, &end, 10);
+    return text[0] >= '0' && text[0] <= '9' && *end == '\0' && *out >= 1;
+}
+
+enum {
+    SIGN_KEY,
+    SIGN_KEY_ID,
+    SIGN_REF,
+    SIGN_VERSION,
+    SIGN_HASH,
+    SIGN_DECISION,
+    SIGN_AT,
+    SIGN_COMMENT
+};
+
+/* What sign prints: with a key id, the body of POST /changes/{id}/approvals
+ * as it is; without, the statement and its signature. */
+static json_t *
+main_sign_body(const struct cli_opt *o, long long key_id, const char *at, const char *sig,
+               const char *statement)
+{
+    json_t *b;
+
+    if (o[SIGN_KEY_ID].value == NULL)
+        return json_pack("{s:s, s:s, s:s}", "signed_at", at, "signature", sig, "statement",
+                         statement);
+    b = json_pack("{s:s, s:I, s:s, s:s}", "decision", o[SIGN_DECISION].value, "key_id",
+                  (json_int_t)key_id, "signed_at", at, "signature", sig);
+    if (b != NULL && o[SIGN_COMMENT].value != NULL)
+        json_object_set_new(b, "comment", json_string(o[SIGN_COMMENT].value));
+    return b;
 }
 
 static int
-main_sign(int argc, char **argv)
+main_sign(const struct cli_cmd *cmd, int argc, char **argv)
 {
-    const char *path = main_flag(argc, argv, 2, "--key"), *ref = main_flag(argc, argv, 2, "--ref");
-    const char *version = main_flag(argc, argv, 2, "--version");
-    const char *hash = main_flag(argc, argv, 2, "--hash");
-    const char *decision = main_flag(argc, argv, 2, "--decision");
-    const char *at = main_flag(argc, argv, 2, "--signed-at");
-    char secret[256], sig[SEC_ED_SIG_B64], now[TIMEFMT_LEN], *end = NULL;
+    struct cli_opt o[] = {
+        [SIGN_KEY] = {"--key", "FILE", true, NULL},
+        [SIGN_KEY_ID] = {"--key-id", "N", false, NULL},
+        [SIGN_REF] = {"--ref", "REF", true, NULL},
+        [SIGN_VERSION] = {"--version", "N", true, NULL},
+        [SIGN_HASH] = {"--hash", "HEX", true, NULL},
+        [SIGN_DECISION] = {"--decision", "approve|reject", true, NULL},
+        [SIGN_AT] = {"--signed-at", "T", false, NULL},
+        [SIGN_COMMENT] = {"--comment", "TEXT", false, NULL},
+    };
+    char secret[256], sig[SEC_ED_SIG_B64], now[TIMEFMT_LEN], why[VALIDATE_WHY_LEN] = "";
+    const char *at, *hash, *decision;
     struct strbuf st = STRBUF_INIT;
-    json_t *o;
-    long long v;
-    int status = 1;
+    long long v, key_id = 0;
+    json_t *body = NULL;
+    int status;
 
-    if (path == NULL || ref == NULL || version == NULL || hash == NULL || decision == NULL) {
-        main_usage();
-        return 2;
-    }
-    v = strtoll(version, &end, 10);
-    if (*version == '\0' || *end != '\0' || v < 1 || strlen(hash) != 64 ||
-        strspn(hash, "0123456789abcdef") != 64 ||
-        (strcmp(decision, "approve") != 0 && strcmp(decision, "reject") != 0)) {
-        fprintf(stderr, "cabinet: --version is a whole number, --hash 64 lowercase hex digits, "
-                        "--decision approve or reject\n");
-        return 2;
-    }
-    if (at == NULL) {
+    if ((status = cli_parse(cmd, argc, argv, o, 8, NULL, 0, 0, "")) != CLI_OK)
+        return status;
+    hash = o[SIGN_HASH].value;
+    decision = o[SIGN_DECISION].value;
+    if (!main_positive(o[SIGN_VERSION].value, &v))
+        return cli_misuse(cmd, "--version must be a whole number from 1, not \"%s\"",
+                          o[SIGN_VERSION].value);
+    if (strlen(hash) != 64 || strspn(hash, "0123456789abcdef") != 64)
+        return cli_misuse(cmd, "--hash must be 64 lowercase hex digits (the change's "
+                               "content_hash)");
+    if (strcmp(decision, "approve") != 0 && strcmp(decision, "reject") != 0)
+        return cli_misuse(cmd, "--decision is approve or reject, not \"%s\"", decision);
+    if (o[SIGN_KEY_ID].value != NULL && !main_positive(o[SIGN_KEY_ID].value, &key_id))
+        return cli_misuse(cmd,
+                          "--key-id must be a whole number from 1 (the id POST /me/keys "
+                          "gave), not \"%s\"",
+                          o[SIGN_KEY_ID].value);
+    if (o[SIGN_COMMENT].value != NULL && o[SIGN_KEY_ID].value == NULL)
+        return cli_misuse(cmd, "--comment goes with --key-id (it is part of the body to post)");
+    if (o[SIGN_COMMENT].value != NULL && (!validate_lines(o[SIGN_COMMENT].value, why) ||
+                                          !validate_text(o[SIGN_COMMENT].value, 0, 10000)))
+        return cli_misuse(cmd, "--comment %s", why[0] ? why : "may have at most 10000 characters");
+    if ((at = o[SIGN_AT].value) == NULL) {
         timefmt_format((int64_t)time(NULL), now);
         at = now;
     } else if (!timefmt_is_normal(at)) {
-        fprintf(stderr, "cabinet: --signed-at must be YYYY-MM-DDTHH:MM:SSZ\n");
-        return 2;
+        return cli_misuse(cmd, "--signed-at must be YYYY-MM-DDTHH:MM:SSZ, not \"%s\"", at);
     }
-    if (sec_key_read(path, secret, sizeof secret) != OK) {
-        fprintf(stderr, "cabinet: cannot read the key file %s\n", path);
-        return 1;
+    if (sec_key_read(o[SIGN_KEY].value, secret, sizeof secret) != OK) {
+        fprintf(stderr, "cabinet: cannot read the key file %s\n", o[SIGN_KEY].value);
+        return CLI_FAIL;
     }
-    statement_approval(&st, ref, v, hash, decision, at);
-    if (!strbuf_failed(&st) && sec_ed25519_sign(secret, st.buf, st.len, sig) == OK) {
-        o = json_pack("{s:s, s:s, s:s}", "signed_at", at, "signature", sig, "statement", st.buf);
-        json_dumpf(o, stdout, JSON_COMPACT);
+    status = CLI_FAIL;
+    statement_approval(&st, o[SIGN_REF].value, v, hash, decision, at);
+    if (!strbuf_failed(&st) && sec_ed25519_sign(secret, st.buf, st.len, sig) == OK &&
+        (body = main_sign_body(o, key_id, at, sig, st.buf)) != NULL) {
+        json_dumpf(body, stdout, JSON_COMPACT);
         putchar('\n');
-        json_decref(o);
-        status = 0;
+        status = CLI_OK;
     } else {
-        fprintf(stderr, "cabinet: %s holds no Ed25519 secret key\n", path);
+        fprintf(stderr, "cabinet: %s holds no Ed25519 secret key\n", o[SIGN_KEY].value);
     }
+    json_decref(body);
     sec_wipe(secret, sizeof secret);
     strbuf_free(&st);
     return status;
 }
 
 static int
-main_verify(int argc, char **argv)
+main_verify(const struct cli_cmd *cmd, int argc, char **argv)
 {
-    const char *bundle = main_flag(argc, argv, 2, "--bundle");
+    struct cli_opt opts[] = {{"--bundle", "FILE", false, NULL}};
     struct db *db = NULL;
     int status;
 
-    if (bundle != NULL)
-        return verify_bundle(bundle, stdout);
-    if (argc != 2) {
-        main_usage();
-        return 2;
-    }
+    if ((status = cli_parse(cmd, argc, argv, opts, 1, NULL, 0, 0, "")) != CLI_OK)
+        return status;
+    if (opts[0].value != NULL)
+        return verify_bundle(opts[0].value, stdout);
     if (db_connect(config->database_url, &db) != OK) {
         fprintf(stderr, "cabinet: cannot connect to the database\n");
-        return 1;
+        return CLI_FAIL;
     }
     status = verify_database(db, stdout);
     db_disconnect(db);
     return status;
 }
 
+static int
+main_version(const struct cli_cmd *cmd, int argc, char **argv)
+{
+    int status = cli_parse(cmd, argc, argv, NULL, 0, NULL, 0, 0, "");
+
+    if (status == CLI_OK)
+        printf("cabinet %s\n", CABINET_VERSION);
+    return status;
+}
+
+static const struct cli_cmd main_cmds[] = {
+    {"serve", "", "serve HTTP on CABINET_LISTEN (and run the audit chainer, webhook deliveries)",
+     "SIGINT or SIGTERM stops it.\n", main_serve_cmd, true},
+    {"migrate", "", "apply pending migrations from CABINET_SQL_DIR",
+     "Each sql/NNNN_*.sql once, in order, each in a transaction, under an advisory lock.\n",
+     main_migrate, false},
+    {"seed", "FILE", "run a SQL file in one transaction (the demo seed)", "", main_seed, false},
+    {"user add", "EMAIL --name NAME [--roles cab,ecab,manager,admin]", "create an account",
+     "The password comes from CABINET_PASSWORD, else it is asked on the terminal\n"
+     "(10 to 1024 characters). Prints the account as JSON.\n",
+     cli_user_add, false},
+    {"user list", "[--json]", "list the accounts",
+     "A table of id, e-mail, name, roles, disabled, locked (how long the slowest\n"
+     "client address must still wait to try a login again); --json: one JSON\n"
+     "object a line with locked and locked_for (seconds).\n",
+     cli_user_list, false},
+    {"user passwd", "EMAIL", "set an account's password and end its sessions",
+     "The password comes from CABINET_PASSWORD, else it is asked on the terminal.\n",
+     cli_user_passwd, false},
+    {"user disable", "EMAIL", "disable an account: no login, its sessions end, its tokens fail", "",
+     cli_user_disable, false},
+    {"user enable", "EMAIL", "enable a disabled account", "", cli_user_enable, false},
+    {"user unlock", "EMAIL", "clear an account's failed logins from every address",
+     "Ends the growing wait repeated failed logins put on each client address.\n", cli_user_unlock,
+     false},
+    {"token add", "EMAIL --name NAME [--scope full|feed]", "make an API token for automation",
+     "Prints the token's document as JSON with the secret \"token\", shown this once;\n"
+     "send it as Authorization: Bearer TOKEN. feed: read-only feeds only.\n",
+     cli_token_add, false},
+    {"keygen", "[--key FILE]", "make an approver's Ed25519 key pair",
+     "Prints the public key (register it with POST /api/v1/me/keys) and writes\n"
+     "the secret key to FILE (default cabinet-approver.key, mode 0600), never\n"
+     "over an existing file.\n",
+     main_keygen, false},
+    {"sign",
+     "--key FILE [--key-id N [--comment TEXT]] --ref REF --version N --hash HEX\n"
+     "       --decision approve|reject [--signed-at T]",
+     "sign an approval statement",
+     "With --key-id (the key's id from POST /me/keys), prints the body of\n"
+     "POST /api/v1/changes/{id}/approvals as it is: {decision, comment?, key_id,\n"
+     "signed_at, signature}. Without, prints {signed_at, signature, statement}.\n"
+     "REF, N and HEX are the change's ref, version and content_hash; T defaults\n"
+     "to now (YYYY-MM-DDTHH:MM:SSZ).\n",
+     main_sign, false},
+    {"verify", "[--bundle FILE]", "check the audit chain, checkpoints and approvals",
+     "With --bundle, checks one change's evidence bundle offline instead.\n", main_verify, false},
+    {"version", "", "print the version (also cabinet --version)", "", main_version, false},
+};
+
+#define MAIN_NCMDS (sizeof main_cmds / sizeof main_cmds[0])
+
+static void
+main_usage(FILE *out)
+{
+    size_t i;
+
+    fprintf(out, "usage: cabinet COMMAND [flags]   (cabinet COMMAND --help: its flags)\n");
+    for (i = 0; i < MAIN_NCMDS; i++)
+        fprintf(out, "  %-14s %s\n", main_cmds[i].name, main_cmds[i].summary);
+    fprintf(out, "  %-14s %s\n\n", "help [COMMAND]", "this help, or a command's");
+    config_usage(out);
+}
+
+/* The command argv[1] (and argv[2] for a group: user, token) names, with
+ * *words the number of words its name has; NULL when none. */
+static const struct cli_cmd *
+main_find(int argc, char **argv, int *words)
+{
+    size_t i, n = strlen(argv[1]);
+
+    for (i = 0; i < MAIN_NCMDS; i++) {
+        const char *name = main_cmds[i].name;
+        if (strncmp(name, argv[1], n) != 0 || (name[n] != '\0' && name[n] != ' '))
+            continue;
+        *words = name[n] == '\0' ? 1 : 2;
+        if (*words == 1 || (argc > 2 && strcmp(name + n + 1, argv[2]) == 0))
+            return &main_cmds[i];
+    }
+    return NULL;
+}
+
+/* Whether word is a group of commands (user, token): the subcommands as a
+ * list in buf. */
+static bool
+main_group(const char *word, char *buf, size_t size)
+{
+    size_t i, n = strlen(word), used = 0;
+
+    buf[0] = '\0';
+    for (i = 0; i < MAIN_NCMDS; i++) {
+        const char *name = main_cmds[i].name;
+        if (strncmp(name, word, n) == 0 && name[n] == ' ')
+            used += (size_t)snprintf(buf + used, used < size ? size - used : 0, "%s%s",
+                                     used ? ", " : "", name + n + 1);
+    }
+    return buf[0] != '\0';
+}
+
+/* The group's help: its commands' synopses. */
+static void
+main_group_help(const char *word, FILE *out)
+{
+    size_t i, n = strlen(word);
+
+    fprintf(out, "usage:\n");
+    for (i = 0; i < MAIN_NCMDS; i++)
+        if (strncmp(main_cmds[i].name, word, n) == 0 && main_cmds[i].name[n] == ' ')
+            fprintf(out, "  cabinet %s %s\n      %s\n", main_cmds[i].name, main_cmds[i].synopsis,
+                    main_cmds[i].summary);
+    fprintf(out, "cabinet %s COMMAND --help: one command's help\n", word);
+}
+
+static bool
+main_is_help(const char *word)
+{
+    return strcmp(word, "-h") == 0 || strcmp(word, "--help") == 0;
+}
+
+/* `cabinet help [COMMAND [SUB]]`. */
+static int
+main_help(int argc, char **argv)
+{
+    const struct cli_cmd *cmd;
+    char subs[200];
+    int words = 0;
+
+    if (argc < 3) {
+        main_usage(stdout);
+        return CLI_OK;
+    }
+    if ((cmd = main_find(argc - 1, argv + 1, &words)) != NULL && argc == 2 + words) {
+        cli_help(cmd, stdout);
+        return CLI_OK;
+    }
+    if (argc == 3 && main_group(argv[2], subs, sizeof subs)) {
+        main_group_help(argv[2], stdout);
+        return CLI_OK;
+    }
+    fprintf(stderr, "cabinet: no command \"%s\" to help with (see cabinet --help)\n", argv[2]);
+    return CLI_MISUSE;
+}
+
+/* Finds the command argv names and runs it. */
+static int
+main_dispatch(int argc, char **argv)
+{
+    const struct cli_cmd *cmd;
+    char subs[200];
+    int words = 0;
+
+    if (argc < 2) {
+        fprintf(stderr, "cabinet: no command given (see cabinet --help)\n");
+        return CLI_MISUSE;
+    }
+    if (main_is_help(argv[1]) || strcmp(argv[1], "help") == 0)
+        return main_help(argc, argv);
+    if (strcmp(argv[1], "--version") == 0) {
+        int status = main_version(&main_cmds[MAIN_NCMDS - 1], argc - 2, argv + 2);
+        return status == CLI_HELP ? CLI_OK : status;
+    }
+    if (argv[1][0] == '-') {
+        fprintf(stderr, "cabinet: unknown flag %.*s (see cabinet --help)\n",
+                (int)strcspn(argv[1], "="), argv[1]);
+        return CLI_MISUSE;
+    }
+    if ((cmd = main_find(argc, argv, &words)) != NULL) {
+        int status = cmd->run(cmd, argc - 1 - words, argv + 1 + words);
+        return status == CLI_HELP ? CLI_OK : status;
+    }
+    if (!main_group(argv[1], subs, sizeof subs)) {
+        fprintf(stderr, "cabinet: unknown command %s (see cabinet --help)\n", argv[1]);
+        return CLI_MISUSE;
+    }
+    if (argc > 2 && main_is_help(argv[2])) {
+        main_group_help(argv[1], stdout);
+        return CLI_OK;
+    }
+    if (argc < 3)
+        fprintf(stderr, "cabinet: %s needs a command: %s (see cabinet %s --help)\n", argv[1], subs,
+                argv[1]);
+    else
+        fprintf(stderr, "cabinet: unknown command %s %s (see cabinet %s --help)\n", argv[1],
+                argv[2], argv[1]);
+    return CLI_MISUSE;
+}
+
 int
 main(int argc, char **argv)
 {
-    const char *cmd;
-    int status = 2;
+    int status;
 
     if (config_load(&argc, argv) != 0)
-        return 2;
+        return CLI_MISUSE;
     db_backoff_set(config->db_backoff_ms, config->db_backoff_max_ms);
     if (sec_init() != OK) {
         log_error("libsodium cannot start");
         config_free();
-        return 1;
+        return CLI_FAIL;
     }
-    cmd = argc >= 2 ? argv[1] : "";
-    if (strcmp(cmd, "serve") == 0 && argc == 2)
-        status = main_serve();
-    else if (strcmp(cmd, "migrate") == 0 && argc == 2)
-        status = main_migrate();
-    else if (strcmp(cmd, "seed") == 0)
-        status = main_seed(argc, argv);
-    else if (strcmp(cmd, "user") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
-        status = main_user_add(argc, argv);
-    else if (strcmp(cmd, "keygen") == 0)
-        status = main_keygen(argc, argv);
-    else if (strcmp(cmd, "sign") == 0)
-        status = main_sign(argc, argv);
-    else if (strcmp(cmd, "verify") == 0)
-        status = main_verify(argc, argv);
-    else if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
-        main_usage();
-        status = 0;
-    } else
-        main_usage();
+    status = main_dispatch(argc, argv);
     config_free();
     return status;
 }

@@ -4,10 +4,7 @@
 #include "api/api.h"
 #include "config.h"
 #include "http/server.h"
-
-#ifndef CABINET_VERSION
-#define CABINET_VERSION "0.1.0"
-#endif
+#include "version.h"
 
 enum outcome
 api_healthz(struct http_ctx *ctx)

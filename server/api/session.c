@@ -9,6 +9,7 @@
 #include "db/db_audit.h"
 #include "db/db_auth.h"
 #include "db/db_user.h"
+#include "log.h"
 #include "sec/sec.h"
 
 #define SESSION_COOKIE "cabinet_session"
@@ -26,44 +27,88 @@ static const struct decode_field session_fields[] = {
      NULL, NULL},
 };
 
+/* The e-mail address as a log line may show it: at most 100 bytes, any
+ * control character as '?', so that nobody writes lines of their own. */
+static void
+session_log_email(const char *email, char *buf, size_t size)
+{
+    size_t i;
+
+    for (i = 0; email[i] != '\0' && i + 1 < size && i < 100; i++) {
+        unsigned char c = (unsigned char)email[i];
+        if (c < 0x20 || c == 0x7f)
+            buf[i] = '?';
+        else
+            buf[i] = email[i];
+    }
+    buf[i] = '\0';
+}
+
+/* OK when a login attempt on email from addr may go on; else 429 with
+ * Retry-After, a log line and an audit entry. */
+static enum outcome
+session_throttle(struct http_ctx *ctx, const char *email, const char *addr)
+{
+    char shown[128];
+    int wait;
+    enum outcome rc;
+
+    if ((rc = db_auth_throttle(ctx->db, email, addr, &wait)) != OK || wait == 0)
+        return rc;
+    if ((rc = db_auth_throttled(ctx->db, email, addr, wait)) != OK)
+        return rc;
+    session_log_email(email, shown, sizeof shown);
+    log_warn("login throttled for %s from %s: retry after %d s", shown, addr, wait);
+    ctx->retry_after = wait;
+    return http_fail(ctx, ERR_TOO_MANY,
+                     "too many failed logins for this account from your address: try again "
+                     "in %d s",
+                     wait);
+}
+
+/* Records a failed login (the count, an audit entry, a log line). */
+static enum outcome
+session_failed(struct http_ctx *ctx, const char *email, const char *addr)
+{
+    char shown[128];
+
+    session_log_email(email, shown, sizeof shown);
+    log_info("login failed for %s from %s", shown, addr);
+    return db_auth_failed(ctx->db, email, addr);
+}
+
 enum outcome
 api_session_create(struct http_ctx *ctx)
 {
     struct session_body b = {0};
     char hash[SEC_PWHASH_LEN], token[SEC_TOKEN_LEN], csrf[SEC_TOKEN_LEN];
-    char token_hash[SEC_HEX256_LEN];
+    char token_hash[SEC_HEX256_LEN], addr[HTTP_ADDR_LEN];
     json_t *body = NULL, *doc = NULL;
     int64_t user_id = 0;
     bool disabled = false;
-    int locked_for;
     enum outcome rc;
 
+    http_client_address(ctx, addr, sizeof addr);
     if ((rc = http_body(ctx, false, &body)) != OK ||
         (rc = decode_body(ctx, body, session_fields, DECODE_NFIELDS(session_fields), &b, NULL)) !=
-            OK)
+            OK ||
+        (rc = session_throttle(ctx, b.email, addr)) != OK)
         goto out;
-    if ((rc = db_auth_lockout(ctx->db, b.email, &locked_for)) != OK)
-        goto out;
-    if (locked_for > 0) {
-        ctx->retry_after = locked_for;
-        rc = http_fail(ctx, ERR_TOO_MANY,
-                       "too many failed logins for this account: try again in %d s", locked_for);
-        goto out;
-    }
     rc = db_auth_account(ctx->db, b.email, &user_id, hash, sizeof hash, &disabled);
     if (rc == ERR_NOT_FOUND)
         sec_password_waste(b.password); /* as slow as a real check */
     else if (rc != OK)
         goto out;
     if (rc == ERR_NOT_FOUND || !sec_password_verify(hash, b.password) || disabled) {
-        if ((rc = db_auth_failed(ctx->db, b.email)) == OK)
+        if ((rc = session_failed(ctx, b.email, addr)) == OK)
             rc = http_fail(ctx, ERR_UNAUTHENTICATED, "wrong e-mail address or password");
         goto out;
     }
     sec_token("cs_", token);
     sec_token("", csrf);
     sec_sha256_hex(token, strlen(token), token_hash);
-    if ((rc = db_auth_login(ctx->db, user_id, token_hash, csrf, config->session_hours, &doc)) != OK)
+    if ((rc = db_auth_login(ctx->db, user_id, addr, token_hash, csrf, config->session_hours,
+                            &doc)) != OK)
         goto out;
     http_add_header(ctx, "Set-Cookie", "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
                     SESSION_COOKIE, token, config->session_hours * 3600,
@@ -140,30 +185,25 @@ static const struct decode_field session_password_fields[] = {
 };
 
 /* Whether current is the caller's password; a wrong one counts as a failed
- * login (429 once the account is locked out, as at login). */
+ * login (429 once this address is throttled, as at login). */
 static enum outcome
 session_current_ok(struct http_ctx *ctx, const char *current)
 {
-    char hash[SEC_PWHASH_LEN];
+    char hash[SEC_PWHASH_LEN], addr[HTTP_ADDR_LEN];
     int64_t user_id = 0;
     bool disabled = false, good;
-    int locked_for;
     enum outcome rc;
 
-    if ((rc = db_auth_lockout(ctx->db, ctx->user.email, &locked_for)) != OK)
+    http_client_address(ctx, addr, sizeof addr);
+    if ((rc = session_throttle(ctx, ctx->user.email, addr)) != OK)
         return rc;
-    if (locked_for > 0) {
-        ctx->retry_after = locked_for;
-        return http_fail(ctx, ERR_TOO_MANY,
-                         "too many failed logins for this account: try again in %d s", locked_for);
-    }
     if ((rc = db_auth_account(ctx->db, ctx->user.email, &user_id, hash, sizeof hash, &disabled)) !=
         OK)
         return rc;
     good = user_id == ctx->user.id && sec_password_verify(hash, current);
     sec_wipe(hash, sizeof hash);
     if (!good) {
-        if ((rc = db_auth_failed(ctx->db, ctx->user.email)) != OK)
+        if ((rc = session_failed(ctx, ctx->user.email, addr)) != OK)
             return rc;
         http_field(ctx, "current_password", "is not your password");
     }

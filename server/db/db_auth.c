@@ -1,6 +1,7 @@
 /*
- * Sessions, API tokens and the login lockout. Relies on user_doc() (0002)
- * and the sessions, api_tokens and login_failures tables (0001); logins,
+ * Sessions, API tokens and the login throttle. Relies on user_doc() (0002),
+ * the sessions, api_tokens and login_failures tables (0001) and
+ * login_retry_after() (0024); logins,
  * failed logins and logouts insert their audit_log entry (0001) in the
  * statement that writes.
  */
@@ -29,16 +30,19 @@ static const char SQL_TOKENS_USED[] =
     "UPDATE api_tokens SET last_used_at = now()"
     " WHERE id = ANY ($1::bigint[])"
     " AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')";
-static const char SQL_LOCKOUT[] =
-    "SELECT count(*), COALESCE(ceil(extract(epoch FROM"
-    "  min(f.at) + interval '15 minutes' - now()))::int, 0)"
-    " FROM (SELECT at FROM login_failures"
-    "       WHERE email = lower($1) AND at > now() - interval '15 minutes'"
-    "       ORDER BY at DESC LIMIT 5) f";
+/* login_retry_after and login_locked_for: sql/0024_login_throttle.sql */
+static const char SQL_THROTTLE[] =
+    "SELECT login_retry_after(count(*), max(at)) FROM login_failures"
+    " WHERE email = lower($1) AND addr = $2 AND at > now() - interval '15 minutes'";
+static const char SQL_THROTTLED[] =
+    "INSERT INTO audit_log (actor, action, entity, entity_id, data)"
+    " VALUES ('system', 'session.login_throttled', 'session', lower($1),"
+    "         jsonb_build_object('address', $2::text, 'retry_after', $3::int))";
 static const char SQL_FAILED[] =
-    "WITH f AS (INSERT INTO login_failures (email) VALUES (lower($1)))"
+    "WITH f AS (INSERT INTO login_failures (email, addr) VALUES (lower($1), $2))"
     " INSERT INTO audit_log (actor, action, entity, entity_id, data)"
-    " VALUES ('system', 'session.login_failed', 'session', lower($1), '{}')";
+    " VALUES ('system', 'session.login_failed', 'session', lower($1),"
+    "         jsonb_build_object('address', $2::text))";
 static const char SQL_ACCOUNT[] =
     "SELECT id, password_hash, disabled FROM users WHERE lower(email) = lower($1)";
 static const char SQL_LOGIN[] =
@@ -46,7 +50,7 @@ static const char SQL_LOGIN[] =
     "           VALUES (decode($1, 'hex'), $2, $3, now() + make_interval(hours => $4::int))"
     "           RETURNING id),"
     " clear AS (DELETE FROM login_failures f USING users u"
-    "           WHERE u.id = $2 AND f.email = lower(u.email)),"
+    "           WHERE u.id = $2 AND f.email = lower(u.email) AND f.addr = $5),"
     " gone AS (DELETE FROM sessions WHERE expires_at < now() - interval '1 day'),"
     " a AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"
     "       SELECT 'user:' || $2, 'session.login', 'user', $2::text,"
@@ -128,27 +132,34 @@ db_auth_tokens_used(struct db *db, const int64_t *ids, int n)
 }
 
 enum outcome
-db_auth_lockout(struct db *db, const char *email, int *locked_for)
+db_auth_throttle(struct db *db, const char *email, const char *addr, int *retry_after)
 {
-    PGresult *res;
+    const char *params[2] = {email, addr};
+    char buf[DB_NUM];
     enum outcome rc;
 
-    *locked_for = 0;
-    if ((rc = db_run(db, SQL_LOCKOUT, 1, &email, &res)) != OK)
+    *retry_after = 0;
+    if ((rc = db_text(db, SQL_THROTTLE, 2, params, buf, sizeof buf)) != OK)
         return rc;
-    if (atoi(PQgetvalue(res, 0, 0)) >= 5) {
-        *locked_for = atoi(PQgetvalue(res, 0, 1));
-        if (*locked_for < 1)
-            *locked_for = 1;
-    }
-    PQclear(res);
+    *retry_after = atoi(buf);
     return OK;
 }
 
 enum outcome
-db_auth_failed(struct db *db, const char *email)
+db_auth_throttled(struct db *db, const char *email, const char *addr, int retry_after)
 {
-    return db_exec(db, SQL_FAILED, 1, &email, NULL);
+    char ra[DB_NUM];
+    const char *params[3] = {email, addr, db_num(retry_after, ra)};
+
+    return db_exec(db, SQL_THROTTLED, 3, params, NULL);
+}
+
+enum outcome
+db_auth_failed(struct db *db, const char *email, const char *addr)
+{
+    const char *params[2] = {email, addr};
+
+    return db_exec(db, SQL_FAILED, 2, params, NULL);
 }
 
 enum outcome
@@ -172,15 +183,15 @@ db_auth_account(struct db *db, const char *email, int64_t *user_id, char *hash, 
 }
 
 enum outcome
-db_auth_login(struct db *db, int64_t user_id, const char *hash_hex, const char *csrf, int hours,
-              json_t **out)
+db_auth_login(struct db *db, int64_t user_id, const char *addr, const char *hash_hex,
+              const char *csrf, int hours, json_t **out)
 {
     char uid[24], h[16];
-    const char *params[4] = {hash_hex, uid, csrf, h};
+    const char *params[5] = {hash_hex, uid, csrf, h, addr};
 
     db_num(user_id, uid);
     snprintf(h, sizeof h, "%d", hours);
-    return db_json(db, SQL_LOGIN, 4, params, out);
+    return db_json(db, SQL_LOGIN, 5, params, out);
 }
 
 enum outcome

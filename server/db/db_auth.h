@@ -1,6 +1,6 @@
 /*
  * Who is calling: sessions (the browser's cookie) and API tokens, looked up
- * by the SHA-256 of the secret the client holds; and the login lockout.
+ * by the SHA-256 of the secret the client holds; and the login throttle.
  * Thread-safe per connection.
  */
 #ifndef CABINET_DB_AUTH_H
@@ -34,19 +34,25 @@ enum outcome db_auth_token(struct db *db, const char *hash_hex, struct db_princi
  * over a minute old. */
 enum outcome db_auth_tokens_used(struct db *db, const int64_t *ids, int n);
 
-/* For a login attempt on email: *locked_for is 0 when the attempt may go on,
- * else the seconds until the oldest of five failures in 15 min expires. */
-enum outcome db_auth_lockout(struct db *db, const char *email, int *locked_for);
-/* Records a failed login for email (and the audit entry). */
-enum outcome db_auth_failed(struct db *db, const char *email);
+/* For a login attempt on email from the client address addr:
+ * *retry_after is 0 when the attempt may go on, else the seconds this
+ * address must still wait (after five failures in 15 min: 1 s, doubling
+ * with each further failure, at most 900 s). Other addresses are not
+ * affected. */
+enum outcome db_auth_throttle(struct db *db, const char *email, const char *addr, int *retry_after);
+/* Records the audit entry of an attempt refused by the throttle. */
+enum outcome db_auth_throttled(struct db *db, const char *email, const char *addr, int retry_after);
+/* Records a failed login for email from addr (and the audit entry). */
+enum outcome db_auth_failed(struct db *db, const char *email, const char *addr);
 /* The id, password hash and disabled flag of the account with this e-mail
  * (any case); ERR_NOT_FOUND when none. */
 enum outcome db_auth_account(struct db *db, const char *email, int64_t *user_id, char *hash,
                              size_t hash_size, bool *disabled);
 /* Makes a session for user_id and returns {user, csrf_token} in *out (new
- * reference); audit entry "session.login". */
-enum outcome db_auth_login(struct db *db, int64_t user_id, const char *hash_hex, const char *csrf,
-                           int hours, json_t **out);
+ * reference); clears the failed logins of the account from addr; audit
+ * entry "session.login". */
+enum outcome db_auth_login(struct db *db, int64_t user_id, const char *addr, const char *hash_hex,
+                           const char *csrf, int hours, json_t **out);
 /* Sets user_id's password hash, ends every session of the user but keep
  * (0: all), clears the account's failed logins; audit entry
  * "user.password_changed". */

@@ -6,6 +6,7 @@
 #include "db/db_user.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "db/db_internal.h"
 
@@ -37,11 +38,23 @@ static const char SQL_UPDATE[] =
     "                  'disabled', $6::boolean))"
     "       FROM u)"
     " SELECT user_doc(u) FROM u";
+/* login_locked_for: sql/0024_login_throttle.sql */
+static const char SQL_ALL[] = "SELECT (user_doc(u)::jsonb || jsonb_build_object('locked_for', "
+                              "login_locked_for(u.email)))::json"
+                              " FROM users u ORDER BY u.id";
+static const char SQL_BY_EMAIL[] = "SELECT id FROM users WHERE lower(email) = lower($1)";
+static const char SQL_UNLOCK[] =
+    "WITH u AS (SELECT id, email FROM users WHERE id = $2),"
+    " f AS (DELETE FROM login_failures f USING u WHERE f.email = lower(u.email) RETURNING f.id),"
+    " a AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"
+    "       SELECT $1, 'user.unlocked', 'user', u.id::text,"
+    "              jsonb_build_object('failures_cleared', (SELECT count(*) FROM f)) FROM u)"
+    " SELECT (SELECT count(*) FROM f)::text FROM u";
 static const char SQL_TOKEN_CREATE[] =
     "WITH t AS (INSERT INTO api_tokens (user_id, name, scope, token_hash)"
     "           VALUES ($1, $2, $3, decode($4, 'hex')) RETURNING *),"
     " a AS (INSERT INTO audit_log (actor, action, entity, entity_id, data)"
-    "       SELECT 'user:' || t.user_id, 'token.created', 'token', t.id::text,"
+    "       SELECT COALESCE($5, 'user:' || t.user_id), 'token.created', 'token', t.id::text,"
     "              jsonb_build_object('name', t.name, 'scope', t.scope) FROM t)"
     " SELECT token_doc(t) FROM t";
 static const char SQL_TOKEN_LIST[] =
@@ -76,6 +89,37 @@ db_user_list(struct db *db, int64_t after, int limit, json_t **out)
 }
 
 enum outcome
+db_user_all(struct db *db, json_t **out)
+{
+    return db_json_list(db, SQL_ALL, 0, NULL, out);
+}
+
+enum outcome
+db_user_by_email(struct db *db, const char *email, int64_t *id)
+{
+    char buf[DB_NUM];
+    enum outcome rc;
+
+    if ((rc = db_text(db, SQL_BY_EMAIL, 1, &email, buf, sizeof buf)) != OK)
+        return rc;
+    *id = strtoll(buf, NULL, 10);
+    return OK;
+}
+
+enum outcome
+db_user_unlock(struct db *db, const char *actor, int64_t id, long *cleared)
+{
+    char sid[DB_NUM], buf[DB_NUM];
+    const char *params[2] = {actor, db_num(id, sid)};
+    enum outcome rc;
+
+    if ((rc = db_text(db, SQL_UNLOCK, 2, params, buf, sizeof buf)) != OK)
+        return rc;
+    *cleared = strtol(buf, NULL, 10);
+    return OK;
+}
+
+enum outcome
 db_user_update(struct db *db, const char *actor, int64_t id, const char *name, const char *roles,
                const char *pwhash, int disabled, json_t **out)
 {
@@ -91,11 +135,18 @@ enum outcome
 db_token_create(struct db *db, int64_t user_id, const char *name, const char *scope,
                 const char *hash_hex, json_t **out)
 {
+    return db_token_create_as(db, NULL, user_id, name, scope, hash_hex, out);
+}
+
+enum outcome
+db_token_create_as(struct db *db, const char *actor, int64_t user_id, const char *name,
+                   const char *scope, const char *hash_hex, json_t **out)
+{
     char uid[24];
-    const char *params[4] = {uid, name, scope, hash_hex};
+    const char *params[5] = {uid, name, scope, hash_hex, actor};
 
     db_num(user_id, uid);
-    return db_json(db, SQL_TOKEN_CREATE, 4, params, out);
+    return db_json(db, SQL_TOKEN_CREATE, 5, params, out);
 }
 
 enum outcome

@@ -179,6 +179,11 @@ enum outcome http_if_match(struct http_ctx *ctx, const char *etag);
  * share of the workers, CABINET_MAX_PER_CLIENT: for a request that waits
  * long under a cap of its own (a gate's long-poll). */
 void http_uncount(struct http_ctx *ctx);
+/* The client's address as text ("192.0.2.7", "2001:db8::7"): the peer, or
+ * through a proxy of CABINET_TRUSTED_PROXIES the client X-Forwarded-For
+ * names (as CABINET_MAX_PER_CLIENT counts it). size: INET6_ADDRSTRLEN. */
+#define HTTP_ADDR_LEN 46
+void http_client_address(const struct http_ctx *ctx, char *buf, size_t size);
 /* "user:<id>" of the caller, for audit entries. */
 const char *http_actor(struct http_ctx *ctx);
 

@@ -259,6 +259,21 @@ http_admit(struct http_server *srv, struct http_ctx *ctx, struct http_client **h
 }
 
 void
+http_client_address(const struct http_ctx *ctx, char *buf, size_t size)
+{
+    const struct mg_request_info *ri = mg_get_request_info(ctx->conn);
+    struct http_addr peer, client;
+
+    if (!http_parse_addr(ri->remote_addr, strlen(ri->remote_addr), &peer))
+        memset(&peer, 0, sizeof peer);
+    if (http_trusted(&peer))
+        http_forwarded_client(ri, &peer, &client);
+    else
+        client = peer;
+    http_format_addr(&client, buf, size);
+}
+
+void
 http_uncount(struct http_ctx *ctx)
 {
     struct http_client *e = mg_get_user_connection_data(ctx->conn);
