@@ -408,9 +408,10 @@ def test_trusted_proxies_that_are_not_addresses_stop_the_start(value):
 
 
 def defaults():
-    cp = run([BIN], check=False)
+    cp = run([BIN, "serve", "--help"], check=False)
+    assert cp.returncode == 0, cp.stderr
     found = {}
-    for line in cp.stderr.splitlines():
+    for line in cp.stdout.splitlines():
         parts = line.split()
         if len(parts) == 3 and parts[0].startswith("CABINET_"):
             found[parts[0]] = parts[2]
