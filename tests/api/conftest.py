@@ -9,6 +9,7 @@ Fixtures:
 Every wait is bounded; only processes started here are ever signalled.
 """
 
+import contextlib
 import json as jsonlib
 import os
 import re
@@ -541,8 +542,10 @@ def finish_server(srv):
                     pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def cluster():
+@contextlib.contextmanager
+def migrated_cluster():
+    """A new cluster with the migrated template database, destroyed after:
+    the session's, and that of a test module that stops its own."""
     c = Cluster()
     try:
         c.createdb("cabinet_template")
@@ -552,6 +555,12 @@ def cluster():
         yield c
     finally:
         c.destroy()
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    with migrated_cluster() as c:
+        yield c
 
 
 @pytest.fixture(scope="module")

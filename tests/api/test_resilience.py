@@ -13,20 +13,14 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-from conftest import (Cluster, PASSWORD, Server, finish_server, ok, problem, start_server,
-                      unique)
+from conftest import (PASSWORD, Server, finish_server, migrated_cluster, ok, problem,
+                      start_server, unique)
 
 
 @pytest.fixture(scope="module")
 def own_cluster():
-    c = Cluster()
-    try:
-        c.createdb("cabinet_template")
-        cp = c.migrate("cabinet_template")
-        assert cp.returncode == 0, cp.stderr
+    with migrated_cluster() as c:
         yield c
-    finally:
-        c.destroy()
 
 
 @pytest.fixture(scope="module")

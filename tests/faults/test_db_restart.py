@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import Cluster, finish_server, problem, start_server, unique
+from conftest import finish_server, migrated_cluster, problem, start_server, unique
 from faultlib import Load, post_change, scale, statuses, titles_in_db
 
 THREADS = scale(6, 12)
@@ -21,14 +21,8 @@ ROUNDS = scale(1, 3)
 
 @pytest.fixture(scope="module")
 def own_cluster():
-    c = Cluster()
-    try:
-        c.createdb("cabinet_template")
-        cp = c.migrate("cabinet_template")
-        assert cp.returncode == 0, cp.stderr
+    with migrated_cluster() as c:
         yield c
-    finally:
-        c.destroy()
 
 
 @pytest.fixture(scope="module")
