@@ -7,6 +7,8 @@
 #   make lint    the static checks alone
 #   make security-long  the security tests at length: sqlmap over every
 #                route, minute-long slow-client runs (SECURITY_LONG=1)
+#   make proof   the long fuzz, security and faults runs, written to
+#                tests/proof/RESULTS.md
 #   make         build/cabinet (release)
 
 CC       ?= cc
@@ -35,7 +37,7 @@ DBT_SRC   = $(sort $(wildcard tests/db/*.c)) tests/unit/harness.c
 STATE_DIR = $(if $(filter 0,$(shell id -u)),/var/lib/cabinet,$(CURDIR)/var)
 LISTEN   ?= 127.0.0.1:8080
 
-.PHONY: all deps deps-test node-deps run test test-unit test-api test-browser test-security security-long fuzz bench lint check-layers clean
+.PHONY: all deps deps-test node-deps run test test-unit test-api test-browser test-security security-long proof fuzz bench lint check-layers clean
 .DELETE_ON_ERROR:
 
 all: build/cabinet
@@ -109,6 +111,15 @@ test-security: deps-test build/san/cabinet
 
 security-long: deps-test build/san/cabinet
 	@SECURITY_LONG=1 bash tests/run.sh api tests/security
+
+# The long versions of the fuzz, security and faults suites, recorded in
+# tests/proof/RESULTS.md (tests/proof/README.md): about two hours on 2
+# cores. PROOF_STAGES picks some of "fuzz security faults";
+# PROOF_FUZZ_SECONDS (600) is each fuzz target's time.
+PROOF_STAGES ?=
+proof: deps-test
+	@$(MAKE) --no-print-directory build/san/cabinet build/db-tests
+	@bash tests/proof/run.sh $(PROOF_STAGES)
 
 # Longer fuzzing: FUZZ_SECONDS per target, one target at a time (make test
 # runs each for 5 s); FUZZ_TARGETS="netaddr cursor" runs only those.

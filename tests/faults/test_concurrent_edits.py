@@ -78,7 +78,7 @@ def test_one_if_match_one_winner(server):
         assert now["title"] == winner and now["version"] == version + 1, (now, winner)
         wins.append(codes)
     flat = [c for cs in wins for c in cs]
-    print(f"\n{RACE_ROUNDS} rounds of {RACERS} edits with one If-Match: "
+    print(f"\nfigure: {RACE_ROUNDS} rounds of {RACERS} edits with one If-Match: "
           f"{flat.count(200)} x 200, {flat.count(412)} x 412, {flat.count(409)} x 409")
 
 
@@ -113,7 +113,7 @@ def test_read_modify_write_with_if_match_loses_no_update(server):
     assert not lost, f"{len(lost)} updates lost: {lost}"
     assert len(doc["description"]) == sum(len(m) for m in marks)
     assert doc["version"] == v0 + WRITERS * INCREMENTS, doc["version"]
-    print(f"\n{WRITERS} writers x {INCREMENTS} updates with If-Match: all "
+    print(f"\nfigure: {WRITERS} writers x {INCREMENTS} updates with If-Match: all "
           f"{WRITERS * INCREMENTS} kept, {sum(refused)} x 412 retried")
 
 
@@ -149,5 +149,5 @@ def test_concurrent_decisions_all_count_and_approve_once(server, svc, signer):
                               f" AND payload::text LIKE '%\"{ref}\"%'"
                               " AND payload::text LIKE '%\"approved\"%'")
         assert changed == "1", (ref, changed)
-    print(f"\n{len(calls)} decisions at once on {CHANGES} changes: all 201, "
+    print(f"\nfigure: {len(calls)} decisions at once on {CHANGES} changes: all 201, "
           f"each change approved once")

@@ -91,7 +91,7 @@ def test_writes_acknowledged_across_a_database_restart_are_all_stored(server, ow
     assert not doubled, f"creates stored twice: {doubled}"
     assert all(stored[t] == [i] for t, i in acked.items())
     refused_but_stored = sorted(set(stored) - set(acked))
-    print(f"\ndb restart x{ROUNDS} ({DOWN_S} s down each), {THREADS} threads: "
+    print(f"\nfigure: db restart x{ROUNDS} ({DOWN_S} s down each), {THREADS} threads: "
           f"{len(results)} requests {tally}; {len(acked)} acknowledged creates all stored; "
           f"{len(refused_but_stored)} refused with 503 yet stored (commit outcome unknown); "
           f"down/up at {[(round(d - windows[0][0], 1), round(u - windows[0][0], 1)) for d, u in windows]} s")

@@ -122,7 +122,7 @@ def test_kill_9_under_load_and_during_delivery_loses_nothing(server):
         for path in kept:
             text = path.read_text(errors="replace")
             assert not sanitizer_findings(text), tail(text, 40)
-        print(f"\nkill -9 x{KILLS} under {THREADS} threads: {len(results)} requests {tally}; "
+        print(f"\nfigure: kill -9 x{KILLS} under {THREADS} threads: {len(results)} requests {tally}; "
               f"{len(acked)} acknowledged creates all stored ({len(stored)} stored in all); "
               f"pending deliveries at each kill and restart seconds {kills}; "
               f"{len(events)} events all delivered, {dups} sent again (at-least-once), "

@@ -103,7 +103,7 @@ def test_one_change_per_idempotency_key_across_instances(pair, rx):
     for a, b in results:
         ids = {r.json()["id"] for r in (a, b) if r.status_code == 201}
         assert len(ids) == 1, (a.text, b.text)
-    print(f"\n{KEYS} keys x 2 instances at once: {codes.count(201)} x 201, "
+    print(f"\nfigure: {KEYS} keys x 2 instances at once: {codes.count(201)} x 201, "
           f"{codes.count(409)} x 409, one change each ({took:.1f} s)")
 
 
@@ -132,7 +132,7 @@ def test_one_change_per_webhook_id_across_instances(pair, rx):
         per.setdefault(d["delivery_id"], []).append(d["result"])
     assert len(per) == HOOKS, per
     assert all(sorted(v) == ["accepted", "replayed"] for v in per.values()), per
-    print(f"\n{HOOKS} webhook-ids x 2 instances at once: {HOOKS} changes, "
+    print(f"\nfigure: {HOOKS} webhook-ids x 2 instances at once: {HOOKS} changes, "
           f"each accepted once and replayed once")
 
 
@@ -176,7 +176,7 @@ def test_conflicts_submitted_at_once_on_two_instances_are_seen_by_both(pair, rx)
                 and seen[0][0]["state"] == "open"):
             bad.append((a_id, b_id, seen))
     assert not bad, f"{len(bad)} of {PAIRS} pairs lost or doubled a conflict: {bad}"
-    print(f"\n{PAIRS} pairs submitted at once on two instances: each conflict seen by both")
+    print(f"\nfigure: {PAIRS} pairs submitted at once on two instances: each conflict seen by both")
 
 
 def test_every_event_delivered_exactly_once_and_the_chain_verifies(pair, rx):
@@ -203,5 +203,5 @@ def test_every_event_delivered_exactly_once_and_the_chain_verifies(pair, rx):
     assert not dups, f"{len(dups)} events delivered more than once by two instances"
     assert rx.verify_all()
     entries = verify_chain(one)
-    print(f"\n{len(items)} events delivered once each by two instances; "
+    print(f"\nfigure: {len(items)} events delivered once each by two instances; "
           f"audit chain of {entries} entries verifies")

@@ -127,7 +127,7 @@ def test_slow_clients_do_not_starve_the_others(server, link, bearer, mode, targe
     with Probe(server.port, ["/healthz", "/api/v1/changes?limit=5"],
                extra=b"Authorization: " + token + b"\r\n") as probe:
         report = slowhttptest(mode, url, max(5, TOTAL // len(MODES)), extra)
-    print(f"slowhttptest {mode} {target}: {probe.count} probes, slowest {probe.worst:.2f} s")
+    print(f"figure: slowhttptest {mode} {target}: {probe.count} probes, slowest {probe.worst:.2f} s")
     assert probe.count > 0, report[-2000:]
     assert not probe.failures, (probe.failures[:5], report[-1500:])
     assert probe.worst <= PROBE_LIMIT, (probe.worst, report[-1500:])

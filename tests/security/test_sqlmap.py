@@ -20,6 +20,7 @@ import tempfile
 import time
 
 import pytest
+import requests
 
 from conftest import FIXTURES, ok, unique
 from hooklinks import make_integration
@@ -60,6 +61,24 @@ def sqlmap(url, seconds, data=None, method=None, headers=(), long=LONG):
     return text, time.monotonic() - t0
 
 
+SENT = []  # (target, requests) of each sqlmap run of this module
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _tally():
+    yield
+    if SENT:
+        print(f"\nfigure: sqlmap in all: {sum(n for _, n in SENT):,} requests over "
+              f"{len(SENT)} targets, nothing injectable")
+
+
+def served(server):
+    """The requests the server has answered, by its own /metrics."""
+    text = requests.get(server.url("/metrics"), timeout=10).text
+    return int(sum(float(v) for v in re.findall(
+        r"^cabinet_http_requests_total\{.*\} (\S+)$", text, re.M)))
+
+
 def assert_clean(server, text, mark, what):
     assert "identified the following injection point" not in text, text[-3000:]
     assert not re.search(r"parameter '[^']+' (is|seems to be) '?[A-Za-z ]*'? ?injectable", text), \
@@ -89,9 +108,12 @@ def test_the_changes_search_is_not_injectable(server, env):
     mark = len(server.stderr_text())
     url = server.url(f"/api/v1/changes?q=target&state=draft&service={env['service']}"
                      f"&requester=1")
+    before = served(server)
     text, took = sqlmap(url, 300 if LONG else 35, headers=[env["auth"]])
-    print(f"sqlmap GET /api/v1/changes: {took:.1f} s")
+    n = served(server) - before - 1
+    print(f"figure: sqlmap GET /api/v1/changes: {n} requests in {took:.1f} s")
     assert_clean(server, text, mark, "GET /api/v1/changes")
+    SENT.append(("GET /api/v1/changes", n))
 
 
 def test_a_hook_body_is_not_injectable(server, env):
@@ -101,12 +123,15 @@ def test_a_hook_body_is_not_injectable(server, env):
     body["status"] = "running*"
     body["project"]["path_with_namespace"] = "root/sqlmap*"
     g = env["gitlab"]
+    before = served(server)
     text, took = sqlmap(g["url"], 300 if LONG else 35, data=json.dumps(body),
                         headers=[f"X-Gitlab-Token: {g['secret']}",
                                  "X-Gitlab-Event: Deployment Hook",
                                  "Content-Type: application/json"])
-    print(f"sqlmap POST /hooks/<key>: {took:.1f} s")
+    n = served(server) - before - 1
+    print(f"figure: sqlmap POST /hooks/<key>: {n} requests in {took:.1f} s")
     assert_clean(server, text, mark, "POST /hooks/<key>")
+    SENT.append(("POST /hooks/<key>", n))
 
 
 # --- SECURITY_LONG=1: every route ---------------------------------------------------
@@ -171,7 +196,10 @@ def test_no_route_is_injectable(server, env, name, path, qs, body):
         .replace("{token}", "gt_x*").replace("{d}", "1").replace("{key}", "hk_x*")
     url = server.url(target + (f"?{qs}" if qs else ""))
     data = json.dumps(body).replace('"svc"', f'"{env["service"]}"') if body else None
+    before = served(server)
     text, took = sqlmap(url, 600, data=data,
                         headers=[env["auth"], "Content-Type: application/json"])
-    print(f"sqlmap {name}: {took:.1f} s")
+    n = served(server) - before - 1
+    print(f"figure: sqlmap {name}: {n} requests in {took:.1f} s")
     assert_clean(server, text, mark, name)
+    SENT.append((name, n))
