@@ -3,7 +3,8 @@
 # inside its directory (no TCP port, so it never collides with another one).
 #
 #   pg.sh start DIR     create the cluster in DIR if needed, and start it
-#   pg.sh stop DIR      stop it (fast shutdown)
+#   pg.sh stop DIR [MODE]  stop it: fast shutdown, or MODE immediate (as a
+#                       crash would: no checkpoint, recovery at the next start)
 #   pg.sh url DIR DB    print the libpq URL of database DB in it
 #   pg.sh createdb DIR DB [TEMPLATE]
 #
@@ -52,7 +53,9 @@ CONF
     fi
     ;;
 stop)
-    "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    mode=${3:-fast}
+    case $mode in fast | immediate) ;; *) echo "pg.sh: stop takes fast or immediate" >&2; exit 2 ;; esac
+    "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m "$mode" -w stop >/dev/null 2>&1 || true
     ;;
 url)
     db=${3:?usage: pg.sh url DIR DB}
