@@ -10,6 +10,7 @@
 #   make proof   the long fuzz, security and faults runs, written to
 #                tests/proof/RESULTS.md
 #   make         build/cabinet (release)
+#   make install the binary, sql/ and web/ under PREFIX (/usr/local)
 
 CC       ?= cc
 PKGS      = jansson libsodium libpq libcurl
@@ -37,7 +38,7 @@ DBT_SRC   = $(sort $(wildcard tests/db/*.c)) tests/unit/harness.c
 STATE_DIR = $(if $(filter 0,$(shell id -u)),/var/lib/cabinet,$(CURDIR)/var)
 LISTEN   ?= 127.0.0.1:8080
 
-.PHONY: all deps deps-test node-deps run test test-unit test-api test-browser test-security security-long proof fuzz bench lint check-layers clean
+.PHONY: all deps deps-test node-deps run test test-unit test-api test-browser test-security security-long proof fuzz bench lint check-layers install clean
 .DELETE_ON_ERROR:
 
 all: build/cabinet
@@ -157,6 +158,15 @@ check-layers:
 # tests/db, and the pinned clang-tidy over server/**/*.c (.clang-tidy).
 lint:
 	@bash tests/static.sh layers format tidy
+
+# The release binary, the migrations and the web UI under PREFIX (and
+# DESTDIR, for packaging): README "Installing".
+PREFIX ?= /usr/local
+install: build/cabinet
+	install -D -m 0755 build/cabinet $(DESTDIR)$(PREFIX)/bin/cabinet
+	install -d $(DESTDIR)$(PREFIX)/share/cabinet
+	rm -rf $(DESTDIR)$(PREFIX)/share/cabinet/sql $(DESTDIR)$(PREFIX)/share/cabinet/web
+	cp -R sql web $(DESTDIR)$(PREFIX)/share/cabinet/
 
 clean:
 	rm -rf build
