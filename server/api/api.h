@@ -31,6 +31,7 @@ enum outcome api_users_list(struct http_ctx *ctx);
 enum outcome api_users_create(struct http_ctx *ctx);
 enum outcome api_users_get(struct http_ctx *ctx);
 enum outcome api_users_update(struct http_ctx *ctx);
+enum outcome api_users_unlock(struct http_ctx *ctx);
 /* The password policy: a field error on `password` unless it is valid
  * UTF-8 of USERS_PASSWORD_MIN characters to USERS_PASSWORD_MAX bytes. */
 #define USERS_PASSWORD_MIN 10

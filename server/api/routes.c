@@ -58,6 +58,7 @@ const struct http_route api_routes[] = {
     {{"POST", V1 "/users"}, api_users_create, 0, ROLE_ADMIN, NO_QUERY},
     {{"GET", V1 "/users/{id}"}, api_users_get, HTTP_DEFER_ROLE, ROLE_ADMIN, NO_QUERY},
     {{"PATCH", V1 "/users/{id}"}, api_users_update, HTTP_DEFER_ROLE, ROLE_ADMIN, NO_QUERY},
+    {{"POST", V1 "/users/{id}/unlock"}, api_users_unlock, 0, ROLE_ADMIN, NO_QUERY},
 
     {{"GET", V1 "/services"}, api_services_list, 0, 0, q_services},
     {{"POST", V1 "/services"}, api_services_create, 0, ROLE_ADMIN, NO_QUERY},

@@ -218,3 +218,24 @@ out:
     json_decref(doc);
     return rc;
 }
+
+/* Clears the failed logins of every client address of an account, so that
+ * its owner may try again at once (what `cabinet user unlock` does). */
+enum outcome
+api_users_unlock(struct http_ctx *ctx)
+{
+    int64_t id;
+    long cleared = 0;
+    enum outcome rc;
+
+    if (!decode_id(http_param(ctx, 0), NULL, &id))
+        return http_fail(ctx, ERR_NOT_FOUND, "no such user");
+    rc = db_user_unlock(ctx->db, http_actor(ctx), id, &cleared);
+    if (rc == ERR_NOT_FOUND)
+        return http_fail(ctx, rc, "no such user");
+    if (rc != OK)
+        return rc;
+    http_reply(ctx, 200,
+               json_pack("{s:I, s:I}", "user", (json_int_t)id, "cleared", (json_int_t)cleared));
+    return OK;
+}

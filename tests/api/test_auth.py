@@ -582,3 +582,28 @@ def test_bearer_requests_do_not_write_and_use_is_recorded_once(server):
     assert versions() == before, "forty authenticated requests wrote no token row"
     assert server.psql_json(
         f"SELECT to_json(last_used_at) FROM api_tokens WHERE id = {tid}") == used
+
+
+def test_an_admin_clears_the_failed_logins_of_an_account(server):
+    u = server.add_user(unique("unlockme"))
+    add_failures(server, u["email"], 9)
+    add_failures(server, u["email"], 3, addr="127.0.0.2")
+    problem(attempt(server, u["email"], PASSWORD), 429)
+    # only admins, only accounts that exist
+    problem(server.as_("manager").post(f"/users/{u['id']}/unlock"), 403)
+    problem(server.as_("alice").post(f"/users/{u['id']}/unlock"), 403)
+    problem(server.as_("admin").post("/users/987654321/unlock"), 404)
+    problem(server.as_("admin").post("/users/nobody/unlock"), 404)
+    assert failures(server, u["email"]) == 9
+    body = ok(server.as_("admin").post(f"/users/{u['id']}/unlock"))
+    assert body == {"user": u["id"], "cleared": 12}
+    assert failures(server, u["email"]) == 0 and failures(server, u["email"], "127.0.0.2") == 0
+    assert ok(attempt(server, u["email"], PASSWORD))["user"]["email"] == u["email"]
+    entry = server.psql_json(
+        "SELECT json_build_object('actor', actor, 'data', data) FROM audit_log "
+        f"WHERE action = 'user.unlocked' AND entity = 'user' AND entity_id = '{u['id']}' "
+        "ORDER BY id DESC LIMIT 1")
+    assert entry["actor"] == f"user:{server.users['admin']['id']}", entry
+    assert entry["data"] == {"failures_cleared": 12}
+    # nothing left to clear: 0, and still an answer
+    assert ok(server.as_("admin").post(f"/users/{u['id']}/unlock"))["cleared"] == 0

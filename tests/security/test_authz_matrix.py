@@ -66,6 +66,7 @@ WHO = {
     "POST /api/v1/users": ADMIN,
     "GET /api/v1/users/{id}": ADMIN,
     "PATCH /api/v1/users/{id}": ADMIN,
+    "POST /api/v1/users/{id}/unlock": ADMIN,
     "GET /api/v1/services": ANY,
     "POST /api/v1/services": ADMIN,
     "GET /api/v1/services/{name}": ANY,

@@ -1,6 +1,6 @@
 // Admin › Users: accounts and their roles.
-import { h, navigate, notify, fmtTime } from '../core.js';
-import { head, link, td, tr, table, addPage, edit, paged, onOff, badge, note, load } from './admin.js';
+import { h, api, busy, navigate, notify, fmtTime } from '../core.js';
+import { head, link, td, tr, table, addPage, edit, paged, onOff, badge, note, load, btn, failed } from './admin.js';
 
 const roles = (hint) => ['roles', 'Roles', 'checks', { fixed: 'requester', hint,
   options: [['requester', 'Requester'], ['cab', 'CAB'], ['ecab', 'ECAB'], ['manager', 'Manager'], ['admin', 'Admin']] }];
@@ -19,7 +19,19 @@ async function detail(view, id) {
   if (!u) return;
   const path = '/users/' + u.id;
   view.append(head(`User: ${u.name}`, onOff(!u.disabled, 'active', 'disabled')), note(`${u.email} · account since ${fmtTime(u.created_at)}`),
-    account(u, path));
+    account(u, path), logins(u, path));
+}
+
+// Repeated failed logins slow each client address down; clearing them lets
+// the owner try again at once, from anywhere.
+function logins(u, path) {
+  const clear = btn('Clear failed logins', 'secondary', () => busy(clear, async () => {
+    const r = await api('POST', path + '/unlock');
+    if (!r.ok) return failed(r);
+    notify(r.data.cleared ? `${r.data.cleared} failed login${r.data.cleared === 1 ? '' : 's'} cleared: ${u.name} may sign in again at once` : 'No failed logins to clear');
+  }));
+  return h('section', { 'aria-labelledby': 'logins-h' }, h('h2', { id: 'logins-h', text: 'Failed logins' }),
+    note('After five failed logins from one address, each further attempt from it must wait longer, up to 15 minutes. Clearing them ends the wait for every address.'), clear);
 }
 
 // The account form; its hidden user name tells password managers whose
