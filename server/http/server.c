@@ -2,12 +2,19 @@
 
 #include <arpa/inet.h>
 #include <civetweb.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "db/db_auth.h"
@@ -60,6 +67,9 @@ struct http_server {
     const char **metric_methods;
     const char **metric_routes;
     struct http_clients clients;
+    atomic_int busy;       /* requests in http_dispatch now */
+    atomic_bool draining;  /* a stop is under way: every response closes its connection */
+    int quiet[2];          /* the pipe put in place of the listening sockets; -1: none */
 };
 
 /* An address as a client or proxy writes it in X-Forwarded-For (or CivetWeb
@@ -957,7 +967,10 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
     int slot = (int)srv->nroutes + METRICS_UNMATCHED, status, len;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    atomic_fetch_add(&srv->busy, 1);
     memset(&ctx, 0, sizeof ctx);
+    /* while stopping, no connection is kept for another request */
+    ctx.close = atomic_load(&srv->draining);
     ctx.match.index = -1;
     ctx.conn = conn;
     ctx.server = srv;
@@ -995,6 +1008,7 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
     free(ctx.raw_body);
     free(ctx.body);
     sec_wipe(&ctx.user, sizeof ctx.user);
+    atomic_fetch_sub(&srv->busy, 1);
     return status;
 }
 
@@ -1006,17 +1020,56 @@ http_log_message(const struct mg_connection *conn, const char *message)
     return 1;
 }
 
+/* CivetWeb reads the certificate and its private key from one PEM file
+ * (ssl_certificate), the chain from another (ssl_certificate_chain): the
+ * certificate and key files are joined in a file that lives only in memory,
+ * which CivetWeb opens by its /proc/self/fd path while mg_start runs. The
+ * descriptor, or -1 after logging why. */
+static int
+http_tls_pem(char *path, size_t size)
+{
+    const char *files[] = {config->tls_cert, config->tls_key};
+    char buf[8192];
+    int fd = memfd_create("cabinet-tls", MFD_CLOEXEC);
+    bool ok = fd >= 0;
+
+    for (size_t i = 0; ok && i < 2; i++) {
+        FILE *f = fopen(files[i], "rb");
+        size_t n;
+
+        if (f == NULL) {
+            log_error("%s (%s) cannot be read: %s", files[i],
+                      i == 0 ? "CABINET_TLS_CERT" : "CABINET_TLS_KEY", strerror(errno));
+            ok = false;
+            break;
+        }
+        while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0)
+            ok = write(fd, buf, n) == (ssize_t)n;
+        ok = ok && !ferror(f) && write(fd, "\n", 1) == 1;
+        (void)fclose(f); /* only read from */
+    }
+    sec_wipe(buf, sizeof buf);
+    if (!ok) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    snprintf(path, size, "/proc/self/fd/%d", fd);
+    return fd;
+}
+
 enum outcome
 http_server_start(const struct app *app, const struct http_route *routes, size_t nroutes,
                   struct http_server **out)
 {
     struct mg_callbacks callbacks;
     struct http_server *srv;
-    char threads[16], timeout[16];
+    char threads[16], timeout[16], ports[512], pem[64];
     size_t i;
-    const char *options[] = {
+    int pem_fd = -1;
+    const char *options[40] = {
         "listening_ports",
-        config->listen,
+        ports,
         "num_threads",
         threads,
         "request_timeout_ms",
@@ -1048,9 +1101,26 @@ http_server_start(const struct app *app, const struct http_route *routes, size_t
         NULL,
     };
 
+    /* HTTPS with CivetWeb's own TLS: an "s" after the port */
+    snprintf(ports, sizeof ports, "%s%s", config->listen, config->tls_cert[0] ? "s" : "");
+    if (config->tls_cert[0] != '\0') {
+        if ((pem_fd = http_tls_pem(pem, sizeof pem)) < 0)
+            return ERR_INVALID;
+        for (i = 0; options[i] != NULL; i++)
+            ;
+        options[i++] = "ssl_certificate";
+        options[i++] = pem;
+        options[i++] = "ssl_certificate_chain";
+        options[i] = config->tls_cert;
+    }
+
     srv = calloc(1, sizeof *srv);
-    if (srv == NULL)
+    if (srv == NULL) {
+        if (pem_fd >= 0)
+            close(pem_fd);
         return ERR_INTERNAL;
+    }
+    srv->quiet[0] = srv->quiet[1] = -1;
     pthread_mutex_init(&srv->clients.lock, NULL);
     srv->clients.cap = config->max_per_client;
     srv->clients.size = config->threads;
@@ -1062,6 +1132,8 @@ http_server_start(const struct app *app, const struct http_route *routes, size_t
     srv->clients.e = calloc((size_t)srv->clients.size, sizeof *srv->clients.e);
     if (srv->metric_methods == NULL || srv->metric_routes == NULL || srv->clients.e == NULL ||
         metrics_init((int)nroutes) != 0) {
+        if (pem_fd >= 0)
+            close(pem_fd);
         http_server_stop(srv);
         return ERR_INTERNAL;
     }
@@ -1082,8 +1154,14 @@ http_server_start(const struct app *app, const struct http_route *routes, size_t
         callbacks.connection_close = http_conn_close;
     mg_init_library(0);
     srv->mg = mg_start(&callbacks, srv, options);
+    /* read by now, certificate and key: mg_start set up TLS */
+    if (pem_fd >= 0)
+        close(pem_fd);
     if (srv->mg == NULL) {
-        log_error("cannot listen on %s", config->listen);
+        log_error("cannot listen on %s%s", config->listen,
+                  config->tls_cert[0] ? " with HTTPS (see CivetWeb's message above about the "
+                                        "certificate or key)"
+                                      : "");
         http_server_stop(srv);
         return ERR_INTERNAL;
     }
@@ -1101,12 +1179,63 @@ http_server_stop(struct http_server *srv)
         mg_stop(srv->mg);
         mg_exit_library();
     }
+    if (srv->quiet[0] >= 0) {
+        close(srv->quiet[0]);
+        close(srv->quiet[1]);
+    }
     metrics_free();
     free(srv->metric_methods);
     free(srv->metric_routes);
     free(srv->clients.e);
     pthread_mutex_destroy(&srv->clients.lock);
     free(srv);
+}
+
+/* Whether fd is a socket listening for connections. */
+static bool
+http_is_listening(int fd)
+{
+    int on = 0;
+    socklen_t len = sizeof on;
+
+    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
+void
+http_server_drain(struct http_server *srv)
+{
+    struct dirent *de;
+    DIR *d;
+
+    if (srv == NULL)
+        return;
+    atomic_store(&srv->draining, true);
+    /* CivetWeb closes its listening sockets only in mg_stop, which also
+     * fails every read and write under way (its stop flag is checked
+     * there): so each is replaced here, under the same descriptor, by the
+     * read end of a pipe that never becomes readable. The kernel closes the
+     * socket, a new connection is refused at once, and CivetWeb's accept
+     * loop waits on the pipe until mg_stop. Every listening socket in the
+     * process is CivetWeb's. */
+    if (pipe2(srv->quiet, O_CLOEXEC) != 0 || (d = opendir("/proc/self/fd")) == NULL) {
+        log_warn("cannot stop listening before the requests under way finish: %s",
+                 strerror(errno));
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        int fd = atoi(de->d_name);
+
+        if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && fd != dirfd(d) &&
+            http_is_listening(fd) && dup2(srv->quiet[0], fd) < 0)
+            log_warn("cannot close listening socket %d: %s", fd, strerror(errno));
+    }
+    closedir(d);
+}
+
+int
+http_server_busy(struct http_server *srv)
+{
+    return srv != NULL ? atomic_load(&srv->busy) : 0;
 }
 
 void
