@@ -59,8 +59,8 @@ static const struct config_item config_items[] = {
      CONFIG_AT(webhook_allow_loopback), "false", 0, 0},
     {"CABINET_COOKIE_SECURE", "--cookie-secure", CONFIG_BOOL, CONFIG_AT(cookie_secure), "false", 0,
      0},
-    {"CABINET_SHUTDOWN_SECONDS", "--shutdown-seconds", CONFIG_INT, CONFIG_AT(shutdown_seconds), "10",
-     0, 3600},
+    {"CABINET_SHUTDOWN_SECONDS", "--shutdown-seconds", CONFIG_INT, CONFIG_AT(shutdown_seconds),
+     "10", 0, 3600},
     {"CABINET_TLS_CERT", "--tls-cert", CONFIG_STR, CONFIG_AT(tls_cert), "", 0, 0},
     {"CABINET_TLS_KEY", "--tls-key", CONFIG_STR, CONFIG_AT(tls_key), "", 0, 0},
 };

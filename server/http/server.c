@@ -67,9 +67,9 @@ struct http_server {
     const char **metric_methods;
     const char **metric_routes;
     struct http_clients clients;
-    atomic_int busy;       /* requests in http_dispatch now */
-    atomic_bool draining;  /* a stop is under way: every response closes its connection */
-    int quiet[2];          /* the pipe put in place of the listening sockets; -1: none */
+    atomic_int busy;      /* requests in http_dispatch now */
+    atomic_bool draining; /* a stop is under way: every response closes its connection */
+    int quiet[2];         /* the pipe put in place of the listening sockets; -1: none */
 };
 
 /* An address as a client or proxy writes it in X-Forwarded-For (or CivetWeb
@@ -1218,8 +1218,7 @@ http_server_drain(struct http_server *srv)
      * loop waits on the pipe until mg_stop. Every listening socket in the
      * process is CivetWeb's. */
     if (pipe2(srv->quiet, O_CLOEXEC) != 0 || (d = opendir("/proc/self/fd")) == NULL) {
-        log_warn("cannot stop listening before the requests under way finish: %s",
-                 strerror(errno));
+        log_warn("cannot stop listening before the requests under way finish: %s", strerror(errno));
         return;
     }
     while ((de = readdir(d)) != NULL) {
