@@ -165,13 +165,14 @@ static bool
 main_drain(struct http_server *srv, struct gate_waiters *gate, struct deliver *deliver,
            const sigset_t *set)
 {
-    struct timespec until, now, pause = {0, 50 * 1000000L};
+    struct timespec t0, until, now, pause = {0, 50 * 1000000L};
     int requests, deliveries;
 
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     http_server_drain(srv);
     deliver_drain(deliver);
     gate_waiters_stop(gate);
-    clock_gettime(CLOCK_MONOTONIC, &until);
+    until = t0;
     until.tv_sec += config->shutdown_seconds;
     for (;;) {
         requests = http_server_busy(srv);
@@ -184,11 +185,11 @@ main_drain(struct http_server *srv, struct gate_waiters *gate, struct deliver *d
             sigtimedwait(set, NULL, &pause) > 0)
             break;
     }
-    log_warn("stopping with %d request%s and %d webhook deliver%s still under way after %d s "
-             "(CABINET_SHUTDOWN_SECONDS): they are cut off (a delivery cut off is sent again "
-             "later)",
+    log_warn("stopping with %d request%s and %d webhook deliver%s still under way after %.1f s "
+             "(%s): they are cut off (a delivery cut off is sent again later)",
              requests, requests == 1 ? "" : "s", deliveries, deliveries == 1 ? "y" : "ies",
-             config->shutdown_seconds);
+             (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9,
+             now.tv_sec >= until.tv_sec ? "CABINET_SHUTDOWN_SECONDS" : "a second signal");
     return false;
 }
 

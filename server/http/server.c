@@ -70,6 +70,7 @@ struct http_server {
     atomic_int busy;      /* requests in http_dispatch now */
     atomic_bool draining; /* a stop is under way: every response closes its connection */
     int quiet[2];         /* the pipe put in place of the listening sockets; -1: none */
+    int ports[4];         /* the ports they listened on (0: none) */
 };
 
 /* An address as a client or proxy writes it in X-Forwarded-For (or CivetWeb
@@ -686,6 +687,9 @@ http_write(struct http_ctx *ctx, int status, const char *type, const char *body,
 {
     struct strbuf out = STRBUF_INIT;
 
+    /* a stop began while this request was under way */
+    if (atomic_load(&ctx->server->draining))
+        ctx->close = true;
     strbuf_printf(&out, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
     if (status != 204 && status != 304)
         strbuf_printf(&out, "Content-Type: %s\r\nContent-Length: %zu\r\n", type, len);
@@ -715,7 +719,7 @@ http_stream_begin(struct http_ctx *ctx, int status, const char *type)
     ctx->stream_begun = true;
     ctx->stream_head = strcmp(ctx->method, "HEAD") == 0;
     ctx->stream_chunked = ri->http_version == NULL || strcmp(ri->http_version, "1.0") != 0;
-    if (!ctx->stream_chunked)
+    if (!ctx->stream_chunked || atomic_load(&ctx->server->draining))
         ctx->close = true;
     strbuf_printf(&out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n", status, http_reason(status),
                   type);
@@ -1170,12 +1174,93 @@ http_server_start(const struct app *app, const struct http_route *routes, size_t
     return OK;
 }
 
+/* Whether fd is a socket listening for connections. */
+static bool
+http_is_listening(int fd)
+{
+    int on = 0;
+    socklen_t len = sizeof on;
+
+    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
+/* The local TCP port of socket fd, or 0. */
+static int
+http_local_port(int fd)
+{
+    struct sockaddr_storage a;
+    socklen_t len = sizeof a;
+
+    if (getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        return 0;
+    if (a.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&a)->sin_port);
+    if (a.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&a)->sin6_port);
+    return 0;
+}
+
+/* Calls fn on every descriptor of the process. */
+static void
+http_each_fd(struct http_server *srv, void (*fn)(struct http_server *, int))
+{
+    struct dirent *de;
+    DIR *d = opendir("/proc/self/fd");
+
+    if (d == NULL) {
+        log_warn("cannot list the open files (/proc/self/fd): %s", strerror(errno));
+        return;
+    }
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && atoi(de->d_name) != dirfd(d))
+            fn(srv, atoi(de->d_name));
+    closedir(d);
+}
+
+/* For http_server_drain: a listening socket shut down and replaced. */
+static void
+http_unlisten(struct http_server *srv, int fd)
+{
+    size_t i;
+
+    if (!http_is_listening(fd))
+        return;
+    for (i = 0; i < sizeof srv->ports / sizeof srv->ports[0] && srv->ports[i] != 0; i++)
+        ;
+    if (i < sizeof srv->ports / sizeof srv->ports[0])
+        srv->ports[i] = http_local_port(fd);
+    (void)shutdown(fd, SHUT_RDWR); /* the dup2 closes it anyway */
+    if (dup2(srv->quiet[0], fd) < 0)
+        log_warn("cannot close listening socket %d: %s", fd, strerror(errno));
+}
+
+/* For http_server_stop after a drain: a connection to one of the ports
+ * that is idle between requests is told its client is done, so that its
+ * worker ends now rather than when its poll's 2 s quantum runs out. */
+static void
+http_end_idle(struct http_server *srv, int fd)
+{
+    int port = http_local_port(fd);
+
+    for (size_t i = 0; port != 0 && i < sizeof srv->ports / sizeof srv->ports[0]; i++)
+        if (srv->ports[i] == port) {
+            (void)shutdown(fd, SHUT_RD); /* what is still to be written goes out */
+            return;
+        }
+}
+
 void
 http_server_stop(struct http_server *srv)
 {
     if (srv == NULL)
         return;
     if (srv->mg != NULL) {
+        /* wakes CivetWeb's accept loop on the pipe, so that it sees the
+         * stop at once rather than at the end of its poll */
+        if (srv->quiet[1] >= 0 && write(srv->quiet[1], "", 1) != 1)
+            log_warn("cannot wake the accept loop: the stop may take 2 s more");
+        if (srv->quiet[0] >= 0)
+            http_each_fd(srv, http_end_idle);
         mg_stop(srv->mg);
         mg_exit_library();
     }
@@ -1191,44 +1276,25 @@ http_server_stop(struct http_server *srv)
     free(srv);
 }
 
-/* Whether fd is a socket listening for connections. */
-static bool
-http_is_listening(int fd)
-{
-    int on = 0;
-    socklen_t len = sizeof on;
-
-    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
-}
-
 void
 http_server_drain(struct http_server *srv)
 {
-    struct dirent *de;
-    DIR *d;
-
     if (srv == NULL)
         return;
     atomic_store(&srv->draining, true);
     /* CivetWeb closes its listening sockets only in mg_stop, which also
      * fails every read and write under way (its stop flag is checked
-     * there): so each is replaced here, under the same descriptor, by the
-     * read end of a pipe that never becomes readable. The kernel closes the
-     * socket, a new connection is refused at once, and CivetWeb's accept
-     * loop waits on the pipe until mg_stop. Every listening socket in the
-     * process is CivetWeb's. */
-    if (pipe2(srv->quiet, O_CLOEXEC) != 0 || (d = opendir("/proc/self/fd")) == NULL) {
+     * there): so each is shut down (which refuses new connections and
+     * wakes CivetWeb's poll on it, whose hold on the socket would keep it
+     * listening until its 2 s quantum ran out) and replaced, under the same
+     * descriptor, by the read end of a pipe that stays unreadable until
+     * http_server_stop. CivetWeb's accept loop waits on that quietly. Every
+     * listening socket in the process is CivetWeb's. */
+    if (pipe2(srv->quiet, O_CLOEXEC) != 0) {
         log_warn("cannot stop listening before the requests under way finish: %s", strerror(errno));
         return;
     }
-    while ((de = readdir(d)) != NULL) {
-        int fd = atoi(de->d_name);
-
-        if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && fd != dirfd(d) &&
-            http_is_listening(fd) && dup2(srv->quiet[0], fd) < 0)
-            log_warn("cannot close listening socket %d: %s", fd, strerror(errno));
-    }
-    closedir(d);
+    http_each_fd(srv, http_unlisten);
 }
 
 int
