@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <civetweb.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -1024,6 +1025,42 @@ http_log_message(const struct mg_connection *conn, const char *message)
     return 1;
 }
 
+/* The stand-in for libssl.so that server/http/tls/ssl_shim.c explains,
+ * built by the Makefile and carried inside the executable, so that there is
+ * no file to install beside it. */
+__asm__(".section .rodata\n"
+        ".balign 16\n"
+        "http_ssl_shim:\n"
+        ".incbin \"build/ssl-shim.so\"\n"
+        "http_ssl_shim_end:\n"
+        ".previous\n");
+extern const char http_ssl_shim[], http_ssl_shim_end[];
+
+/* Loads the stand-in (from a file in memory) before CivetWeb looks for
+ * libssl.so, which it then finds by that name among the loaded libraries.
+ * False after logging why it cannot. */
+static bool
+http_tls_preload(void)
+{
+    size_t n = (size_t)(http_ssl_shim_end - http_ssl_shim);
+    char path[64];
+    int fd = memfd_create("libssl.so", MFD_CLOEXEC);
+    bool ok = fd >= 0 && write(fd, http_ssl_shim, n) == (ssize_t)n;
+
+    if (ok) {
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        /* never unloaded: CivetWeb uses it until the process ends */
+        ok = dlopen(path, RTLD_NOW | RTLD_GLOBAL) != NULL;
+        if (!ok)
+            log_error("cannot load OpenSSL for HTTPS: %s (is libssl3 installed?)", dlerror());
+    } else {
+        log_error("cannot load OpenSSL for HTTPS: %s", strerror(errno));
+    }
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
 /* CivetWeb reads the certificate and its private key from one PEM file
  * (ssl_certificate), the chain from another (ssl_certificate_chain): the
  * certificate and key files are joined in a file that lives only in memory,
@@ -1108,7 +1145,7 @@ http_server_start(const struct app *app, const struct http_route *routes, size_t
     /* HTTPS with CivetWeb's own TLS: an "s" after the port */
     snprintf(ports, sizeof ports, "%s%s", config->listen, config->tls_cert[0] ? "s" : "");
     if (config->tls_cert[0] != '\0') {
-        if ((pem_fd = http_tls_pem(pem, sizeof pem)) < 0)
+        if (!http_tls_preload() || (pem_fd = http_tls_pem(pem, sizeof pem)) < 0)
             return ERR_INVALID;
         for (i = 0; options[i] != NULL; i++)
             ;
