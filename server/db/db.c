@@ -443,14 +443,14 @@ db_url_shown(const char *url, char *buf, size_t size)
             return;
         }
     }
-    snprintf(buf, size, "%s", url);
     /* password=... in a key/value string or a URL's query */
-    if ((pw = strstr(buf, "password=")) != NULL) {
-        char *v = buf + (pw - buf) + 9;
-        n = strcspn(v, " &");
-        memmove(v + 3, v + n, strlen(v + n) + 1);
-        memcpy(v, "***", 3);
+    if ((pw = strstr(url, "password=")) != NULL) {
+        pw += 9;
+        n = strcspn(pw, " &");
+        snprintf(buf, size, "%.*s***%s", (int)(pw - url), url, pw + n);
+        return;
     }
+    snprintf(buf, size, "%s", url);
 }
 
 enum outcome

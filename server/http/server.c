@@ -1225,7 +1225,7 @@ http_is_listening(int fd)
 static int
 http_local_port(int fd)
 {
-    struct sockaddr_storage a;
+    struct sockaddr_storage a = {0};
     socklen_t len = sizeof a;
 
     if (getsockname(fd, (struct sockaddr *)&a, &len) != 0)

@@ -185,6 +185,14 @@ def test_a_connection_failure_names_the_url_without_its_password(workdir, fmt):
     assert "cabinet:***@" in message
 
 
+def test_a_key_value_connection_string_is_shown_without_its_password(workdir):
+    port = free_port()
+    url = f"host=127.0.0.1 port={port} user=cabinet password=s3cret-pw dbname=cabinet"
+    message, _ = refused(workdir, serve_env(workdir, url), ["CABINET_DATABASE_URL"])
+    assert "s3cret-pw" not in message
+    assert f"port={port} user=cabinet password=*** dbname=cabinet" in message
+
+
 def test_tls_needs_both_files(workdir, good_db):
     cert = workdir / "cert.pem"
     cert.write_text("not used\n")
