@@ -509,7 +509,9 @@ main_version(const struct cli_cmd *cmd, int argc, char **argv)
 
 static const struct cli_cmd main_cmds[] = {
     {"serve", "", "serve HTTP on CABINET_LISTEN (and run the audit chainer, webhook deliveries)",
-     "SIGINT or SIGTERM stops it.\n", main_serve_cmd, true},
+     "SIGINT or SIGTERM stops it: new connections are refused at once, and the requests and\n"
+     "webhook deliveries under way get CABINET_SHUTDOWN_SECONDS to finish.\n",
+     main_serve_cmd, true},
     {"migrate", "", "apply pending migrations from CABINET_SQL_DIR",
      "Each sql/NNNN_*.sql once, in order, each in a transaction, under an advisory lock.\n",
      main_migrate, false},
