@@ -73,6 +73,16 @@ build/san/%.o: %.c
 	@echo "CC san  $<"
 	@$(CC) $(WARN) $(DEFS) $(SAN) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
+# HTTPS: the stand-in for libssl.so that Debian's libcivetweb needs with
+# OpenSSL 3 (server/http/tls/ssl_shim.c), carried inside the executable by
+# server/http/server.c.
+build/ssl-shim.so: server/http/tls/ssl_shim.c
+	@mkdir -p $(dir $@)
+	@echo "CC so   $<"
+	@$(CC) $(WARN) -O2 -shared -fPIC -Wl,-soname,libssl.so -o $@ $< -lssl
+
+build/rel/server/http/server.o build/san/server/http/server.o: build/ssl-shim.so
+
 # The unit tests link the pure modules, and sec/ for the crypto vectors.
 build/unit-tests: $(UNIT_SRC) $(SRC_PURE:%.c=build/san/%.o) build/san/server/sec/sec.o
 	@echo "LINK    $@"

@@ -59,6 +59,10 @@ static const struct config_item config_items[] = {
      CONFIG_AT(webhook_allow_loopback), "false", 0, 0},
     {"CABINET_COOKIE_SECURE", "--cookie-secure", CONFIG_BOOL, CONFIG_AT(cookie_secure), "false", 0,
      0},
+    {"CABINET_SHUTDOWN_SECONDS", "--shutdown-seconds", CONFIG_INT, CONFIG_AT(shutdown_seconds),
+     "10", 0, 3600},
+    {"CABINET_TLS_CERT", "--tls-cert", CONFIG_STR, CONFIG_AT(tls_cert), "", 0, 0},
+    {"CABINET_TLS_KEY", "--tls-key", CONFIG_STR, CONFIG_AT(tls_key), "", 0, 0},
 };
 
 #define CONFIG_N (sizeof config_items / sizeof config_items[0])
@@ -251,9 +255,13 @@ config_load(int *argc, char **argv)
     }
     if (config_parse_proxies() != 0)
         return -1;
+    /* over HTTPS the session cookie never needs to travel in the clear */
+    if (config_value.tls_cert[0] != '\0')
+        config_value.cookie_secure = true;
     if (config_value.base_url[0] == '\0') {
         char *url;
-        if (asprintf(&url, "http://%s", config_value.listen) < 0)
+        if (asprintf(&url, "%s://%s", config_value.tls_cert[0] != '\0' ? "https" : "http",
+                     config_value.listen) < 0)
             return -1;
         free(config_value.base_url);
         config_value.base_url = url;

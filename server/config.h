@@ -46,7 +46,10 @@ struct config {
     int delivery_workers;        /* threads sending webhooks, each with a connection */
     bool webhook_allow_loopback; /* receivers on 127.0.0.0/8 and ::1 allowed */
     char *webhook_ca_file; /* PEM bundle to trust instead of the system's ("": the system's) */
-    bool cookie_secure;
+    bool cookie_secure;    /* forced on by CABINET_TLS_CERT */
+    int shutdown_seconds;  /* how long a stop waits for requests and deliveries under way */
+    char *tls_cert;        /* PEM certificate (chain) to serve HTTPS with; "": plain HTTP */
+    char *tls_key;         /* its PEM private key */
 };
 
 extern const struct config *config;

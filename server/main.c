@@ -4,6 +4,8 @@
  * (config.c); each command's words are read by cli.c, and each command
  * has its own --help.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <malloc.h>
 #include <signal.h>
@@ -25,6 +27,7 @@
 #include "domain/timefmt.h"
 #include "domain/validate.h"
 #include "http/server.h"
+#include "http/static.h"
 #include "jobs/chain.h"
 #include "jobs/deliver.h"
 #include "jobs/usage.h"
@@ -34,29 +37,57 @@
 #include "verify.h"
 #include "version.h"
 
-/* Records the server key's public half (or finds it there), waiting up to
- * CABINET_DB_WAIT seconds for the database to come up: a container or a
- * service manager may start the server first. A signal of set ends the wait
- * (*sig says which). */
+/* What needs no database, checked before anything is written: the web
+ * root, the TLS files (both or neither, readable), the server key file.
+ * Each failure is one log line saying what to do. */
 static enum outcome
-main_server_key(const char *pub, const sigset_t *set, int *sig)
+main_preflight(void)
+{
+    const char *tls[][2] = {{"CABINET_TLS_CERT", config->tls_cert},
+                            {"CABINET_TLS_KEY", config->tls_key}};
+    int fd;
+
+    if (static_check_root(config->web_root) != OK)
+        return ERR_INVALID;
+    if ((config->tls_cert[0] == '\0') != (config->tls_key[0] == '\0')) {
+        log_error("CABINET_TLS_CERT and CABINET_TLS_KEY go together: set both (PEM files) to "
+                  "serve HTTPS, or neither");
+        return ERR_INVALID;
+    }
+    for (size_t i = 0; config->tls_cert[0] != '\0' && i < 2; i++) {
+        if ((fd = open(tls[i][1], O_RDONLY | O_CLOEXEC)) < 0) {
+            log_error("%s (%s) cannot be read: %s; point %s at a readable PEM file", tls[i][1],
+                      tls[i][0], strerror(errno), tls[i][0]);
+            return ERR_INVALID;
+        }
+        (void)close(fd); /* only opened */
+    }
+    return sec_key_check(config->server_key_file);
+}
+
+/* Waits up to CABINET_DB_WAIT seconds for the database to take a
+ * connection: a container or a service manager may start the server first.
+ * A database that does not exist or a login that is refused fails at once,
+ * since waiting cannot cure either. A signal of set ends the wait (*sig
+ * says which). */
+static enum outcome
+main_db_wait(const sigset_t *set, int *sig)
 {
     struct timespec until, now, pause = {1, 0};
+    char why[512], shown[512];
     enum outcome rc;
 
     clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += config->db_wait;
     for (;;) {
-        struct db *db = NULL;
-
-        if ((rc = db_connect(config->database_url, &db)) == OK)
-            rc = db_audit_server_key(db, pub);
-        db_disconnect(db);
+        rc = db_probe(config->database_url, why, sizeof why);
         clock_gettime(CLOCK_MONOTONIC, &now);
+        if (rc == OK)
+            return OK;
         if (rc != ERR_UNAVAILABLE || now.tv_sec >= until.tv_sec)
-            return rc;
-        log_info("waiting for the database (up to %lld s more)",
-                 (long long)(until.tv_sec - now.tv_sec));
+            break;
+        log_info("waiting for the database (up to %lld s more): %s",
+                 (long long)(until.tv_sec - now.tv_sec), why);
         if (pause.tv_sec > until.tv_sec - now.tv_sec)
             pause.tv_sec = until.tv_sec - now.tv_sec;
         if ((*sig = sigtimedwait(set, NULL, &pause)) > 0)
@@ -64,6 +95,102 @@ main_server_key(const char *pub, const sigset_t *set, int *sig)
         *sig = 0;
         pause.tv_sec = pause.tv_sec * 2 > 5 ? 5 : pause.tv_sec * 2;
     }
+    db_url_shown(config->database_url, shown, sizeof shown);
+    if (rc == ERR_NOT_FOUND)
+        log_error("the database of CABINET_DATABASE_URL (%s) does not exist: create it "
+                  "(createdb) and run cabinet migrate, or fix CABINET_DATABASE_URL",
+                  shown);
+    else if (rc == ERR_FORBIDDEN)
+        log_error("cannot connect with CABINET_DATABASE_URL (%s): %s; fix the user, password or "
+                  "address in CABINET_DATABASE_URL, or the server's pg_hba.conf",
+                  shown, why);
+    else
+        log_error("cannot connect with CABINET_DATABASE_URL (%s) within CABINET_DB_WAIT (%d s): "
+                  "%s; is PostgreSQL running there?",
+                  shown, config->db_wait, why);
+    return rc;
+}
+
+/* Whether the database holds this version's schema; each refusal is one
+ * log line. Written into: nothing. */
+static enum outcome
+main_schema(void)
+{
+    struct db *db = NULL;
+    char first[256];
+    int pending = 0;
+    enum outcome rc;
+
+    if ((rc = db_connect(config->database_url, &db)) == OK)
+        rc = db_migrate_pending(db, config->sql_dir, &pending, first, sizeof first);
+    db_disconnect(db);
+    if (rc == ERR_NOT_FOUND)
+        log_error("the database has no Cabinet schema: run cabinet migrate (with the same "
+                  "CABINET_DATABASE_URL and CABINET_SQL_DIR) first");
+    else if (rc == OK && pending > 0)
+        log_error("the database lacks %d migration%s of %s (CABINET_SQL_DIR), the first %s: run "
+                  "cabinet migrate first",
+                  pending, pending == 1 ? "" : "s", config->sql_dir, first);
+    else if (rc != OK)
+        log_error("cannot read the database's schema_migrations: is CABINET_SQL_DIR (%s) right?",
+                  config->sql_dir);
+    return rc == OK && pending > 0 ? ERR_INVALID : rc;
+}
+
+/* Records the server key's public half, or finds it there. */
+static enum outcome
+main_server_key(const char *pub)
+{
+    struct db *db = NULL;
+    enum outcome rc;
+
+    if ((rc = db_connect(config->database_url, &db)) == OK)
+        rc = db_audit_server_key(db, pub);
+    db_disconnect(db);
+    if (rc == ERR_CONFLICT)
+        log_error("%s does not hold this installation's server key (its public half is in "
+                  "the server_key table): refusing to start; point CABINET_SERVER_KEY_FILE at "
+                  "the key this database was first served with",
+                  config->server_key_file);
+    else if (rc != OK)
+        log_error("cannot record the server key in the database");
+    return rc;
+}
+
+/* After a stop signal: new connections are refused at once, gate
+ * long-polls answer now, and the requests and webhook deliveries under way
+ * get up to CABINET_SHUTDOWN_SECONDS (or until a second signal) to finish.
+ * False, after one log line saying what was cut off, when some did not. */
+static bool
+main_drain(struct http_server *srv, struct gate_waiters *gate, struct deliver *deliver,
+           const sigset_t *set)
+{
+    struct timespec t0, until, now, pause = {0, 50 * 1000000L};
+    int requests, deliveries;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    http_server_drain(srv);
+    deliver_drain(deliver);
+    gate_waiters_stop(gate);
+    until = t0;
+    until.tv_sec += config->shutdown_seconds;
+    for (;;) {
+        requests = http_server_busy(srv);
+        deliveries = deliver_busy(deliver);
+        if (requests == 0 && deliveries == 0)
+            return true;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > until.tv_sec ||
+            (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec) ||
+            sigtimedwait(set, NULL, &pause) > 0)
+            break;
+    }
+    log_warn("stopping with %d request%s and %d webhook deliver%s still under way after %.1f s "
+             "(%s): they are cut off (a delivery cut off is sent again later)",
+             requests, requests == 1 ? "" : "s", deliveries, deliveries == 1 ? "y" : "ies",
+             (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9,
+             now.tv_sec >= until.tv_sec ? "CABINET_SHUTDOWN_SECONDS" : "a second signal");
+    return false;
 }
 
 static int
@@ -99,25 +226,20 @@ main_serve(void)
         goto out;
     }
 
-    /* one server key per installation: refuse to sign with another */
-    if (sec_key_load(config->server_key_file, pub, secret) != OK)
+    /* misconfiguration stops the start before anything is written: the
+     * server key file is made only once the database is known to be right */
+    if (main_preflight() != OK)
         goto out;
-    rc = main_server_key(pub, &set, &sig);
+    rc = main_db_wait(&set, &sig);
     if (sig != 0) {
         log_info("stopping on signal %d before the database could be reached", sig);
         status = 0;
         goto out;
     }
-    if (rc == ERR_CONFLICT) {
-        log_error("%s does not hold this installation's server key (its public half is in "
-                  "the server_key table): refusing to start",
-                  config->server_key_file);
+    /* one server key per installation: refuse to sign with another */
+    if (rc != OK || main_schema() != OK ||
+        sec_key_load(config->server_key_file, pub, secret) != OK || main_server_key(pub) != OK)
         goto out;
-    }
-    if (rc != OK) {
-        log_error("cannot record the server key: is the database migrated and reachable?");
-        goto out;
-    }
     if (db_pool_open(config->database_url, config->db_pool, &pool) != OK ||
         chain_start(config->database_url, secret, &chain) != OK ||
         deliver_start(config->database_url, &deliver) != OK ||
@@ -136,12 +258,22 @@ main_serve(void)
     app.usage = usage;
     if (http_server_start(&app, api_routes, api_nroutes, &srv) != OK)
         goto out;
-    log_info("cabinet serving on %s (base URL %s, %d threads, %d database connections, "
+    log_info("cabinet serving on %s%s (base URL %s, %d threads, %d database connections, "
              "%d gate waiters)",
-             config->listen, config->base_url, config->threads, config->db_pool,
-             config->gate_waiters);
+             config->listen, config->tls_cert[0] ? " with HTTPS" : "", config->base_url,
+             config->threads, config->db_pool, config->gate_waiters);
     sigwait(&set, &sig);
-    log_info("stopping on signal %d", sig);
+    log_info("stopping on signal %d: new connections are refused, the requests and deliveries "
+             "under way have up to %d s to finish",
+             sig, config->shutdown_seconds);
+    if (!main_drain(srv, gate, deliver, &set)) {
+        /* what is still running may be blocked where nothing here can
+         * reach it (a transfer, a query): the bound is kept by ending the
+         * process now; PostgreSQL rolls back what those connections began,
+         * and a delivery not recorded is sent again */
+        sec_wipe(secret, sizeof secret);
+        _exit(1);
+    }
     status = 0;
 out:
     /* waiters answer what holds now, so that the workers end promptly */
@@ -345,6 +477,7 @@ static int
 main_verify(const struct cli_cmd *cmd, int argc, char **argv)
 {
     struct cli_opt opts[] = {{"--bundle", "FILE", false, NULL}};
+    char why[512] = "", shown[512];
     struct db *db = NULL;
     int status;
 
@@ -352,8 +485,11 @@ main_verify(const struct cli_cmd *cmd, int argc, char **argv)
         return status;
     if (opts[0].value != NULL)
         return verify_bundle(opts[0].value, stdout);
-    if (db_connect(config->database_url, &db) != OK) {
-        fprintf(stderr, "cabinet: cannot connect to the database\n");
+    if (db_probe(config->database_url, why, sizeof why) != OK ||
+        db_connect(config->database_url, &db) != OK) {
+        db_url_shown(config->database_url, shown, sizeof shown);
+        fprintf(stderr, "cabinet: cannot connect with CABINET_DATABASE_URL (%s): %s\n", shown,
+                why[0] ? why : "the database is unavailable");
         return CLI_FAIL;
     }
     status = verify_database(db, stdout);
@@ -373,7 +509,9 @@ main_version(const struct cli_cmd *cmd, int argc, char **argv)
 
 static const struct cli_cmd main_cmds[] = {
     {"serve", "", "serve HTTP on CABINET_LISTEN (and run the audit chainer, webhook deliveries)",
-     "SIGINT or SIGTERM stops it.\n", main_serve_cmd, true},
+     "SIGINT or SIGTERM stops it: new connections are refused at once, and the requests and\n"
+     "webhook deliveries under way get CABINET_SHUTDOWN_SECONDS to finish.\n",
+     main_serve_cmd, true},
     {"migrate", "", "apply pending migrations from CABINET_SQL_DIR",
      "Each sql/NNNN_*.sql once, in order, each in a transaction, under an advisory lock.\n",
      main_migrate, false},

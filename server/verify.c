@@ -150,12 +150,21 @@ verify_database(struct db *db, FILE *out)
     int64_t seq = 0;
     size_t next_cp = 0, i;
     bool chain_ok = true;
+    enum outcome rc;
 
     memset(prev, '0', 64);
     prev[64] = '\0';
-    if (db_audit_server_key_get(db, &key) != OK || db_audit_checkpoints(db, &cps) != OK ||
+    if ((rc = db_audit_server_key_get(db, &key)) == ERR_NOT_FOUND) {
+        fprintf(out, "FAIL: no server key is recorded in this database, so nothing here was "
+                     "ever signed: it has never been served (cabinet serve records its key at "
+                     "its first start); is CABINET_DATABASE_URL the database you meant?\n");
+        v.problems++;
+        goto out;
+    }
+    if (rc != OK || db_audit_checkpoints(db, &cps) != OK ||
         db_audit_approvals(db, &approvals) != OK || db_audit_stale(db, &stale) != OK) {
-        fprintf(out, "FAIL: cannot read the audit tables\n");
+        fprintf(out, "FAIL: cannot read the audit tables: is this a Cabinet database, migrated "
+                     "(cabinet migrate)?\n");
         v.problems++;
         goto out;
     }

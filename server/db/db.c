@@ -426,6 +426,63 @@ db_pool_stats(struct db_pool *pool, int *size, int *in_use)
     pthread_mutex_unlock(&pool->lock);
 }
 
+void
+db_url_shown(const char *url, char *buf, size_t size)
+{
+    const char *rest = strstr(url, "://"), *at, *colon, *pw;
+    size_t n;
+
+    if (rest != NULL) {
+        /* postgresql://user:password@host/db: the password between the
+         * first ':' after the scheme and the '@' */
+        rest += 3;
+        at = strchr(rest, '@');
+        colon = strchr(rest, ':');
+        if (at != NULL && colon != NULL && colon < at && strcspn(rest, "/") > (size_t)(at - rest)) {
+            snprintf(buf, size, "%.*s:***%s", (int)(colon - url), url, at);
+            return;
+        }
+    }
+    /* password=... in a key/value string or a URL's query */
+    if ((pw = strstr(url, "password=")) != NULL) {
+        pw += 9;
+        n = strcspn(pw, " &");
+        snprintf(buf, size, "%.*s***%s", (int)(pw - url), url, pw + n);
+        return;
+    }
+    snprintf(buf, size, "%s", url);
+}
+
+enum outcome
+db_probe(const char *url, char *why, size_t size)
+{
+    struct db probe = {0};
+    const char *msg;
+    enum outcome rc = OK;
+
+    probe.url = (char *)(uintptr_t)url; /* read only, and never freed here */
+    probe.conn = db_open_conn(&probe);
+    why[0] = '\0';
+    if (probe.conn == NULL || PQstatus(probe.conn) != CONNECTION_OK) {
+        msg = probe.conn != NULL ? PQerrorMessage(probe.conn) : "out of memory";
+        db_one_line(msg, why, size);
+        /* libpq gives no SQLSTATE for a refused connection, only the
+         * server's message: these are the ones waiting cannot cure */
+        if (strstr(msg, "database \"") != NULL && strstr(msg, "does not exist") != NULL)
+            rc = ERR_NOT_FOUND;
+        else if (strstr(msg, "password authentication failed") != NULL ||
+                 strstr(msg, "no pg_hba.conf entry") != NULL ||
+                 (strstr(msg, "role \"") != NULL && strstr(msg, "does not exist") != NULL) ||
+                 strstr(msg, "invalid connection option") != NULL ||
+                 strstr(msg, "invalid URI") != NULL || strstr(msg, "missing \"=\"") != NULL)
+            rc = ERR_FORBIDDEN;
+        else
+            rc = ERR_UNAVAILABLE;
+    }
+    PQfinish(probe.conn);
+    return rc;
+}
+
 enum outcome
 db_connect(const char *url, struct db **out)
 {

@@ -15,6 +15,7 @@
 #define CABINET_DB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "domain/outcome.h"
 
@@ -44,6 +45,16 @@ int db_retry_after(void);
 /* A connection of its own, outside any pool; NULL-safe db_disconnect. */
 enum outcome db_connect(const char *url, struct db **out);
 void db_disconnect(struct db *db);
+
+/* For start-up: tries once to connect to url, past any back-off, and closes
+ * the connection again. OK when it works; otherwise why holds libpq's
+ * reason on one line and the outcome says whether waiting may help:
+ * ERR_UNAVAILABLE (the server cannot be reached yet), ERR_NOT_FOUND (the
+ * database does not exist), ERR_FORBIDDEN (the login is refused, or url is
+ * not a valid connection string). */
+enum outcome db_probe(const char *url, char *why, size_t size);
+/* url as it may be shown: with its password, if any, as "***". */
+void db_url_shown(const char *url, char *buf, size_t size);
 
 /* One step of work inside a transaction: it may run statements on db and
  * fill what arg points to; it must be safe to run again from the start (it

@@ -20,6 +20,7 @@ static const char SQL_UNLOCK[] = "SELECT pg_advisory_unlock(1667326573)";
 static const char SQL_TABLE[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
                                 " version text PRIMARY KEY,"
                                 " applied_at timestamptz NOT NULL DEFAULT now())";
+static const char SQL_HAS_TABLE[] = "SELECT to_regclass('schema_migrations') IS NOT NULL";
 static const char SQL_SEEN[] = "SELECT 1 FROM schema_migrations WHERE version = $1";
 static const char SQL_RECORD[] = "INSERT INTO schema_migrations (version) VALUES ($1)";
 
@@ -113,39 +114,60 @@ db_migrate_file(struct db *db, const char *path)
     return db_tx(db, db_migrate_step, &t);
 }
 
-enum outcome
-db_migrate_run(struct db *db, const char *dir, int *applied)
+/* The migration files in dir, sorted: *names (n of them) for the caller
+ * to free with db_migrate_names_free. */
+static enum outcome
+db_migrate_list(const char *dir, char ***names, size_t *n)
 {
-    char **names = NULL, path[4096], seen[8];
-    struct db_migrate_tx t;
-    size_t n = 0, cap = 0, i;
+    size_t cap = 0;
     struct dirent *de;
-    enum outcome rc;
-    int locked = 0;
     DIR *d;
 
-    *applied = 0;
+    *names = NULL;
+    *n = 0;
     if ((d = opendir(dir)) == NULL) {
-        log_error("cannot open the migrations directory %s", dir);
+        log_error("cannot open the migrations directory %s (CABINET_SQL_DIR)", dir);
         return ERR_INTERNAL;
     }
     while ((de = readdir(d)) != NULL) {
         if (!db_migrate_is_file(de->d_name))
             continue;
-        if (n == cap) {
-            char **more = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof *names);
+        if (*n == cap) {
+            char **more = realloc(*names, (cap = cap ? cap * 2 : 16) * sizeof **names);
             if (more == NULL)
                 break;
-            names = more;
+            *names = more;
         }
-        if ((names[n] = strdup(de->d_name)) == NULL)
+        if (((*names)[*n] = strdup(de->d_name)) == NULL)
             break;
-        n++;
+        (*n)++;
     }
     closedir(d);
-    if (n > 0)
-        qsort(names, n, sizeof *names, db_migrate_cmp);
+    if (*n > 0)
+        qsort(*names, *n, sizeof **names, db_migrate_cmp);
+    return OK;
+}
 
+static void
+db_migrate_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+enum outcome
+db_migrate_run(struct db *db, const char *dir, int *applied)
+{
+    char **names = NULL, path[4096], seen[8];
+    struct db_migrate_tx t;
+    size_t n = 0, i;
+    enum outcome rc;
+    int locked = 0;
+
+    *applied = 0;
+    if ((rc = db_migrate_list(dir, &names, &n)) != OK)
+        return rc;
     if ((rc = db_exec(db, SQL_LOCK, 0, NULL, NULL)) != OK)
         goto out;
     locked = 1;
@@ -176,8 +198,36 @@ db_migrate_run(struct db *db, const char *dir, int *applied)
 out:
     if (locked)
         (void)db_exec(db, SQL_UNLOCK, 0, NULL, NULL);
-    for (i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    db_migrate_names_free(names, n);
+    return rc;
+}
+
+enum outcome
+db_migrate_pending(struct db *db, const char *dir, int *pending, char *first, size_t size)
+{
+    char **names = NULL, seen[8];
+    size_t n = 0, i;
+    enum outcome rc;
+
+    *pending = 0;
+    first[0] = '\0';
+    if ((rc = db_text(db, SQL_HAS_TABLE, 0, NULL, seen, sizeof seen)) != OK)
+        return rc;
+    if (strcmp(seen, "t") != 0)
+        return ERR_NOT_FOUND;
+    if ((rc = db_migrate_list(dir, &names, &n)) != OK)
+        return rc;
+    for (i = 0; i < n; i++) {
+        const char *version = names[i];
+
+        if ((rc = db_text(db, SQL_SEEN, 1, &version, seen, sizeof seen)) == OK)
+            continue;
+        if (rc != ERR_NOT_FOUND)
+            break;
+        if ((*pending)++ == 0)
+            snprintf(first, size, "%s", version);
+        rc = OK;
+    }
+    db_migrate_names_free(names, n);
     return rc;
 }

@@ -2,12 +2,20 @@
 
 #include <arpa/inet.h>
 #include <civetweb.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "db/db_auth.h"
@@ -60,6 +68,10 @@ struct http_server {
     const char **metric_methods;
     const char **metric_routes;
     struct http_clients clients;
+    atomic_int busy;      /* requests in http_dispatch now */
+    atomic_bool draining; /* a stop is under way: every response closes its connection */
+    int quiet[2];         /* the pipe put in place of the listening sockets; -1: none */
+    int ports[4];         /* the ports they listened on (0: none) */
 };
 
 /* An address as a client or proxy writes it in X-Forwarded-For (or CivetWeb
@@ -676,6 +688,9 @@ http_write(struct http_ctx *ctx, int status, const char *type, const char *body,
 {
     struct strbuf out = STRBUF_INIT;
 
+    /* a stop began while this request was under way */
+    if (atomic_load(&ctx->server->draining))
+        ctx->close = true;
     strbuf_printf(&out, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
     if (status != 204 && status != 304)
         strbuf_printf(&out, "Content-Type: %s\r\nContent-Length: %zu\r\n", type, len);
@@ -705,7 +720,7 @@ http_stream_begin(struct http_ctx *ctx, int status, const char *type)
     ctx->stream_begun = true;
     ctx->stream_head = strcmp(ctx->method, "HEAD") == 0;
     ctx->stream_chunked = ri->http_version == NULL || strcmp(ri->http_version, "1.0") != 0;
-    if (!ctx->stream_chunked)
+    if (!ctx->stream_chunked || atomic_load(&ctx->server->draining))
         ctx->close = true;
     strbuf_printf(&out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n", status, http_reason(status),
                   type);
@@ -957,7 +972,10 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
     int slot = (int)srv->nroutes + METRICS_UNMATCHED, status, len;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    atomic_fetch_add(&srv->busy, 1);
     memset(&ctx, 0, sizeof ctx);
+    /* while stopping, no connection is kept for another request */
+    ctx.close = atomic_load(&srv->draining);
     ctx.match.index = -1;
     ctx.conn = conn;
     ctx.server = srv;
@@ -995,6 +1013,7 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
     free(ctx.raw_body);
     free(ctx.body);
     sec_wipe(&ctx.user, sizeof ctx.user);
+    atomic_fetch_sub(&srv->busy, 1);
     return status;
 }
 
@@ -1006,17 +1025,92 @@ http_log_message(const struct mg_connection *conn, const char *message)
     return 1;
 }
 
+/* The stand-in for libssl.so that server/http/tls/ssl_shim.c explains,
+ * built by the Makefile and carried inside the executable, so that there is
+ * no file to install beside it. */
+__asm__(".section .rodata\n"
+        ".balign 16\n"
+        "http_ssl_shim:\n"
+        ".incbin \"build/ssl-shim.so\"\n"
+        "http_ssl_shim_end:\n"
+        ".previous\n");
+extern const char http_ssl_shim[], http_ssl_shim_end[];
+
+/* Loads the stand-in (from a file in memory) before CivetWeb looks for
+ * libssl.so, which it then finds by that name among the loaded libraries.
+ * False after logging why it cannot. */
+static bool
+http_tls_preload(void)
+{
+    size_t n = (size_t)(http_ssl_shim_end - http_ssl_shim);
+    char path[64];
+    int fd = memfd_create("libssl.so", MFD_CLOEXEC);
+    bool ok = fd >= 0 && write(fd, http_ssl_shim, n) == (ssize_t)n;
+
+    if (ok) {
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        /* never unloaded: CivetWeb uses it until the process ends */
+        ok = dlopen(path, RTLD_NOW | RTLD_GLOBAL) != NULL;
+        if (!ok)
+            log_error("cannot load OpenSSL for HTTPS: %s (is libssl3 installed?)", dlerror());
+    } else {
+        log_error("cannot load OpenSSL for HTTPS: %s", strerror(errno));
+    }
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* CivetWeb reads the certificate and its private key from one PEM file
+ * (ssl_certificate), the chain from another (ssl_certificate_chain): the
+ * certificate and key files are joined in a file that lives only in memory,
+ * which CivetWeb opens by its /proc/self/fd path while mg_start runs. The
+ * descriptor, or -1 after logging why. */
+static int
+http_tls_pem(char *path, size_t size)
+{
+    const char *files[] = {config->tls_cert, config->tls_key};
+    char buf[8192];
+    int fd = memfd_create("cabinet-tls", MFD_CLOEXEC);
+    bool ok = fd >= 0;
+
+    for (size_t i = 0; ok && i < 2; i++) {
+        FILE *f = fopen(files[i], "rb");
+        size_t n;
+
+        if (f == NULL) {
+            log_error("%s (%s) cannot be read: %s", files[i],
+                      i == 0 ? "CABINET_TLS_CERT" : "CABINET_TLS_KEY", strerror(errno));
+            ok = false;
+            break;
+        }
+        while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0)
+            ok = write(fd, buf, n) == (ssize_t)n;
+        ok = ok && !ferror(f) && write(fd, "\n", 1) == 1;
+        (void)fclose(f); /* only read from */
+    }
+    sec_wipe(buf, sizeof buf);
+    if (!ok) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    snprintf(path, size, "/proc/self/fd/%d", fd);
+    return fd;
+}
+
 enum outcome
 http_server_start(const struct app *app, const struct http_route *routes, size_t nroutes,
                   struct http_server **out)
 {
     struct mg_callbacks callbacks;
     struct http_server *srv;
-    char threads[16], timeout[16];
+    char threads[16], timeout[16], ports[512], pem[64];
     size_t i;
-    const char *options[] = {
+    int pem_fd = -1;
+    const char *options[40] = {
         "listening_ports",
-        config->listen,
+        ports,
         "num_threads",
         threads,
         "request_timeout_ms",
@@ -1048,9 +1142,26 @@ http_server_start(const struct app *app, const struct http_route *routes, size_t
         NULL,
     };
 
+    /* HTTPS with CivetWeb's own TLS: an "s" after the port */
+    snprintf(ports, sizeof ports, "%s%s", config->listen, config->tls_cert[0] ? "s" : "");
+    if (config->tls_cert[0] != '\0') {
+        if (!http_tls_preload() || (pem_fd = http_tls_pem(pem, sizeof pem)) < 0)
+            return ERR_INVALID;
+        for (i = 0; options[i] != NULL; i++)
+            ;
+        options[i++] = "ssl_certificate";
+        options[i++] = pem;
+        options[i++] = "ssl_certificate_chain";
+        options[i] = config->tls_cert;
+    }
+
     srv = calloc(1, sizeof *srv);
-    if (srv == NULL)
+    if (srv == NULL) {
+        if (pem_fd >= 0)
+            close(pem_fd);
         return ERR_INTERNAL;
+    }
+    srv->quiet[0] = srv->quiet[1] = -1;
     pthread_mutex_init(&srv->clients.lock, NULL);
     srv->clients.cap = config->max_per_client;
     srv->clients.size = config->threads;
@@ -1062,6 +1173,8 @@ http_server_start(const struct app *app, const struct http_route *routes, size_t
     srv->clients.e = calloc((size_t)srv->clients.size, sizeof *srv->clients.e);
     if (srv->metric_methods == NULL || srv->metric_routes == NULL || srv->clients.e == NULL ||
         metrics_init((int)nroutes) != 0) {
+        if (pem_fd >= 0)
+            close(pem_fd);
         http_server_stop(srv);
         return ERR_INTERNAL;
     }
@@ -1082,8 +1195,14 @@ http_server_start(const struct app *app, const struct http_route *routes, size_t
         callbacks.connection_close = http_conn_close;
     mg_init_library(0);
     srv->mg = mg_start(&callbacks, srv, options);
+    /* read by now, certificate and key: mg_start set up TLS */
+    if (pem_fd >= 0)
+        close(pem_fd);
     if (srv->mg == NULL) {
-        log_error("cannot listen on %s", config->listen);
+        log_error("cannot listen on %s%s", config->listen,
+                  config->tls_cert[0] ? " with HTTPS (see CivetWeb's message above about the "
+                                        "certificate or key)"
+                                      : "");
         http_server_stop(srv);
         return ERR_INTERNAL;
     }
@@ -1092,14 +1211,99 @@ http_server_start(const struct app *app, const struct http_route *routes, size_t
     return OK;
 }
 
+/* Whether fd is a socket listening for connections. */
+static bool
+http_is_listening(int fd)
+{
+    int on = 0;
+    socklen_t len = sizeof on;
+
+    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
+/* The local TCP port of socket fd, or 0. */
+static int
+http_local_port(int fd)
+{
+    struct sockaddr_storage a = {0};
+    socklen_t len = sizeof a;
+
+    if (getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        return 0;
+    if (a.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&a)->sin_port);
+    if (a.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&a)->sin6_port);
+    return 0;
+}
+
+/* Calls fn on every descriptor of the process. */
+static void
+http_each_fd(struct http_server *srv, void (*fn)(struct http_server *, int))
+{
+    struct dirent *de;
+    DIR *d = opendir("/proc/self/fd");
+
+    if (d == NULL) {
+        log_warn("cannot list the open files (/proc/self/fd): %s", strerror(errno));
+        return;
+    }
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && atoi(de->d_name) != dirfd(d))
+            fn(srv, atoi(de->d_name));
+    closedir(d);
+}
+
+/* For http_server_drain: a listening socket shut down and replaced. */
+static void
+http_unlisten(struct http_server *srv, int fd)
+{
+    size_t i;
+
+    if (!http_is_listening(fd))
+        return;
+    for (i = 0; i < sizeof srv->ports / sizeof srv->ports[0] && srv->ports[i] != 0; i++)
+        ;
+    if (i < sizeof srv->ports / sizeof srv->ports[0])
+        srv->ports[i] = http_local_port(fd);
+    (void)shutdown(fd, SHUT_RDWR); /* the dup2 closes it anyway */
+    if (dup2(srv->quiet[0], fd) < 0)
+        log_warn("cannot close listening socket %d: %s", fd, strerror(errno));
+}
+
+/* For http_server_stop after a drain: a connection to one of the ports
+ * that is idle between requests is told its client is done, so that its
+ * worker ends now rather than when its poll's 2 s quantum runs out. */
+static void
+http_end_idle(struct http_server *srv, int fd)
+{
+    int port = http_local_port(fd);
+
+    for (size_t i = 0; port != 0 && i < sizeof srv->ports / sizeof srv->ports[0]; i++)
+        if (srv->ports[i] == port) {
+            (void)shutdown(fd, SHUT_RD); /* what is still to be written goes out */
+            return;
+        }
+}
+
 void
 http_server_stop(struct http_server *srv)
 {
     if (srv == NULL)
         return;
     if (srv->mg != NULL) {
+        /* wakes CivetWeb's accept loop on the pipe, so that it sees the
+         * stop at once rather than at the end of its poll */
+        if (srv->quiet[1] >= 0 && write(srv->quiet[1], "", 1) != 1)
+            log_warn("cannot wake the accept loop: the stop may take 2 s more");
+        if (srv->quiet[0] >= 0)
+            http_each_fd(srv, http_end_idle);
         mg_stop(srv->mg);
         mg_exit_library();
+    }
+    if (srv->quiet[0] >= 0) {
+        close(srv->quiet[0]);
+        close(srv->quiet[1]);
     }
     metrics_free();
     free(srv->metric_methods);
@@ -1107,6 +1311,33 @@ http_server_stop(struct http_server *srv)
     free(srv->clients.e);
     pthread_mutex_destroy(&srv->clients.lock);
     free(srv);
+}
+
+void
+http_server_drain(struct http_server *srv)
+{
+    if (srv == NULL)
+        return;
+    atomic_store(&srv->draining, true);
+    /* CivetWeb closes its listening sockets only in mg_stop, which also
+     * fails every read and write under way (its stop flag is checked
+     * there): so each is shut down (which refuses new connections and
+     * wakes CivetWeb's poll on it, whose hold on the socket would keep it
+     * listening until its 2 s quantum ran out) and replaced, under the same
+     * descriptor, by the read end of a pipe that stays unreadable until
+     * http_server_stop. CivetWeb's accept loop waits on that quietly. Every
+     * listening socket in the process is CivetWeb's. */
+    if (pipe2(srv->quiet, O_CLOEXEC) != 0) {
+        log_warn("cannot stop listening before the requests under way finish: %s", strerror(errno));
+        return;
+    }
+    http_each_fd(srv, http_unlisten);
+}
+
+int
+http_server_busy(struct http_server *srv)
+{
+    return srv != NULL ? atomic_load(&srv->busy) : 0;
 }
 
 void

@@ -22,7 +22,15 @@ struct http_server;
  * freed by http_server_stop. */
 enum outcome http_server_start(const struct app *app, const struct http_route *routes,
                                size_t nroutes, struct http_server **out);
+/* Stops CivetWeb (which cuts whatever request is still reading or writing)
+ * and frees srv; NULL-safe. */
 void http_server_stop(struct http_server *srv);
+/* The first step of a graceful stop: new connections are refused from now
+ * on, and every response closes its connection; requests under way go on.
+ * Returns at once. */
+void http_server_drain(struct http_server *srv);
+/* How many requests are being served right now. */
+int http_server_busy(struct http_server *srv);
 
 /* For the /metrics handler: appends the exposition text. */
 void http_server_metrics(struct http_ctx *ctx, struct strbuf *sb);

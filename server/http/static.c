@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "log.h"
+
 static const struct {
     const char *ext;
     const char *type;
@@ -77,4 +79,26 @@ static_load(const char *root, const char *path, struct strbuf *body, const char 
 out:
     fclose(f);
     return rc;
+}
+
+enum outcome
+static_check_root(const char *root)
+{
+    char index[PATH_MAX];
+    struct stat st;
+
+    if (stat(root, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        log_error("the web root %s (CABINET_WEB_ROOT) is not a directory: point "
+                  "CABINET_WEB_ROOT at the folder holding the web UI (web/ in a checkout)",
+                  root);
+        return ERR_INVALID;
+    }
+    if ((size_t)snprintf(index, sizeof index, "%s/index.html", root) >= sizeof index ||
+        stat(index, &st) != 0 || !S_ISREG(st.st_mode)) {
+        log_error("the web root %s (CABINET_WEB_ROOT) has no index.html: point "
+                  "CABINET_WEB_ROOT at the folder holding the web UI (web/ in a checkout)",
+                  root);
+        return ERR_INVALID;
+    }
+    return OK;
 }

@@ -20,4 +20,8 @@
 enum outcome static_load(const char *root, const char *path, struct strbuf *body, const char **type,
                          char etag[STATIC_ETAG_LEN]);
 
+/* Whether root is a directory with an index.html: OK, or ERR_INVALID
+ * after logging one line that says what to set. For start-up. */
+enum outcome static_check_root(const char *root);
+
 #endif

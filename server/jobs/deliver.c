@@ -39,6 +39,7 @@ struct deliver {
     pthread_cond_t wake;
     bool stopping;
     bool polling; /* an idle worker polls the outbox; the other idle ones sleep */
+    int running;  /* workers that have not left their loop */
     char *url;
     int nworkers;
     pthread_t *workers;
@@ -408,7 +409,34 @@ deliver_worker(void *arg)
     if (curl)
         curl_easy_cleanup(curl);
     db_disconnect(db);
+    pthread_mutex_lock(&d->lock);
+    d->running--;
+    pthread_mutex_unlock(&d->lock);
     return NULL;
+}
+
+void
+deliver_drain(struct deliver *d)
+{
+    if (d == NULL)
+        return;
+    pthread_mutex_lock(&d->lock);
+    d->stopping = true;
+    pthread_cond_broadcast(&d->wake);
+    pthread_mutex_unlock(&d->lock);
+}
+
+int
+deliver_busy(struct deliver *d)
+{
+    int n;
+
+    if (d == NULL)
+        return 0;
+    pthread_mutex_lock(&d->lock);
+    n = d->running;
+    pthread_mutex_unlock(&d->lock);
+    return n;
 }
 
 /* Stops and joins the workers started so far and frees d. */
@@ -417,10 +445,7 @@ deliver_free(struct deliver *d)
 {
     int i;
 
-    pthread_mutex_lock(&d->lock);
-    d->stopping = true;
-    pthread_cond_broadcast(&d->wake);
-    pthread_mutex_unlock(&d->lock);
+    deliver_drain(d);
     for (i = 0; i < d->nworkers; i++)
         pthread_join(d->workers[i], NULL);
     pthread_mutex_destroy(&d->lock);
@@ -454,12 +479,19 @@ deliver_start(const char *url, struct deliver **out)
     }
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->wake, NULL);
-    for (; d->nworkers < n; d->nworkers++)
+    for (; d->nworkers < n; d->nworkers++) {
+        pthread_mutex_lock(&d->lock);
+        d->running++;
+        pthread_mutex_unlock(&d->lock);
         if (pthread_create(&d->workers[d->nworkers], NULL, deliver_worker, d) != 0) {
             log_error("cannot start delivery worker %d of %d", d->nworkers + 1, n);
+            pthread_mutex_lock(&d->lock);
+            d->running--;
+            pthread_mutex_unlock(&d->lock);
             deliver_free(d);
             return ERR_INTERNAL;
         }
+    }
     *out = d;
     return OK;
 }

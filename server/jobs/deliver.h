@@ -24,6 +24,12 @@ struct deliver;
  * ERR_INVALID when CABINET_WEBHOOK_CA_FILE cannot be read. The caller stops
  * them with deliver_stop. */
 enum outcome deliver_start(const char *url, struct deliver **out);
+/* Tells the workers to stop once the attempt under way is done: no new
+ * delivery is claimed from now on. Returns at once; NULL-safe. */
+void deliver_drain(struct deliver *d);
+/* How many workers are still at work (after deliver_drain: how many
+ * attempts are still under way). */
+int deliver_busy(struct deliver *d);
 /* Stops them, each after the attempt under way, and frees d; NULL-safe. */
 void deliver_stop(struct deliver *d);
 

@@ -5,7 +5,10 @@ set -euo pipefail
 
 build=(gcc make pkg-config libcivetweb-dev libjansson-dev libsodium-dev
        libpq-dev libcurl4-openssl-dev)
-runtime=(postgresql-15 postgresql-client-15 curl)
+# libssl-dev for CABINET_TLS_CERT: Debian's libcivetweb loads libssl.so and
+# libcrypto.so (the unversioned names, which only the -dev package provides)
+# when serve is asked for HTTPS.
+runtime=(postgresql-15 postgresql-client-15 curl libssl-dev)
 # clang-format and clang-tidy are pinned to Debian 12's 14 (tests/static.sh).
 # nginx (and openssl, for its test certificate): tests/api/test_proxy.py runs
 # Cabinet behind docker/nginx.conf. python3-yaml and jq (and openssl):

@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -38,6 +40,51 @@ sec_key_read(const char *path, char *buf, size_t size)
         return ERR_INVALID;
     buf[strcspn(buf, "\r\n")] = '\0';
     return OK;
+}
+
+enum outcome
+sec_key_check(const char *path)
+{
+    struct stat st;
+    char *copy = NULL;
+    enum outcome rc = ERR_INVALID;
+    int fd;
+
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        log_error("the server key file %s (CABINET_SERVER_KEY_FILE) is a directory: point "
+                  "CABINET_SERVER_KEY_FILE at the key file inside it",
+                  path);
+    } else if (stat(path, &st) == 0) {
+        /* the seed is the only thing that can sign this installation's
+         * checkpoints: a copy anyone can read is a copy anyone can forge with */
+        if ((st.st_mode & 077) != 0)
+            log_warn("the server key file %s can be read by others than its owner (mode %04o): "
+                     "run chmod 600 %s",
+                     path, (unsigned)(st.st_mode & 07777), path);
+        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+            log_error("the server key file %s (CABINET_SERVER_KEY_FILE) cannot be read: %s; "
+                      "give this user read access to it (no new key is made in its place)",
+                      path, strerror(errno));
+        else
+            rc = close(fd) == 0 ? OK : ERR_INTERNAL;
+    } else if (errno != ENOENT) {
+        log_error("the server key file %s (CABINET_SERVER_KEY_FILE) cannot be reached: %s; fix "
+                  "the path or its folders' permissions (no new key is made in its place)",
+                  path, strerror(errno));
+    } else if ((copy = strdup(path)) == NULL) {
+        rc = ERR_INTERNAL;
+    } else if (stat(dirname(copy), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        /* a folder that is not there is more likely a mistyped path or an
+         * unmounted volume than a first start: a key made elsewhere would
+         * not be the installation's */
+        log_error("the folder of the server key file %s (CABINET_SERVER_KEY_FILE) does not "
+                  "exist: create it, or point CABINET_SERVER_KEY_FILE at the existing key file",
+                  path);
+    } else {
+        rc = OK; /* the first start: sec_key_load makes the key */
+    }
+    free(copy);
+    return rc;
 }
 
 enum outcome

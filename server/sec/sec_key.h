@@ -15,6 +15,13 @@
 enum outcome sec_key_load(const char *path, char public_b64[SEC_ED_PUBLIC_B64],
                           char secret_b64[SEC_ED_SECRET_B64]);
 
+/* Whether sec_key_load may go ahead with path: OK when the file can be read,
+ * or does not exist in a folder that does (then a new key will be made);
+ * otherwise, after logging one line on what is wrong (a directory, no read
+ * permission, a missing folder), ERR_INVALID. Warns when others than the
+ * owner may read the file. Writes nothing. */
+enum outcome sec_key_check(const char *path);
+
 /* Writes a secret key (base64) to a new file of mode 0600; ERR_CONFLICT when
  * the file exists. */
 enum outcome sec_key_write(const char *path, const char *b64);

@@ -418,7 +418,7 @@ def test_serve_gives_up_when_the_wait_is_over(server, own_cluster):
         assert time.monotonic() - t0 < 30
     finally:
         own_cluster.start()
-    assert "is the database migrated and reachable?" in late.stderr_text()
+    assert "within CABINET_DB_WAIT (1 s)" in late.stderr_text(), late.stderr_text()
     late.stop()
 
 
