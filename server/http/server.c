@@ -513,6 +513,27 @@ http_set_user(struct http_ctx *ctx, const struct db_principal *p)
     ctx->user.feed_only = strcmp(p->scope, "feed") == 0;
 }
 
+/* Logs auth.token_new_address when the caller's token was never used from
+ * its address before: a token that turns up somewhere new may have leaked.
+ * A database that cannot record it (a read-only one) does not stop the
+ * request. */
+static void
+http_token_address(struct http_ctx *ctx)
+{
+    char addr[HTTP_ADDR_LEN], id[24];
+    const char *kv[] = {"token_id", id, "user_id", NULL, "addr", addr};
+    char uid[24];
+    bool fresh = false;
+
+    http_client_address(ctx, addr, sizeof addr);
+    if (db_auth_token_address(ctx->db, ctx->user.token_id, addr, &fresh) != OK || !fresh)
+        return;
+    snprintf(id, sizeof id, "%lld", (long long)ctx->user.token_id);
+    snprintf(uid, sizeof uid, "%lld", (long long)ctx->user.id);
+    kv[3] = uid;
+    log_event(LOG_WARN, "auth.token_new_address", kv, 3);
+}
+
 static enum outcome
 http_authenticate(struct http_ctx *ctx, const struct http_route *route)
 {
@@ -533,6 +554,7 @@ http_authenticate(struct http_ctx *ctx, const struct http_route *route)
         if (rc != OK)
             return rc;
         http_set_user(ctx, &p);
+        http_token_address(ctx);
         if (p.use_stale && ctx->app->note_token_use != NULL)
             ctx->app->note_token_use(ctx->app->usage, p.token_id);
         if (ctx->user.feed_only && !(route->flags & HTTP_FEED))
