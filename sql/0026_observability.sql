@@ -51,14 +51,16 @@ BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') AND (k <> 'conflict' OR NEW.state <> 'resolved') THEN
         PERFORM tally_add(k, NEW.state, NEW.id, 1);
     END IF;
-    IF k = 'change' AND TG_OP <> 'UPDATE' THEN
-        PERFORM tally_created_add(CASE WHEN TG_OP = 'INSERT' THEN NEW.created_at ELSE OLD.created_at END,
-                                  CASE WHEN TG_OP = 'INSERT' THEN NEW.model ELSE OLD.model END,
-                                  CASE WHEN TG_OP = 'INSERT' THEN NEW.id ELSE OLD.id END,
-                                  CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE -1 END);
-    ELSIF k = 'change' AND NEW.model IS DISTINCT FROM OLD.model THEN
-        PERFORM tally_created_add(OLD.created_at, OLD.model, OLD.id, -1);
-        PERFORM tally_created_add(NEW.created_at, NEW.model, NEW.id, 1);
+    -- nested: PL/pgSQL evaluates both sides of AND, and only changes have a model
+    IF k = 'change' THEN
+        IF TG_OP = 'INSERT' THEN
+            PERFORM tally_created_add(NEW.created_at, NEW.model, NEW.id, 1);
+        ELSIF TG_OP = 'DELETE' THEN
+            PERFORM tally_created_add(OLD.created_at, OLD.model, OLD.id, -1);
+        ELSIF NEW.model IS DISTINCT FROM OLD.model THEN
+            PERFORM tally_created_add(OLD.created_at, OLD.model, OLD.id, -1);
+            PERFORM tally_created_add(NEW.created_at, NEW.model, NEW.id, 1);
+        END IF;
     END IF;
     RETURN NULL;
 END $$;

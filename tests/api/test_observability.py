@@ -219,7 +219,8 @@ def test_a_state_change_and_a_conflict_move_the_gauges(js):
     a = ok(js.as_("alice").post(f"/changes/{a['id']}/submit"))
     new_change(js, svc, win)
     after = scrape(js)
-    assert delta(mid, after, 'cabinet_changes{state="draft"}') == 0
+    # a left draft; the second change was a draft only on its way to submitted
+    assert delta(mid, after, 'cabinet_changes{state="draft"}') == -1
     assert delta(mid, after, f'cabinet_changes{{state="{a["state"]}"}}') >= 1
     assert delta(mid, after, 'cabinet_conflicts_open{state="open"}') == 1
     e = new_change(js, service(js), window(), model="emergency", submit=False)
@@ -329,6 +330,10 @@ def test_auth_lines_for_login_failure_throttle_logout_and_password(js):
     wrong = "Wrong-" + unique("pw")
     since = len(js.stderr_text())
     c = js.login(user["email"])
+    new_pw = "New-" + unique("pw")
+    ok(c.post("/me/password", json={"current_password": PASSWORD, "password": new_pw}), 204)
+    c2 = js.login(user["email"], new_pw)
+    ok(c2.delete("/session"), 204)
     for _ in range(5):
         r = requests.post(js.url("/api/v1/session"), timeout=10,
                           json={"email": user["email"].upper(), "password": wrong})
@@ -336,10 +341,6 @@ def test_auth_lines_for_login_failure_throttle_logout_and_password(js):
     r = requests.post(js.url("/api/v1/session"), timeout=10,
                       json={"email": user["email"].upper(), "password": wrong})
     assert r.status_code == 429, r.text
-    new_pw = "New-" + unique("pw")
-    ok(c.post("/me/password", json={"current_password": PASSWORD, "password": new_pw}), 204)
-    c2 = js.login(user["email"], new_pw)
-    ok(c2.delete("/session"), 204)
     lines = [o for o in log_lines(js, since) if o.get("event", "").startswith("auth.")]
     events = [o["event"] for o in lines]
     assert events.count("auth.login") == 2, events
