@@ -123,11 +123,11 @@ log_text_value(struct strbuf *sb, const char *v)
 }
 
 void
-log_event(enum log_level level, const char *event, const char *const *kv, int nfields)
+log_event(enum log_level level, const char *event, const char *const *kv, size_t nfields)
 {
     char at[TIMEFMT_LEN];
     struct strbuf sb = STRBUF_INIT;
-    int i;
+    size_t i;
 
     timefmt_format((int64_t)time(NULL), at);
     if (log_json()) {

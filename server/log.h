@@ -8,6 +8,8 @@
 #ifndef CABINET_LOG_H
 #define CABINET_LOG_H
 
+#include <stddef.h>
+
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -17,7 +19,7 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
  * text "event name=value ...", a value with a space or '"' quoted; in
  * JSON members beside "event". Values are the caller's to keep clean of
  * secrets. */
-void log_event(enum log_level level, const char *event, const char *const *kv, int nfields);
+void log_event(enum log_level level, const char *event, const char *const *kv, size_t nfields);
 
 /* The request this thread serves from now on (id: at most 64 characters,
  * copied), until log_request_end. */
