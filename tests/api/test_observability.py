@@ -52,7 +52,7 @@ def scrape(server):
             base = key.split("{")[0]
             assert any(base == t or base.startswith(t + "_") for t in types), line
             out[key] = float(value)
-    assert f"# HELP cabinet_changes " in r.text
+    assert "# HELP cabinet_changes " in r.text
     return out
 
 
