@@ -31,6 +31,7 @@ static const struct config_item config_items[] = {
     {"CABINET_SUPPORT_CONTACT", "--support-contact", CONFIG_STR, CONFIG_AT(support_contact), "", 0,
      0},
     {"CABINET_LOG_FORMAT", "--log-format", CONFIG_STR, CONFIG_AT(log_format), "text", 0, 0},
+    {"CABINET_ACCESS_LOG", "--access-log", CONFIG_BOOL, CONFIG_AT(access_log), "true", 0, 0},
     {"CABINET_THREADS", "--threads", CONFIG_INT, CONFIG_AT(threads), "256", 2, 4096},
     {"CABINET_MAX_PER_CLIENT", "--max-per-client", CONFIG_INT, CONFIG_AT(max_per_client), "16", 0,
      4096},

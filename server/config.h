@@ -26,6 +26,7 @@ struct config {
     char *server_key_file;
     char *support_contact;
     char *log_format;
+    bool access_log; /* one line per request (README "Monitoring") */
     int threads;
     int max_per_client; /* connections (or, through a proxy, requests) per client; 0: any */
     /* clients that may long-poll a gate at once (each holds a worker);

@@ -398,8 +398,9 @@ api_hooks_receive(struct http_ctx *ctx)
     if ((rc = hooks_check(ctx, &h)) == OK && (rc = db_tx(ctx->db, hooks_step, &h)) == OK) {
         if (h.replayed)
             rc = hooks_replay(ctx, &h);
-        else
-            rc = http_reply_raw(ctx, h.status, "application/json", h.response, strlen(h.response));
+        else if ((rc = http_reply_raw(ctx, h.status, "application/json", h.response,
+                                      strlen(h.response))) == OK)
+            metrics_hook_accepted(h.link.kind);
     }
     if (rc != OK)
         hooks_refused(ctx, &h, rc);

@@ -44,6 +44,24 @@ session_log_email(const char *email, char *buf, size_t size)
     buf[i] = '\0';
 }
 
+/* An auth log line (README "Monitoring"): event, the account as typed
+ * (shown clean) or the user's id, and the client's address. */
+static void
+session_log(struct http_ctx *ctx, enum log_level level, const char *event, const char *email,
+            int64_t user_id, const char *extra_name, const char *extra)
+{
+    char shown[128], id[24] = "", addr[HTTP_ADDR_LEN];
+    const char *kv[] = {"email", shown, "user_id", id, "addr", addr, extra_name, extra};
+
+    session_log_email(email ? email : "", shown, sizeof shown);
+    if (user_id > 0)
+        snprintf(id, sizeof id, "%lld", (long long)user_id);
+    http_client_address(ctx, addr, sizeof addr);
+    kv[1] = email ? shown : NULL;
+    kv[3] = user_id > 0 ? id : NULL;
+    log_event(level, event, kv, extra_name ? 4 : 3);
+}
+
 /* OK when a login attempt on email from addr may go on; else 429 with
  * Retry-After, a log line and an audit entry. */
 static enum outcome
@@ -57,8 +75,8 @@ session_throttle(struct http_ctx *ctx, const char *email, const char *addr)
         return rc;
     if ((rc = db_auth_throttled(ctx->db, email, addr, wait)) != OK)
         return rc;
-    session_log_email(email, shown, sizeof shown);
-    log_warn("login throttled for %s from %s: retry after %d s", shown, addr, wait);
+    snprintf(shown, sizeof shown, "%d", wait);
+    session_log(ctx, LOG_WARN, "auth.throttled", email, 0, "retry_after", shown);
     ctx->retry_after = wait;
     return http_fail(ctx, ERR_TOO_MANY,
                      "too many failed logins for this account from your address: try again "
@@ -70,10 +88,7 @@ session_throttle(struct http_ctx *ctx, const char *email, const char *addr)
 static enum outcome
 session_failed(struct http_ctx *ctx, const char *email, const char *addr)
 {
-    char shown[128];
-
-    session_log_email(email, shown, sizeof shown);
-    log_info("login failed for %s from %s", shown, addr);
+    session_log(ctx, LOG_INFO, "auth.login_failed", email, 0, NULL, NULL);
     return db_auth_failed(ctx->db, email, addr);
 }
 
@@ -113,6 +128,7 @@ api_session_create(struct http_ctx *ctx)
     http_add_header(ctx, "Set-Cookie", "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
                     SESSION_COOKIE, token, config->session_hours * 3600,
                     config->cookie_secure ? "; Secure" : "");
+    session_log(ctx, LOG_INFO, "auth.login", b.email, user_id, NULL, NULL);
     http_reply(ctx, 200, doc);
     doc = NULL;
 out:
@@ -133,6 +149,7 @@ api_session_delete(struct http_ctx *ctx)
                          "an API token is not a session: revoke it at /api/v1/tokens");
     if ((rc = db_auth_logout(ctx->db, ctx->user.session_id, ctx->user.id)) != OK)
         return rc;
+    session_log(ctx, LOG_INFO, "auth.logout", NULL, ctx->user.id, NULL, NULL);
     http_add_header(ctx, "Set-Cookie", "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
                     SESSION_COOKIE, config->cookie_secure ? "; Secure" : "");
     http_reply(ctx, 204, NULL);
@@ -230,6 +247,7 @@ api_me_password(struct http_ctx *ctx)
         (rc = http_fields_ok(ctx)) != OK || (rc = sec_password_hash(b.password, hash)) != OK ||
         (rc = db_auth_set_password(ctx->db, ctx->user.id, hash, ctx->user.session_id)) != OK)
         goto out;
+    session_log(ctx, LOG_INFO, "auth.password_changed", NULL, ctx->user.id, NULL, NULL);
     http_reply(ctx, 204, NULL);
 out:
     sec_wipe(hash, sizeof hash);

@@ -67,6 +67,35 @@ static struct {
     int64_t loss_ms;
 } db_health = {PTHREAD_MUTEX_INITIALIZER, 100, 5000, false, false, 0, 0, 0, 0, false, 0};
 
+/* What /metrics reports of the database as this process uses it: waits for
+ * a free pool connection, failed attempts to connect, and statements the
+ * database refused, by kind (enum db_error). Atomic: any thread counts. */
+static struct {
+    unsigned long waits, wait_micros, connect_failures;
+    unsigned long errors[DB_ERROR_KINDS];
+} db_counts;
+
+static void
+db_count_error(enum db_error kind)
+{
+    __atomic_fetch_add(&db_counts.errors[kind], 1, __ATOMIC_RELAXED);
+}
+
+void
+db_stats(struct db_pool *pool, struct db_stats *out)
+{
+    int i;
+
+    memset(out, 0, sizeof *out);
+    if (pool != NULL)
+        db_pool_stats(pool, &out->pool_size, &out->pool_in_use);
+    out->waits = __atomic_load_n(&db_counts.waits, __ATOMIC_RELAXED);
+    out->wait_seconds = (double)__atomic_load_n(&db_counts.wait_micros, __ATOMIC_RELAXED) / 1e6;
+    out->connect_failures = __atomic_load_n(&db_counts.connect_failures, __ATOMIC_RELAXED);
+    for (i = 0; i < DB_ERROR_KINDS; i++)
+        out->errors[i] = __atomic_load_n(&db_counts.errors[i], __ATOMIC_RELAXED);
+}
+
 static int64_t
 db_now_ms(void)
 {
@@ -296,6 +325,7 @@ db_reopen(struct db *db)
                  db->conn != NULL ? PQerrorMessage(db->conn) : "out of memory");
     db_health_record(ok, probe, lost, failed);
     if (!ok) {
+        __atomic_fetch_add(&db_counts.connect_failures, 1, __ATOMIC_RELAXED);
         PQfinish(db->conn);
         db->conn = NULL;
         return ERR_UNAVAILABLE;
@@ -360,18 +390,26 @@ db_pool_close(struct db_pool *pool)
 enum outcome
 db_acquire(struct db_pool *pool, struct db **out)
 {
-    struct timespec deadline;
+    struct timespec deadline, t0, t1;
     struct db *db = NULL;
     enum outcome rc;
+    bool waited = false;
     int i;
 
     clock_gettime(CLOCK_REALTIME, &deadline);
+    t0 = deadline;
     deadline.tv_sec += DB_WAIT_SECONDS;
     pthread_mutex_lock(&pool->lock);
+    if (pool->in_use == pool->size) {
+        waited = true;
+        __atomic_fetch_add(&db_counts.waits, 1, __ATOMIC_RELAXED);
+    }
     while (pool->in_use == pool->size) {
         if (pthread_cond_timedwait(&pool->freed, &pool->lock, &deadline) == ETIMEDOUT &&
             pool->in_use == pool->size) {
             pthread_mutex_unlock(&pool->lock);
+            __atomic_fetch_add(&db_counts.wait_micros, (unsigned long)DB_WAIT_SECONDS * 1000000,
+                               __ATOMIC_RELAXED);
             log_warn("no database connection free after %d s", DB_WAIT_SECONDS);
             return ERR_UNAVAILABLE;
         }
@@ -395,6 +433,13 @@ db_acquire(struct db_pool *pool, struct db **out)
     db->taken = true;
     pool->in_use++;
     pthread_mutex_unlock(&pool->lock);
+    if (waited) {
+        clock_gettime(CLOCK_REALTIME, &t1);
+        __atomic_fetch_add(
+            &db_counts.wait_micros,
+            (unsigned long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000),
+            __ATOMIC_RELAXED);
+    }
 
     if ((rc = db_ensure(db)) != OK) {
         db_release(pool, db);
@@ -528,6 +573,7 @@ db_map_error(struct db *db, const PGresult *res)
         /* the connection is opened afresh before its next use; the log
          * hears of it then, once, rather than from every statement */
         db->broken = true;
+        db_count_error(DB_ERROR_CONNECTION);
         if (db->why[0] == '\0')
             db_one_line(res != NULL && PQresultErrorMessage(res)[0] != '\0'
                             ? PQresultErrorMessage(res)
@@ -535,25 +581,34 @@ db_map_error(struct db *db, const PGresult *res)
                         db->why, sizeof db->why);
         return ERR_UNAVAILABLE;
     }
-    if (strcmp(state, "23505") == 0)
+    if (strcmp(state, "23505") == 0) {
+        db_count_error(DB_ERROR_UNIQUE);
         return ERR_CONFLICT;
+    }
     if (strcmp(state, "23503") == 0 || strcmp(state, "23514") == 0 || strcmp(state, "23502") == 0 ||
         strncmp(state, "22", 2) == 0) {
         /* validation should have caught it first: worth knowing */
+        db_count_error(DB_ERROR_INVALID);
         log_warn("database refused a value (%s): %s", state, PQresultErrorMessage(res));
         return ERR_INVALID;
     }
-    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
+        db_count_error(DB_ERROR_RETRY);
         return ERR_RETRY;
-    if (strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0)
+    }
+    if (strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0) {
+        db_count_error(DB_ERROR_TIMEOUT);
         return ERR_UNAVAILABLE; /* lock or statement timeout */
+    }
     if (strcmp(state, "25006") == 0) {
         /* a write in a read-only transaction: expected when a lost statement
          * is tried again as a read (db_run); otherwise a standby answers */
         if (!db->read_only_retry)
             log_warn("the database refused a write as read-only: %s", PQresultErrorMessage(res));
+        db_count_error(DB_ERROR_READ_ONLY);
         return ERR_UNAVAILABLE;
     }
+    db_count_error(DB_ERROR_OTHER);
     log_error("database error %s: %s", state, PQresultErrorMessage(res));
     return ERR_INTERNAL;
 }

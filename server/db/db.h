@@ -34,6 +34,31 @@ void db_release(struct db_pool *pool, struct db *db);
 /* Connections in the pool and how many are taken right now. */
 void db_pool_stats(struct db_pool *pool, int *size, int *in_use);
 
+/* Statements the database refused, by kind: the connection lost, a unique
+ * key taken, a value refused, a serialization failure or deadlock (tried
+ * again), a lock or statement timeout, a write on a read-only server, and
+ * anything else. */
+enum db_error {
+    DB_ERROR_CONNECTION,
+    DB_ERROR_UNIQUE,
+    DB_ERROR_INVALID,
+    DB_ERROR_RETRY,
+    DB_ERROR_TIMEOUT,
+    DB_ERROR_READ_ONLY,
+    DB_ERROR_OTHER,
+    DB_ERROR_KINDS
+};
+/* What this process saw of the database since it started (README
+ * "Monitoring"); pool may be NULL. */
+struct db_stats {
+    int pool_size, pool_in_use;
+    unsigned long waits; /* db_acquire calls that found no connection free */
+    double wait_seconds; /* how long they waited, in all */
+    unsigned long connect_failures;
+    unsigned long errors[DB_ERROR_KINDS];
+};
+void db_stats(struct db_pool *pool, struct db_stats *out);
+
 /* After a failed attempt to connect, the next waits first_ms, then twice as
  * long each time up to max_ms (defaults 100 and 5000); only one thread tries
  * at a time meanwhile. For the whole process; call before serving. */

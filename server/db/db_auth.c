@@ -30,6 +30,11 @@ static const char SQL_TOKENS_USED[] =
     "UPDATE api_tokens SET last_used_at = now()"
     " WHERE id = ANY ($1::bigint[])"
     " AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')";
+/* Reads first: a known address (every use but the first) writes nothing. */
+static const char SQL_TOKEN_ADDR[] =
+    "INSERT INTO api_token_addrs (token_id, addr) SELECT $1, $2"
+    " WHERE NOT EXISTS (SELECT 1 FROM api_token_addrs WHERE token_id = $1 AND addr = $2)"
+    " ON CONFLICT DO NOTHING";
 /* login_retry_after and login_locked_for: sql/0024_login_throttle.sql */
 static const char SQL_THROTTLE[] =
     "SELECT login_retry_after(count(*), max(at)) FROM login_failures"
@@ -128,6 +133,20 @@ db_auth_tokens_used(struct db *db, const int64_t *ids, int n)
     params[0] = strbuf_str(&list);
     rc = strbuf_failed(&list) ? ERR_INTERNAL : db_exec(db, SQL_TOKENS_USED, 1, params, NULL);
     strbuf_free(&list);
+    return rc;
+}
+
+enum outcome
+db_auth_token_address(struct db *db, int64_t token_id, const char *addr, bool *fresh)
+{
+    char id[DB_NUM];
+    const char *params[2] = {id, addr};
+    long affected = 0;
+    enum outcome rc;
+
+    snprintf(id, sizeof id, "%lld", (long long)token_id);
+    rc = db_exec(db, SQL_TOKEN_ADDR, 2, params, &affected);
+    *fresh = rc == OK && affected == 1;
     return rc;
 }
 

@@ -33,6 +33,9 @@ enum outcome db_auth_token(struct db *db, const char *hash_hex, struct db_princi
 /* Records now as the last use of each of the n tokens whose last use is
  * over a minute old. */
 enum outcome db_auth_tokens_used(struct db *db, const int64_t *ids, int n);
+/* Notes that token_id was used from addr; *fresh says whether it never
+ * was before (the first use of a token is from a new address too). */
+enum outcome db_auth_token_address(struct db *db, int64_t token_id, const char *addr, bool *fresh);
 
 /* For a login attempt on email from the client address addr:
  * *retry_after is 0 when the attempt may go on, else the seconds this

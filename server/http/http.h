@@ -30,6 +30,7 @@ struct mg_connection;
 #define HTTP_BODY_DEADLINE_MS 5000
 #define HTTP_JSON_DEPTH 32
 #define HTTP_PATH_MAX 4096
+#define HTTP_REQUEST_ID_LEN 65
 
 struct http_user {
     int64_t id;
@@ -86,6 +87,7 @@ struct http_ctx {
     bool close;      /* the connection closes after the response */
 
     char actor[32];
+    char request_id[HTTP_REQUEST_ID_LEN]; /* X-Request-Id of the response and the log */
     /* server.c's count of this request against its client's share
      * (CABINET_MAX_PER_CLIENT), when it came through a trusted proxy */
     struct http_client *held;

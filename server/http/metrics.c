@@ -1,6 +1,7 @@
 #include "http/metrics.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* Status codes 100..599 counted one by one. */
 #define METRICS_STATUSES 500
@@ -21,6 +22,20 @@ static unsigned long metrics_hook_refusals[METRICS_HOOK_COUNT];
 static unsigned long metrics_hook_replays;
 static const char *const metrics_hook_reasons[METRICS_HOOK_COUNT] = {
     "unknown_link", "signature", "timestamp", "too_large", "invalid"};
+
+static const char *const metrics_hook_kinds[] = {"generic", "github", "gitlab"};
+#define METRICS_HOOK_KINDS (sizeof metrics_hook_kinds / sizeof metrics_hook_kinds[0])
+static unsigned long metrics_hook_accepts[METRICS_HOOK_KINDS];
+
+void
+metrics_hook_accepted(const char *kind)
+{
+    size_t i;
+
+    for (i = 0; i < METRICS_HOOK_KINDS; i++)
+        if (strcmp(kind, metrics_hook_kinds[i]) == 0)
+            __atomic_fetch_add(&metrics_hook_accepts[i], 1, __ATOMIC_RELAXED);
+}
 
 void
 metrics_hook_refused(enum metrics_hook why)
@@ -51,7 +66,175 @@ metrics_render_hooks(struct strbuf *sb)
                   "# TYPE cabinet_hook_replays_total counter\n"
                   "cabinet_hook_replays_total %lu\n",
                   __atomic_load_n(&metrics_hook_replays, __ATOMIC_RELAXED));
+    strbuf_puts(sb, "# HELP cabinet_hook_accepted_total Webhook link deliveries accepted, by "
+                    "tool.\n"
+                    "# TYPE cabinet_hook_accepted_total counter\n");
+    for (i = 0; i < (int)(sizeof metrics_hook_accepts / sizeof metrics_hook_accepts[0]); i++)
+        strbuf_printf(sb, "cabinet_hook_accepted_total{tool=\"%s\"} %lu\n", metrics_hook_kinds[i],
+                      __atomic_load_n(&metrics_hook_accepts[i], __ATOMIC_RELAXED));
 }
+
+/* Webhook deliveries out: from the event's creation to its delivery takes
+ * seconds (a receiver that answers at once) to a day (retries until
+ * CABINET_WEBHOOK_GIVE_UP). */
+static const double metrics_delivery_bounds[] = {0.1, 0.5, 1, 5, 15, 60, 300, 1800, 3600, 21600};
+#define METRICS_DELIVERY_BUCKETS                                                                   \
+    (sizeof metrics_delivery_bounds / sizeof metrics_delivery_bounds[0])
+static struct {
+    unsigned long bucket[METRICS_DELIVERY_BUCKETS];
+    unsigned long count, millis;
+    unsigned long failed;
+} metrics_deliveries;
+
+void
+metrics_delivery(bool ok, double latency)
+{
+    size_t b;
+
+    if (!ok) {
+        __atomic_fetch_add(&metrics_deliveries.failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    if (latency < 0)
+        latency = 0;
+    for (b = 0; b < METRICS_DELIVERY_BUCKETS; b++)
+        if (latency <= metrics_delivery_bounds[b]) {
+            __atomic_fetch_add(&metrics_deliveries.bucket[b], 1, __ATOMIC_RELAXED);
+            break;
+        }
+    __atomic_fetch_add(&metrics_deliveries.count, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&metrics_deliveries.millis, (unsigned long)(latency * 1e3),
+                       __ATOMIC_RELAXED);
+}
+
+static void
+metrics_render_deliveries(struct strbuf *sb)
+{
+    unsigned long count = __atomic_load_n(&metrics_deliveries.count, __ATOMIC_RELAXED), cum = 0;
+    size_t b;
+
+    strbuf_printf(sb,
+                  "# HELP cabinet_webhook_attempts_total Webhook delivery attempts made here, by "
+                  "result.\n"
+                  "# TYPE cabinet_webhook_attempts_total counter\n"
+                  "cabinet_webhook_attempts_total{result=\"delivered\"} %lu\n"
+                  "cabinet_webhook_attempts_total{result=\"failed\"} %lu\n",
+                  count, __atomic_load_n(&metrics_deliveries.failed, __ATOMIC_RELAXED));
+    strbuf_puts(sb, "# HELP cabinet_webhook_delivery_seconds From an event's creation to its "
+                    "delivery, for deliveries made here.\n"
+                    "# TYPE cabinet_webhook_delivery_seconds histogram\n");
+    for (b = 0; b < METRICS_DELIVERY_BUCKETS; b++) {
+        cum += __atomic_load_n(&metrics_deliveries.bucket[b], __ATOMIC_RELAXED);
+        strbuf_printf(sb, "cabinet_webhook_delivery_seconds_bucket{le=\"%g\"} %lu\n",
+                      metrics_delivery_bounds[b], cum);
+    }
+    strbuf_printf(
+        sb,
+        "cabinet_webhook_delivery_seconds_bucket{le=\"+Inf\"} %lu\n"
+        "cabinet_webhook_delivery_seconds_sum %.3f\n"
+        "cabinet_webhook_delivery_seconds_count %lu\n",
+        count, (double)__atomic_load_n(&metrics_deliveries.millis, __ATOMIC_RELAXED) / 1e3, count);
+}
+
+static const char *const metrics_db_errors[DB_ERROR_KINDS] = {
+    "connection", "unique", "invalid", "retry", "timeout", "read_only", "other"};
+
+static void
+metrics_render_db(struct strbuf *sb, struct db_pool *pool)
+{
+    struct db_stats st;
+    int i;
+
+    db_stats(pool, &st);
+    strbuf_printf(sb,
+                  "# HELP cabinet_db_pool_size Database connections in the pool.\n"
+                  "# TYPE cabinet_db_pool_size gauge\n"
+                  "cabinet_db_pool_size %d\n"
+                  "# HELP cabinet_db_pool_in_use Database connections taken right now.\n"
+                  "# TYPE cabinet_db_pool_in_use gauge\n"
+                  "cabinet_db_pool_in_use %d\n"
+                  "# HELP cabinet_db_pool_waits_total Requests for a connection that found none "
+                  "free.\n"
+                  "# TYPE cabinet_db_pool_waits_total counter\n"
+                  "cabinet_db_pool_waits_total %lu\n"
+                  "# HELP cabinet_db_pool_wait_seconds_total Time spent waiting for a free "
+                  "connection.\n"
+                  "# TYPE cabinet_db_pool_wait_seconds_total counter\n"
+                  "cabinet_db_pool_wait_seconds_total %.6f\n"
+                  "# HELP cabinet_db_connect_failures_total Failed attempts to connect to the "
+                  "database.\n"
+                  "# TYPE cabinet_db_connect_failures_total counter\n"
+                  "cabinet_db_connect_failures_total %lu\n"
+                  "# HELP cabinet_db_errors_total Statements the database refused, by kind.\n"
+                  "# TYPE cabinet_db_errors_total counter\n",
+                  st.pool_size, st.pool_in_use, st.waits, st.wait_seconds, st.connect_failures);
+    for (i = 0; i < DB_ERROR_KINDS; i++)
+        strbuf_printf(sb, "cabinet_db_errors_total{kind=\"%s\"} %lu\n", metrics_db_errors[i],
+                      st.errors[i]);
+}
+
+/* Every state is written, 0 when none is in it, so that a series does not
+ * vanish when its last row leaves. */
+static const char *const metrics_change_states[] = {"draft",    "awaiting_approval", "approved",
+                                                    "rejected", "in_progress",       "review",
+                                                    "closed",   "cancelled"};
+
+static long long
+metrics_tally(const json_t *tallies, const char *kind, const char *state)
+{
+    const json_t *row;
+    size_t i;
+
+    json_array_foreach(
+        json_object_get(tallies, "states"), i,
+        row) if (strcmp(json_string_value(json_object_get(row, "kind")) ?: "", kind) == 0 &&
+                 (state == NULL ||
+                  strcmp(json_string_value(json_object_get(row, "state")) ?: "", state) ==
+                      0)) return json_integer_value(json_object_get(row, "n"));
+    return 0;
+}
+
+void
+metrics_render_tallies(struct strbuf *sb, const json_t *tallies)
+{
+    long long created = json_integer_value(json_object_get(tallies, "created_30d"));
+    long long emergency = json_integer_value(json_object_get(tallies, "emergency_30d"));
+    size_t i;
+
+    strbuf_puts(sb, "# HELP cabinet_changes Changes by state.\n"
+                    "# TYPE cabinet_changes gauge\n");
+    for (i = 0; i < sizeof metrics_change_states / sizeof metrics_change_states[0]; i++)
+        strbuf_printf(sb, "cabinet_changes{state=\"%s\"} %lld\n", metrics_change_states[i],
+                      metrics_tally(tallies, "change", metrics_change_states[i]));
+    strbuf_printf(
+        sb,
+        "# HELP cabinet_conflicts_open Conflicts not resolved, by state.\n"
+        "# TYPE cabinet_conflicts_open gauge\n"
+        "cabinet_conflicts_open{state=\"open\"} %lld\n"
+        "cabinet_conflicts_open{state=\"acknowledged\"} %lld\n"
+        "# HELP cabinet_webhook_deliveries Webhook deliveries by state.\n"
+        "# TYPE cabinet_webhook_deliveries gauge\n"
+        "cabinet_webhook_deliveries{state=\"pending\"} %lld\n"
+        "cabinet_webhook_deliveries{state=\"dead\"} %lld\n"
+        "cabinet_webhook_deliveries{state=\"delivered\"} %lld\n"
+        "# HELP cabinet_changes_created_30d Changes created in the last 30 days (UTC, today "
+        "included).\n"
+        "# TYPE cabinet_changes_created_30d gauge\n"
+        "cabinet_changes_created_30d %lld\n"
+        "# HELP cabinet_changes_emergency_30d Emergency changes among them.\n"
+        "# TYPE cabinet_changes_emergency_30d gauge\n"
+        "cabinet_changes_emergency_30d %lld\n"
+        "# HELP cabinet_changes_emergency_share_30d Emergency changes over all changes created "
+        "in the last 30 days (0 when none).\n"
+        "# TYPE cabinet_changes_emergency_share_30d gauge\n"
+        "cabinet_changes_emergency_share_30d %g\n",
+        metrics_tally(tallies, "conflict", "open"),
+        metrics_tally(tallies, "conflict", "acknowledged"),
+        metrics_tally(tallies, "delivery", "pending"), metrics_tally(tallies, "delivery", "dead"),
+        metrics_tally(tallies, "delivery", "delivered"), created, emergency,
+        created > 0 ? (double)emergency / (double)created : 0.0);
+}
+
 static int metrics_n;
 
 int
@@ -93,7 +276,7 @@ void
 metrics_render(struct strbuf *sb, const char *const *methods, const char *const *routes,
                struct db_pool *pool)
 {
-    int i, s, size = 0, in_use = 0;
+    int i, s;
     size_t b;
 
     strbuf_puts(sb, "# HELP cabinet_http_requests_total HTTP requests by route and status.\n"
@@ -134,14 +317,6 @@ metrics_render(struct strbuf *sb, const char *const *methods, const char *const 
                       methods[i], routes[i], count);
     }
     metrics_render_hooks(sb);
-    if (pool != NULL)
-        db_pool_stats(pool, &size, &in_use);
-    strbuf_printf(sb,
-                  "# HELP cabinet_db_pool_size Database connections in the pool.\n"
-                  "# TYPE cabinet_db_pool_size gauge\n"
-                  "cabinet_db_pool_size %d\n"
-                  "# HELP cabinet_db_pool_in_use Database connections taken right now.\n"
-                  "# TYPE cabinet_db_pool_in_use gauge\n"
-                  "cabinet_db_pool_in_use %d\n",
-                  size, in_use);
+    metrics_render_deliveries(sb);
+    metrics_render_db(sb, pool);
 }

@@ -6,6 +6,9 @@
 #ifndef CABINET_METRICS_H
 #define CABINET_METRICS_H
 
+#include <jansson.h>
+#include <stdbool.h>
+
 #include "db/db.h"
 #include "domain/strbuf.h"
 
@@ -33,5 +36,14 @@ enum metrics_hook {
 };
 void metrics_hook_refused(enum metrics_hook why);
 void metrics_hook_replayed(void);
+/* A delivery accepted from a link of kind ("generic", "github", "gitlab"). */
+void metrics_hook_accepted(const char *kind);
+
+/* One attempt at delivering a webhook (jobs/deliver.c): delivered, with
+ * latency the seconds from the event's creation to now, or failed. */
+void metrics_delivery(bool ok, double latency);
+
+/* Appends the gauges of the data: tallies as db_tally_read gives them. */
+void metrics_render_tallies(struct strbuf *sb, const json_t *tallies);
 
 #endif

@@ -525,6 +525,27 @@ http_set_user(struct http_ctx *ctx, const struct db_principal *p)
     ctx->user.feed_only = strcmp(p->scope, "feed") == 0;
 }
 
+/* Logs auth.token_new_address when the caller's token was never used from
+ * its address before: a token that turns up somewhere new may have leaked.
+ * A database that cannot record it (a read-only one) does not stop the
+ * request. */
+static void
+http_token_address(struct http_ctx *ctx)
+{
+    char addr[HTTP_ADDR_LEN], id[24];
+    const char *kv[] = {"token_id", id, "user_id", NULL, "addr", addr};
+    char uid[24];
+    bool fresh = false;
+
+    http_client_address(ctx, addr, sizeof addr);
+    if (db_auth_token_address(ctx->db, ctx->user.token_id, addr, &fresh) != OK || !fresh)
+        return;
+    snprintf(id, sizeof id, "%lld", (long long)ctx->user.token_id);
+    snprintf(uid, sizeof uid, "%lld", (long long)ctx->user.id);
+    kv[3] = uid;
+    log_event(LOG_WARN, "auth.token_new_address", kv, 3);
+}
+
 static enum outcome
 http_authenticate(struct http_ctx *ctx, const struct http_route *route)
 {
@@ -545,6 +566,7 @@ http_authenticate(struct http_ctx *ctx, const struct http_route *route)
         if (rc != OK)
             return rc;
         http_set_user(ctx, &p);
+        http_token_address(ctx);
         if (p.use_stale && ctx->app->note_token_use != NULL)
             ctx->app->note_token_use(ctx->app->usage, p.token_id);
         if (ctx->user.feed_only && !(route->flags & HTTP_FEED))
@@ -921,8 +943,9 @@ http_send_static(struct http_server *srv, struct http_ctx *ctx)
     else
         strbuf_printf(&out, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n", type,
                       body.len);
-    strbuf_printf(&out, "ETag: %s\r\nCache-Control: no-cache\r\n%s%s\r\n", etag,
-                  http_wants_close(ctx) ? "Connection: close\r\n" : "", http_security_headers);
+    strbuf_printf(&out, "ETag: %s\r\nCache-Control: no-cache\r\n%s%s%s\r\n", etag,
+                  http_wants_close(ctx) ? "Connection: close\r\n" : "", http_security_headers,
+                  strbuf_str(&ctx->headers));
     if (status == 200 && strcmp(ctx->method, "HEAD") != 0)
         strbuf_append(&out, strbuf_str(&body), body.len);
     if (!strbuf_failed(&out))
@@ -958,6 +981,48 @@ http_route_request(struct http_server *srv, struct http_ctx *ctx, const struct h
     }
 }
 
+/* The request's id: the client's (or its proxy's) X-Request-Id when it is
+ * 1 to 64 of [A-Za-z0-9._:-], so that one id follows a request through
+ * every hop; else 16 random bytes in hex. Anything else a client sends is
+ * not taken: it would reach the log and every response. */
+static void
+http_request_id(const struct mg_connection *conn, char id[HTTP_REQUEST_ID_LEN])
+{
+    const char *sent = mg_get_header(conn, "X-Request-Id");
+    size_t len = sent ? strlen(sent) : 0;
+
+    if (len >= 1 && len < HTTP_REQUEST_ID_LEN &&
+        strspn(sent, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") == len)
+        memcpy(id, sent, len + 1);
+    else
+        sec_random_hex(16, id);
+}
+
+/* The access log's line for a request (README "Monitoring"): the route's
+ * pattern, never the path, so that no link key, gate token or query
+ * string reaches the log. */
+static void
+http_access_log(struct http_server *srv, struct http_ctx *ctx, int slot, int status, double seconds)
+{
+    char st[8], ms[32], principal[32], addr[HTTP_ADDR_LEN];
+    const char *kv[] = {"method",    ctx->method, "route", srv->metric_routes[slot],
+                        "status",    st,          "ms",    ms,
+                        "principal", principal,   "addr",  addr};
+
+    if (!config->access_log)
+        return;
+    snprintf(st, sizeof st, "%d", status);
+    snprintf(ms, sizeof ms, "%.3f", seconds * 1000);
+    if (ctx->authed && ctx->user.token_id > 0)
+        snprintf(principal, sizeof principal, "token:%lld", (long long)ctx->user.token_id);
+    else if (ctx->authed)
+        snprintf(principal, sizeof principal, "user:%lld", (long long)ctx->user.id);
+    else
+        snprintf(principal, sizeof principal, "none");
+    http_client_address(ctx, addr, sizeof addr);
+    log_event(LOG_INFO, "access", kv, 6);
+}
+
 static int
 http_dispatch(struct mg_connection *conn, void *cbdata)
 {
@@ -970,12 +1035,16 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
     char path[HTTP_PATH_MAX];
     enum outcome rc;
     int slot = (int)srv->nroutes + METRICS_UNMATCHED, status, len;
+    double seconds;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     atomic_fetch_add(&srv->busy, 1);
     memset(&ctx, 0, sizeof ctx);
     /* while stopping, no connection is kept for another request */
     ctx.close = atomic_load(&srv->draining);
+    http_request_id(conn, ctx.request_id);
+    log_request_begin(ctx.request_id);
+    http_add_header(&ctx, "X-Request-Id", "%s", ctx.request_id);
     ctx.match.index = -1;
     ctx.conn = conn;
     ctx.server = srv;
@@ -1001,7 +1070,9 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
         ctx.path = path;
         status = http_route_request(srv, &ctx, &frame, &t0, &slot);
     }
-    metrics_observe(slot, status, http_elapsed(&t0));
+    seconds = http_elapsed(&t0);
+    metrics_observe(slot, status, seconds);
+    http_access_log(srv, &ctx, slot, status, seconds);
     if (ctx.sent != NULL)
         ctx.sent(ctx.sent_arg);
     if (ctx.held != NULL)
@@ -1013,6 +1084,7 @@ http_dispatch(struct mg_connection *conn, void *cbdata)
     free(ctx.raw_body);
     free(ctx.body);
     sec_wipe(&ctx.user, sizeof ctx.user);
+    log_request_end();
     atomic_fetch_sub(&srv->busy, 1);
     return status;
 }

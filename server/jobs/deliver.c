@@ -17,6 +17,8 @@
 #include "db/db.h"
 #include "db/db_webhook.h"
 #include "domain/netaddr.h"
+#include "domain/timefmt.h"
+#include "http/metrics.h"
 #include "log.h"
 #include "sec/sec.h"
 
@@ -306,6 +308,20 @@ deliver_wake_one(struct deliver *d)
  * the lane go: OK when one was sent, ERR_NOT_FOUND when nothing is due,
  * else the connection is suspect (the caller drops it, and with it any lane
  * it still holds). */
+/* Counts a recorded attempt in /metrics: a delivery with the time from its
+ * event's creation (whole seconds, as events carry it) to now. */
+static void
+deliver_count(const struct db_webhook_claim *c, bool ok)
+{
+    const char *at = json_string_value(json_object_get(c->event, "created_at"));
+    int64_t created = 0;
+
+    if (ok && at != NULL && timefmt_parse(at, &created) == OK)
+        metrics_delivery(true, (double)((int64_t)time(NULL) - created));
+    else
+        metrics_delivery(ok, 0);
+}
+
 static enum outcome
 deliver_one(struct deliver *d, struct db *db, CURL *curl)
 {
@@ -334,6 +350,8 @@ deliver_one(struct deliver *d, struct db *db, CURL *curl)
      * sees this attempt's outcome */
     rc = db_webhook_result(db, c.id, ok, status, ok ? NULL : error, ms < 0 ? 0 : ms,
                            deliver_delay(c.attempts), c.gone ? 0 : config->webhook_give_up);
+    if (rc == OK)
+        deliver_count(&c, ok);
     if (rc != OK)
         log_warn("could not record delivery %lld: it will be sent again", (long long)c.id);
     else if ((rc = db_webhook_release(db, c.webhook_id)) == ERR_NOT_FOUND)

@@ -73,6 +73,17 @@ sec_password_waste(const char *password)
 }
 
 void
+sec_random_hex(size_t n, char *out)
+{
+    uint8_t raw[32];
+
+    if (n > sizeof raw)
+        n = sizeof raw;
+    randombytes_buf(raw, n);
+    sodium_bin2hex(out, 2 * n + 1, raw, n);
+}
+
+void
 sec_token(const char *prefix, char out[SEC_TOKEN_LEN])
 {
     uint8_t raw[32];

@@ -38,6 +38,8 @@ void sec_password_waste(const char *password);
 
 /* Writes prefix followed by 32 random bytes in unpadded base64url. */
 void sec_token(const char *prefix, char out[SEC_TOKEN_LEN]);
+/* Writes n random bytes as 2n lowercase hex digits and a NUL into out. */
+void sec_random_hex(size_t n, char *out);
 
 void sec_sha256(const void *data, size_t len, uint8_t out[SEC_SHA256_LEN]);
 /* SHA-256 of data as 64 lowercase hex digits. */

@@ -349,11 +349,11 @@ def test_failures_and_throttles_are_logged_and_audited(server):
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         log = server.stderr_text()
-        if f"login throttled for {u['email']} from 127.0.0.1" in log:
+        if f"auth.throttled email={u['email']} addr=127.0.0.1" in log:
             break
         time.sleep(0.2)
-    assert f"login failed for {u['email']} from 127.0.0.1" in log, server.stderr_tail()
-    assert f"login throttled for {u['email']} from 127.0.0.1" in log, server.stderr_tail()
+    assert f"auth.login_failed email={u['email']} addr=127.0.0.1" in log, server.stderr_tail()
+    assert f"auth.throttled email={u['email']} addr=127.0.0.1" in log, server.stderr_tail()
     assert "a-secret-guess" not in log
     rows = server.psql_json(
         "SELECT json_agg(json_build_object('action', action, 'data', data) ORDER BY id)"
