@@ -8,6 +8,7 @@ so that no other module's requests move the numbers."""
 import concurrent.futures
 import json
 import re
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -84,6 +85,15 @@ def new_change(server, svc, win, model="normal", submit=True):
     if submit:
         ch = ok(c.post(f"/changes/{ch['id']}/submit"))
     return ch
+
+
+def logged(server, since, *marks, timeout=5):
+    """Waits (bounded) until the log from since holds every mark: a request's
+    access line is written after its response is sent."""
+    deadline = time.monotonic() + timeout
+    while not all(m in server.stderr_text()[since:] for m in marks):
+        assert time.monotonic() < deadline, f"not logged within {timeout} s: {marks}"
+        time.sleep(0.05)
 
 
 def log_lines(server, since=0):
@@ -282,6 +292,7 @@ def test_access_lines_in_json_name_the_route_and_never_a_secret(js):
     js.as_("alice").get(f"/changes/{ch['id']}?x=secretquery", headers={"X-Request-Id": "rid-s"})
     js.bearer(token["token"]).get("/me", headers={"X-Request-Id": "rid-token"})
     requests.get(js.url("/nowhere/" + key), timeout=10, headers={"X-Request-Id": "rid-none"})
+    logged(js, since, *(f'"request_id":"rid-{n}"' for n in ("gate", "hook", "s", "token", "none")))
     lines = [o for o in log_lines(js, since) if o.get("event") == "access"]
     by_id = {o["request_id"]: o for o in lines}
     assert by_id["rid-hook"]["route"] == "/hooks/{key}"
@@ -305,6 +316,7 @@ def test_access_lines_in_text(txt):
     ch = new_change(txt, service(txt), window(), submit=False)
     since = len(txt.stderr_text())
     ok(txt.as_("bob").get(f"/changes/{ch['id']}", headers={"X-Request-Id": "text-rid-1"}))
+    logged(txt, since, "[text-rid-1] access")
     line = [ln for ln in txt.stderr_text()[since:].splitlines() if "[text-rid-1]" in ln]
     assert len(line) == 1, line
     assert re.search(r" info \[text-rid-1\] access method=GET route=/api/v1/changes/\{id\} "
