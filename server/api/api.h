@@ -18,6 +18,7 @@ enum outcome api_healthz(struct http_ctx *ctx);
 enum outcome api_readyz(struct http_ctx *ctx);
 enum outcome api_metrics(struct http_ctx *ctx);
 enum outcome api_config(struct http_ctx *ctx);
+enum outcome api_openapi(struct http_ctx *ctx);
 
 /* session.c */
 enum outcome api_session_create(struct http_ctx *ctx);

@@ -1,4 +1,5 @@
-/* Operations: liveness, readiness, metrics, and what the UI needs first. */
+/* Operations: liveness, readiness, metrics, what the UI needs first, and the
+ * API's own description. */
 #include <string.h>
 
 #include "api/api.h"
@@ -6,6 +7,7 @@
 #include "db/db_tally.h"
 #include "http/metrics.h"
 #include "http/server.h"
+#include "http/static.h"
 #include "version.h"
 
 enum outcome
@@ -73,4 +75,26 @@ api_config(struct http_ctx *ctx)
                json_pack("{s:s, s:s, s:s, s:s}", "product", "Cabinet", "version", CABINET_VERSION,
                          "support_contact", config->support_contact, "base_url", config->base_url));
     return OK;
+}
+
+/* The OpenAPI description of this API, web/openapi.json as the web root holds
+ * it, so that the server describes the routes it serves; a JSON reply under
+ * /api/v1 gets its ETag and 304 as every other GET does. */
+enum outcome
+api_openapi(struct http_ctx *ctx)
+{
+    struct strbuf body = STRBUF_INIT;
+    char etag[STATIC_ETAG_LEN];
+    const char *type;
+    enum outcome rc;
+
+    rc = static_load(config->web_root, "/openapi.json", &body, &type, etag);
+    if (rc == ERR_NOT_FOUND)
+        rc = http_fail(ctx, rc, "openapi.json is not in the web root");
+    else if (rc == OK)
+        rc = strbuf_failed(&body)
+                 ? ERR_INTERNAL
+                 : http_reply_raw(ctx, 200, "application/json", strbuf_str(&body), body.len);
+    strbuf_free(&body);
+    return rc;
 }

@@ -33,6 +33,7 @@ const struct http_route api_routes[] = {
     {{"GET", "/readyz"}, api_readyz, HTTP_PUBLIC | HTTP_NO_DB, 0, NO_QUERY},
     {{"GET", "/metrics"}, api_metrics, HTTP_PUBLIC | HTTP_NO_DB, 0, NO_QUERY},
     {{"GET", V1 "/config"}, api_config, HTTP_PUBLIC | HTTP_NO_DB, 0, NO_QUERY},
+    {{"GET", V1 "/openapi.json"}, api_openapi, HTTP_PUBLIC | HTTP_NO_DB, 0, NO_QUERY},
     /* the token is the credential; the handler takes a database connection
      * for each look only, none while it waits */
     {{"GET", "/gate/{token}"}, api_gate, HTTP_PUBLIC | HTTP_NO_DB, 0, q_gate},

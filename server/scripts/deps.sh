@@ -16,9 +16,11 @@ runtime=(postgresql-15 postgresql-client-15 curl libssl-dev)
 # the browser tests (tests/browser, run by tests/api/test_browser.py) drive
 # Debian's Chromium through playwright-core, which downloads no browser.
 # sqlmap and slowhttptest: the security tests (tests/security).
+# python3-jsonschema: tests/api/test_openapi.py checks answers against
+# web/openapi.json.
 testing=(clang libclang-rt-14-dev clang-format-14 clang-tidy-14 python3 python3-pytest
          python3-requests python3-nacl python3-icalendar python3-yaml jq nginx openssl
-         chromium fonts-dejavu-core sqlmap slowhttptest)
+         chromium fonts-dejavu-core sqlmap slowhttptest python3-jsonschema)
 
 want=("${build[@]}" "${runtime[@]}")
 if [ "${1:-}" = "--test" ]; then

@@ -3,9 +3,11 @@
 // critical), not wider than a 375 px screen, screenshots at 1280 and 375 px,
 // and its weight (the bytes of every response it loaded, before
 // compression) printed and under 150 KB. Tab reaches the main controls of a
-// few, with visible focus.
+// few, with visible focus. The help page's API section, opened, lists every
+// operation of web/openapi.json and stays axe-clean and narrow.
+import { readFileSync } from 'node:fs';
 import {
-  Api, SHOTS, axeCheck, email, keyboardCheck, hoursAhead, log, login, narrowCheck, open, scenario, screenshot, unique,
+  Api, SHOTS, WAIT_MS, axeCheck, email, keyboardCheck, hoursAhead, log, login, narrowCheck, open, scenario, screenshot, unique,
   weighFrom, weight,
 } from './lib.mjs';
 
@@ -34,6 +36,25 @@ async function visitPage(t, page, route, name, weights) {
   await axeCheck(t, page, route);
   await narrowCheck(t, page, route);
   await screenshot(t, page, name);
+}
+
+// The help page's API section, fetched only when opened: one entry per
+// operation of the document, the first one expanded for the checks.
+async function apiSection(t, page) {
+  const doc = JSON.parse(readFileSync(new URL('../../web/openapi.json', import.meta.url), 'utf8'));
+  const want = Object.values(doc.paths).reduce((n, item) => n + Object.keys(item).filter((k) => k !== 'parameters').length, 0);
+  try {
+    await page.locator('.api-all > summary').click();
+    await page.locator('.api-op').first().waitFor({ timeout: WAIT_MS });
+    const got = await page.locator('.api-op').count();
+    t.check(got === want, `/help lists ${got} API operations, the document has ${want}`);
+    await page.locator('.api-op > summary').first().click();
+    await axeCheck(t, page, '/help (API)');
+    await narrowCheck(t, page, '/help (API)');
+    await screenshot(t, page, 'help-api');
+  } catch (e) {
+    t.fail(`/help (API): ${e.message}`);
+  }
 }
 
 scenario('tour', async (t) => {
@@ -67,6 +88,7 @@ scenario('tour', async (t) => {
   await visit(t, anon, '/login', 'login', weights);
   await keyboardLogin(t, anon);
   await visit(t, anon, '/help', 'help-public', weights);
+  await apiSection(t, anon);
 
   const page = await t.page('admin');
   await login(page, email('admin'));

@@ -48,6 +48,7 @@ WHO = {
     "GET /readyz": PUBLIC,
     "GET /metrics": PUBLIC,
     "GET /api/v1/config": PUBLIC,
+    "GET /api/v1/openapi.json": PUBLIC,
     "GET /gate/{token}": PUBLIC,
     "POST /hooks/{key}": "hook",
     "POST /api/v1/session": PUBLIC,

@@ -1,4 +1,5 @@
-// Help: a short guide and FAQ, shown before login too (it needs only /config).
+// Help: a short guide and FAQ, shown before login too (it needs only /config),
+// and the HTTP API's operations, read from openapi.json only when asked for.
 import { api, h, session } from '../core.js';
 import { grid } from '../chart.js';
 
@@ -6,6 +7,72 @@ const b = (t) => h('strong', { text: t });
 const c = (t) => h('code', { text: t });
 const list = (tag, items) => h(tag, null, items.map((i) => h('li', null, ...[i].flat())));
 const section = (title, ...body) => h('section', { class: 'card', 'aria-label': title }, h('h2', { text: title }), ...body);
+
+const METHODS = ['get', 'put', 'post', 'patch', 'delete'];
+const refName = (s) => (s && s.$ref ? s.$ref.split('/').pop() : null);
+
+function deref(doc, obj) {
+  for (let i = 0; obj && obj.$ref && i < 8; i++) obj = obj.$ref.split('/').slice(1).reduce((o, k) => (o || {})[k], doc);
+  return obj || {};
+}
+
+// A schema in a few words: its component's name, else its type and enum.
+function typeText(s) {
+  if (!s) return '';
+  if (s.$ref) return refName(s);
+  if (s.oneOf) return s.oneOf.map(typeText).join(' | ');
+  if (s.enum) return s.enum.map(String).join(' | ');
+  const t = [s.type].flat().join(' | ');
+  return s.items ? `${t} of ${typeText(s.items)}` : t;
+}
+
+const bodyText = (content) => Object.entries(content || {}).map(([type, m]) => `${type} ${typeText(m.schema)}`.trim()).join(', ') || 'no body';
+
+function operation(doc, path, method, op) {
+  const params = [...(doc.paths[path].parameters || []), ...(op.parameters || [])].map((p) => deref(doc, p));
+  const req = op.requestBody ? deref(doc, op.requestBody) : null;
+  return h('details', { class: 'api-op' },
+    h('summary', null, h('span', { class: 'api-method', text: method.toUpperCase() }), ' ', c(path), ' ', h('span', { text: op.summary || '' })),
+    op.description ? h('p', { text: op.description }) : null,
+    params.length ? grid(`Parameters of ${method.toUpperCase()} ${path}`, ['Name', 'In', 'Type', 'Description'],
+      params.map((p) => [p.name + (p.required ? ' (required)' : ''), p.in, typeText(p.schema), p.description || ''])) : null,
+    req ? h('p', null, b(req.required ? 'Body: ' : 'Body (optional): '), bodyText(req.content)) : null,
+    grid(`Responses of ${method.toUpperCase()} ${path}`, ['Status', 'Meaning', 'Body'],
+      Object.entries(op.responses).map(([st, r]) => { const d = deref(doc, r); return [st, d.description || '', bodyText(d.content)]; })));
+}
+
+function operations(doc) {
+  const byTag = new Map((doc.tags || []).map((t) => [t.name, { tag: t, ops: [] }]));
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const m of METHODS) {
+      if (!item[m]) continue;
+      const name = (item[m].tags || ['other'])[0];
+      if (!byTag.has(name)) byTag.set(name, { tag: { name }, ops: [] });
+      byTag.get(name).ops.push(operation(doc, path, m, item[m]));
+    }
+  }
+  return [...byTag.values()].filter((g) => g.ops.length).map(({ tag, ops }) =>
+    h('section', { class: 'api-tag', 'aria-label': tag.name }, h('h3', { text: tag.name }), tag.description ? h('p', { class: 'muted', text: tag.description }) : null, ...ops));
+}
+
+function apiSection() {
+  const holder = h('div', { class: 'api-ops', 'aria-live': 'polite' });
+  let asked = false;
+  const box = h('details', { class: 'api-all' }, h('summary', { text: 'Show every operation' }), holder);
+  box.addEventListener('toggle', async () => {
+    if (!box.open || asked) return;
+    asked = true;
+    holder.append(h('p', { class: 'muted', text: 'Loading…' }));
+    const r = await api('GET', '/openapi.json');
+    holder.replaceChildren(...(r.ok && r.data && r.data.paths ? operations(r.data)
+      : [h('p', { text: 'The description could not be loaded; try the link above.' })]));
+    if (!(r.ok && r.data)) asked = false;
+  });
+  return section('API',
+    h('p', null, 'Everything this site does goes through its HTTP API, for scripts and pipelines too, with an API token from ', b('My tokens'),
+      '. The contract is an OpenAPI 3.1 document: ', h('a', { href: '/api/v1/openapi.json', text: 'openapi.json' }), '.'),
+    box);
+}
 
 export async function render(view) {
   const cfg = session.config || (await api('GET', '/config')).data || {};
@@ -43,5 +110,6 @@ export async function render(view) {
         h('p', null, 'Use the change\'s gate URL: ', c('curl -f "$GATE_URL"'), ' succeeds only while it is approved or in progress, in its window and not frozen; else it fails with a reason. ',
           c('?wait=600'), ' (up to 900 s) waits for a yes: ', c('curl -f --retry 5 "$GATE_URL?wait=600"'), '.')),
       h('details', null, h('summary', { text: 'Can I see the schedule in my calendar?' }),
-        h('p', { text: '"Create a feed link" on the Schedule page (or a feed token in My tokens) gives an iCalendar link: pending changes tentative, approved ones confirmed, freezes too. It is shown once; revoke the token to stop it.' }))))));
+        h('p', { text: '"Create a feed link" on the Schedule page (or a feed token in My tokens) gives an iCalendar link: pending changes tentative, approved ones confirmed, freezes too. It is shown once; revoke the token to stop it.' })))),
+    apiSection()));
 }
