@@ -270,6 +270,8 @@ def test_every_operation_answers_as_documented(server, spec):
     run.get(admin, V + "/users/{id}", params={"id": user["id"]})
     run.get(alice, V + "/users/{id}", 403, params={"id": user["id"]})
     run.patch(admin, V + "/users/{id}", params={"id": user["id"]}, json={"name": "Una B"})
+    run.post(admin, V + "/users/{id}/unlock", 200, params={"id": user["id"]})
+    run.post(alice, V + "/users/{id}/unlock", 403, params={"id": user["id"]})
     una = server.login(email)
     run.post(una, V + "/me/password", 204,
              json={"current_password": PASSWORD, "password": PASSWORD + "!"})
