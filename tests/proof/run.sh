@@ -57,7 +57,8 @@ count() {
 section() {
     local stage=$1 status=$2 secs=$3 log=$4 rev
     rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-    git diff --quiet HEAD 2>/dev/null || rev+=" with uncommitted changes"
+    # (this file's own sections, written by the stages before, do not count)
+    git diff --quiet HEAD -- . ":(exclude)$results" 2>/dev/null || rev+=" with uncommitted changes"
     echo "<!-- stage:$stage -->"
     echo "### $stage"
     echo
