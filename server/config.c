@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/mailmsg.h"
+
 enum config_type { CONFIG_STR, CONFIG_INT, CONFIG_BOOL };
 
 struct config_item {
@@ -64,6 +66,9 @@ static const struct config_item config_items[] = {
      "10", 0, 3600},
     {"CABINET_TLS_CERT", "--tls-cert", CONFIG_STR, CONFIG_AT(tls_cert), "", 0, 0},
     {"CABINET_TLS_KEY", "--tls-key", CONFIG_STR, CONFIG_AT(tls_key), "", 0, 0},
+    {"CABINET_SMTP_URL", "--smtp-url", CONFIG_STR, CONFIG_AT(smtp_url), "", 0, 0},
+    {"CABINET_SMTP_FROM", "--smtp-from", CONFIG_STR, CONFIG_AT(smtp_from), "", 0, 0},
+    {"CABINET_SMTP_TLS", "--smtp-tls", CONFIG_STR, CONFIG_AT(smtp_tls), "required", 0, 0},
 };
 
 #define CONFIG_N (sizeof config_items / sizeof config_items[0])
@@ -109,6 +114,20 @@ config_set(const struct config_item *it, const char *value, const char *from)
         return 0;
     }
     return -1;
+}
+
+/* The From setting split into its name and address; both empty when it is
+ * not one (`serve` says so: main_preflight). */
+static int
+config_check_smtp(void)
+{
+    if (!mailmsg_from_parse(config_value.smtp_from, config_value.smtp_from_name,
+                            sizeof config_value.smtp_from_name, config_value.smtp_from_address,
+                            sizeof config_value.smtp_from_address)) {
+        config_value.smtp_from_name[0] = '\0';
+        config_value.smtp_from_address[0] = '\0';
+    }
+    return 0;
 }
 
 /* Whether text is one of the words a boolean setting takes. */
@@ -254,7 +273,7 @@ config_load(int *argc, char **argv)
                 config_value.threads);
         return -1;
     }
-    if (config_parse_proxies() != 0)
+    if (config_parse_proxies() != 0 || config_check_smtp() != 0)
         return -1;
     /* over HTTPS the session cookie never needs to travel in the clear */
     if (config_value.tls_cert[0] != '\0')

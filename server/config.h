@@ -51,6 +51,12 @@ struct config {
     int shutdown_seconds;  /* how long a stop waits for requests and deliveries under way */
     char *tls_cert;        /* PEM certificate (chain) to serve HTTPS with; "": plain HTTP */
     char *tls_key;         /* its PEM private key */
+    /* e-mail notifications (README "E-mail notifications"): "" sends none */
+    char *smtp_url;           /* smtp://host:port or smtps://host:port, credentials inside */
+    char *smtp_from;          /* the From setting as given: "a@b" or "Name <a@b>" */
+    char *smtp_tls;           /* for smtp://: "required" (STARTTLS) or "off" */
+    char smtp_from_name[128]; /* smtp_from parsed; both  when it is not an address */
+    char smtp_from_address[256];
 };
 
 extern const struct config *config;

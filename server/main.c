@@ -30,6 +30,7 @@
 #include "http/static.h"
 #include "jobs/chain.h"
 #include "jobs/deliver.h"
+#include "jobs/mail.h"
 #include "jobs/usage.h"
 #include "log.h"
 #include "sec/sec.h"
@@ -37,8 +38,36 @@
 #include "verify.h"
 #include "version.h"
 
+/* The mail settings, when CABINET_SMTP_URL is set: an smtp:// or smtps://
+ * URL (never shown: it holds the password), a sender, a known TLS word. */
+static enum outcome
+main_check_smtp(void)
+{
+    const char *url = config->smtp_url;
+
+    if (strcmp(config->smtp_tls, "required") != 0 && strcmp(config->smtp_tls, "off") != 0) {
+        log_error("CABINET_SMTP_TLS must be required or off, not \"%.40s\"", config->smtp_tls);
+        return ERR_INVALID;
+    }
+    if (url[0] == '\0')
+        return OK;
+    if (strncmp(url, "smtp://", 7) != 0 && strncmp(url, "smtps://", 8) != 0) {
+        log_error("CABINET_SMTP_URL must be an smtps:// or smtp:// URL, e.g. "
+                  "smtps://user:password@mail.example.org:465; unset it to send no e-mail");
+        return ERR_INVALID;
+    }
+    if (config->smtp_from_address[0] == '\0') {
+        log_error("CABINET_SMTP_FROM must be the sender's address, as cab@example.org or "
+                  "\"Cabinet <cab@example.org>\" (the name plain ASCII), when CABINET_SMTP_URL "
+                  "is set");
+        return ERR_INVALID;
+    }
+    return OK;
+}
+
 /* What needs no database, checked before anything is written: the web
- * root, the TLS files (both or neither, readable), the server key file.
+ * root, the mail settings, the TLS files (both or neither, readable), the
+ * server key file.
  * Each failure is one log line saying what to do. */
 static enum outcome
 main_preflight(void)
@@ -47,7 +76,7 @@ main_preflight(void)
                             {"CABINET_TLS_KEY", config->tls_key}};
     int fd;
 
-    if (static_check_root(config->web_root) != OK)
+    if (static_check_root(config->web_root) != OK || main_check_smtp() != OK)
         return ERR_INVALID;
     if ((config->tls_cert[0] == '\0') != (config->tls_key[0] == '\0')) {
         log_error("CABINET_TLS_CERT and CABINET_TLS_KEY go together: set both (PEM files) to "
@@ -163,7 +192,7 @@ main_server_key(const char *pub)
  * False, after one log line saying what was cut off, when some did not. */
 static bool
 main_drain(struct http_server *srv, struct gate_waiters *gate, struct deliver *deliver,
-           const sigset_t *set)
+           struct mail *mail, const sigset_t *set)
 {
     struct timespec t0, until, now, pause = {0, 50 * 1000000L};
     int requests, deliveries;
@@ -171,12 +200,13 @@ main_drain(struct http_server *srv, struct gate_waiters *gate, struct deliver *d
     clock_gettime(CLOCK_MONOTONIC, &t0);
     http_server_drain(srv);
     deliver_drain(deliver);
+    mail_drain(mail);
     gate_waiters_stop(gate);
     until = t0;
     until.tv_sec += config->shutdown_seconds;
     for (;;) {
         requests = http_server_busy(srv);
-        deliveries = deliver_busy(deliver);
+        deliveries = deliver_busy(deliver) + mail_busy(mail);
         if (requests == 0 && deliveries == 0)
             return true;
         clock_gettime(CLOCK_MONOTONIC, &now);
@@ -185,8 +215,8 @@ main_drain(struct http_server *srv, struct gate_waiters *gate, struct deliver *d
             sigtimedwait(set, NULL, &pause) > 0)
             break;
     }
-    log_warn("stopping with %d request%s and %d webhook deliver%s still under way after %.1f s "
-             "(%s): they are cut off (a delivery cut off is sent again later)",
+    log_warn("stopping with %d request%s and %d webhook or mail deliver%s still under way after "
+             "%.1f s (%s): they are cut off (a delivery cut off is sent again later)",
              requests, requests == 1 ? "" : "s", deliveries, deliveries == 1 ? "y" : "ies",
              (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9,
              now.tv_sec >= until.tv_sec ? "CABINET_SHUTDOWN_SECONDS" : "a second signal");
@@ -201,6 +231,7 @@ main_serve(void)
     struct http_server *srv = NULL;
     struct chain *chain = NULL;
     struct deliver *deliver = NULL;
+    struct mail *mail = NULL;
     struct usage *usage = NULL;
     struct gate_waiters *gate = NULL;
     struct db_listen *listener = NULL;
@@ -243,6 +274,7 @@ main_serve(void)
     if (db_pool_open(config->database_url, config->db_pool, &pool) != OK ||
         chain_start(config->database_url, secret, &chain) != OK ||
         deliver_start(config->database_url, &deliver) != OK ||
+        mail_start(config->database_url, &mail) != OK ||
         usage_start(config->database_url, &usage) != OK)
         goto out;
     /* the gate's long-polls: a table of waiters and the listener waking it */
@@ -266,7 +298,7 @@ main_serve(void)
     log_info("stopping on signal %d: new connections are refused, the requests and deliveries "
              "under way have up to %d s to finish",
              sig, config->shutdown_seconds);
-    if (!main_drain(srv, gate, deliver, &set)) {
+    if (!main_drain(srv, gate, deliver, mail, &set)) {
         /* what is still running may be blocked where nothing here can
          * reach it (a transfer, a query): the bound is kept by ending the
          * process now; PostgreSQL rolls back what those connections began,
@@ -282,6 +314,7 @@ out:
     db_listen_stop(listener);
     gate_waiters_free(gate);
     usage_stop(usage);
+    mail_stop(mail);
     deliver_stop(deliver);
     chain_stop(chain);
     db_pool_close(pool);

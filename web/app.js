@@ -23,6 +23,7 @@ const routes = [
   ['/me/activity', 'me', 'renderActivity'],
   ['/me/tokens', 'me', 'renderTokens'],
   ['/me/password', 'me', 'renderPassword'],
+  ['/me/notifications', 'me', 'renderNotifications'],
   ['/admin', 'admin', 'render'],
   ['/admin/:section', 'admin', 'render'],
   ['/admin/:section/:id', 'admin', 'render'],

@@ -26,6 +26,9 @@ enum outcome api_session_delete(struct http_ctx *ctx);
 enum outcome api_me(struct http_ctx *ctx);
 enum outcome api_me_activity(struct http_ctx *ctx);
 enum outcome api_me_password(struct http_ctx *ctx);
+/* notifications.c */
+enum outcome api_me_notifications(struct http_ctx *ctx);
+enum outcome api_me_notifications_update(struct http_ctx *ctx);
 
 /* users.c */
 enum outcome api_users_list(struct http_ctx *ctx);

@@ -46,6 +46,8 @@ const struct http_route api_routes[] = {
     {{"GET", V1 "/me/activity"}, api_me_activity, 0, 0, q_paged},
     {{"POST", V1 "/me/password"}, api_me_password, 0, 0, NO_QUERY},
     {{"GET", V1 "/me/queue"}, api_me_queue, 0, 0, q_paged},
+    {{"GET", V1 "/me/notifications"}, api_me_notifications, 0, 0, NO_QUERY},
+    {{"PATCH", V1 "/me/notifications"}, api_me_notifications_update, 0, 0, NO_QUERY},
 
     {{"POST", V1 "/me/keys"}, api_keys_create, 0, 0, NO_QUERY},
     {{"DELETE", V1 "/me/keys/{id}"}, api_keys_delete, 0, 0, NO_QUERY},

@@ -136,6 +136,31 @@ metrics_render_deliveries(struct strbuf *sb)
         count, (double)__atomic_load_n(&metrics_deliveries.millis, __ATOMIC_RELAXED) / 1e3, count);
 }
 
+static const char *const metrics_mail_results[METRICS_MAIL_COUNT] = {"sent", "failed", "dead",
+                                                                     "skipped"};
+static unsigned long metrics_mails[METRICS_MAIL_COUNT];
+
+void
+metrics_mail(enum metrics_mail result)
+{
+    if ((unsigned)result < METRICS_MAIL_COUNT)
+        __atomic_fetch_add(&metrics_mails[result], 1, __ATOMIC_RELAXED);
+}
+
+static void
+metrics_render_mail(struct strbuf *sb)
+{
+    size_t i;
+
+    strbuf_puts(sb, "# HELP cabinet_mail_attempts_total E-mail notifications handled here, by "
+                    "result.\n"
+                    "# TYPE cabinet_mail_attempts_total counter\n");
+    for (i = 0; i < METRICS_MAIL_COUNT; i++)
+        strbuf_printf(sb, "cabinet_mail_attempts_total{result=\"%s\"} %lu\n",
+                      metrics_mail_results[i],
+                      __atomic_load_n(&metrics_mails[i], __ATOMIC_RELAXED));
+}
+
 static const char *const metrics_db_errors[DB_ERROR_KINDS] = {
     "connection", "unique", "invalid", "retry", "timeout", "read_only", "other"};
 
@@ -318,5 +343,6 @@ metrics_render(struct strbuf *sb, const char *const *methods, const char *const 
     }
     metrics_render_hooks(sb);
     metrics_render_deliveries(sb);
+    metrics_render_mail(sb);
     metrics_render_db(sb, pool);
 }

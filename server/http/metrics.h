@@ -43,6 +43,17 @@ void metrics_hook_accepted(const char *kind);
  * latency the seconds from the event's creation to now, or failed. */
 void metrics_delivery(bool ok, double latency);
 
+/* One e-mail (jobs/mail.c): sent, failed (to be tried again), dead (given
+ * up) or skipped (switched off since it was written). */
+enum metrics_mail {
+    METRICS_MAIL_SENT,
+    METRICS_MAIL_FAILED,
+    METRICS_MAIL_DEAD,
+    METRICS_MAIL_SKIPPED,
+    METRICS_MAIL_COUNT
+};
+void metrics_mail(enum metrics_mail result);
+
 /* Appends the gauges of the data: tallies as db_tally_read gives them. */
 void metrics_render_tallies(struct strbuf *sb, const json_t *tallies);
 

@@ -129,6 +129,12 @@ def test_no_webcrypto(server):
     scenario(server, "no_webcrypto")
 
 
+def test_notifications(server):
+    """bob switches the e-mails about decisions off on the Notifications
+    page and on again; the server holds each choice."""
+    scenario(server, "notifications")
+
+
 def test_tour(server):
     """Every page: no console errors, axe-clean, screenshots at 1280 and 375
     px, page weight under 150 KB; the keyboard on a few."""

@@ -207,6 +207,29 @@ def test_tls_files_that_cannot_be_read(workdir, good_db):
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_mail_url_that_is_not_smtp_is_refused_without_showing_it(workdir, good_db, fmt):
+    env = serve_env(workdir, good_db, CABINET_SMTP_URL="https://ops:s3cret-pw@mail.example.org",
+                    CABINET_SMTP_FROM="cab@example.org")
+    message, _ = refused(workdir, env, ["CABINET_SMTP_URL must be an smtps:// or smtp:// URL"],
+                         fmt=fmt)
+    assert "s3cret-pw" not in message and "ops" not in message
+
+
+@pytest.mark.parametrize("sender", ["", "Cabinet", "Cabinet <cab@example.org", "Caf\u00e9 <c@x.y>",
+                                    "a b@c", "Cab\"inet <cab@example.org>"])
+def test_mail_needs_a_sender_address(workdir, good_db, sender):
+    env = serve_env(workdir, good_db, CABINET_SMTP_URL="smtp://127.0.0.1:1",
+                    CABINET_SMTP_FROM=sender)
+    refused(workdir, env, ["CABINET_SMTP_FROM must be the sender's address",
+                           "when CABINET_SMTP_URL is set"])
+
+
+def test_an_unknown_smtp_tls_word(workdir, good_db):
+    env = serve_env(workdir, good_db, CABINET_SMTP_TLS="maybe")
+    refused(workdir, env, ['CABINET_SMTP_TLS must be required or off, not "maybe"'])
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
 def test_verify_on_a_database_never_served(workdir, good_db, fmt):
     """Not a crash, nor "cannot read the audit tables": it says why there is
     nothing to verify. (verify prints its findings, not log lines.)"""

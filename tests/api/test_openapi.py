@@ -262,6 +262,11 @@ def test_every_operation_answers_as_documented(server, spec):
     run.get(alice, V + "/me")
     run.get(alice, V + "/me/activity", query={"limit": 5})
     run.get(cab1, V + "/me/queue")
+    run.get(alice, V + "/me/notifications")
+    run.patch(alice, V + "/me/notifications", json={"kinds": {"conflict": False}})
+    run.patch(alice, V + "/me/notifications", 422, json={"kinds": {"nope": True}})
+    run.patch(alice, V + "/me/notifications", json={"kinds": {"conflict": True}},
+              headers={"Content-Type": "application/merge-patch+json"})
     email = f"{unique('u')}@example.test"
     user = run.post(admin, V + "/users", json={"email": email, "name": "Una", "password": PASSWORD,
                                                "roles": ["cab"]})

@@ -96,6 +96,7 @@ scenario('tour', async (t) => {
     ['/changes', 'changes'], ['/changes/new', 'new-change'], [`/changes/${a.ref}`, 'change'],
     ['/agenda', 'agenda'], ['/conflicts', 'conflicts'], ['/schedule', 'schedule'], ['/dashboard', 'dashboard'],
     ['/keys', 'keys'], ['/me/tokens', 'tokens'], ['/me/activity', 'activity'], ['/me/password', 'password'],
+    ['/me/notifications', 'notifications'],
     ['/help', 'help'],
     ['/admin/services', 'admin-services'], [`/admin/services/${tag}-api`, 'admin-service'],
     ['/admin/users', 'admin-users'], ['/admin/models', 'admin-models'], ['/admin/freezes', 'admin-freezes'],

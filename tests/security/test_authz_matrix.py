@@ -57,6 +57,8 @@ WHO = {
     "GET /api/v1/me/activity": ANY,
     "POST /api/v1/me/password": ANY,
     "GET /api/v1/me/queue": ANY,
+    "GET /api/v1/me/notifications": ANY,
+    "PATCH /api/v1/me/notifications": ANY,
     "POST /api/v1/me/keys": ANY,
     "DELETE /api/v1/me/keys/{id}": "own",
     "GET /api/v1/keys": ANY,

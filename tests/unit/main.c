@@ -55,6 +55,12 @@ static const struct unit_test unit_tests[] = {
 
     {"slots_duration", test_slots_duration},
     {"slots_find", test_slots_find},
+    {"mailmsg_address", test_mailmsg_address},
+    {"mailmsg_from", test_mailmsg_from},
+    {"mailmsg_base64", test_mailmsg_base64},
+    {"mailmsg_write", test_mailmsg_write},
+    {"mailmsg_headers_encoded", test_mailmsg_headers_encoded},
+    {"mailmsg_compose", test_mailmsg_compose},
     {"ical_text", test_ical_text},
     {"ical_fold", test_ical_fold},
     {"ical_events", test_ical_events},

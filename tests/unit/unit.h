@@ -52,6 +52,12 @@ int unit_main(const struct unit_test *tests, size_t n, int argc, char **argv);
 char *unit_build(const char *head, const char *rep, size_t n, const char *tail);
 
 /* The tests, one per function; main.c lists them. */
+void test_mailmsg_address(void);
+void test_mailmsg_from(void);
+void test_mailmsg_base64(void);
+void test_mailmsg_write(void);
+void test_mailmsg_headers_encoded(void);
+void test_mailmsg_compose(void);
 void test_ical_events(void);
 void test_wincursor_round_trip(void);
 void test_wincursor_order_is_hidden(void);

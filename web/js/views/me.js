@@ -1,6 +1,6 @@
-// The signed-in user's own pages: activity, API tokens, password.
+// The signed-in user's own pages: activity, API tokens, password, notifications.
 import { grid, row } from '../chart.js';
-import { api, h, field, formError, showProblem, clearProblems, fmtTime, stateLabel, changeHref, pager, notify, busy, copy, session } from '../core.js';
+import { api, h, field, formError, showProblem, clearProblems, problemView, fmtTime, stateLabel, changeHref, pager, notify, busy, copy, session } from '../core.js';
 
 // An audit entry's data in words.
 function summary(d) {
@@ -112,4 +112,38 @@ export async function renderPassword(view) {
   });
   view.append(h('div', { class: 'narrow' }, h('h1', { text: 'Change password' }), form));
   cur.focus();
+}
+
+// Which e-mail notifications the user gets, each kind a checkbox.
+const MAIL_KINDS = [
+  ['awaiting_approval', 'A change awaits my approval', 'When a change is submitted, or sent back for approval, and its approval policy counts your role.'],
+  ['decision', 'A decision on my change', 'Each signed approval or rejection of a change you raised, with its comment.'],
+  ['conflict', 'A conflict or a freeze touches my change', 'A schedule conflict with another change, or a freeze your change falls in.'],
+];
+
+export async function renderNotifications(view) {
+  const r = await api('GET', '/me/notifications');
+  if (!r.ok) return problemView(view, r.problem || {});
+  const boxes = MAIL_KINDS.map(([k, label, hint]) => {
+    const box = h('input', { type: 'checkbox', name: k, id: `mail-${k}`, checked: r.data.kinds[k], 'aria-describedby': `mail-${k}-hint` });
+    return { k, box, node: h('div', { class: 'field', 'data-field': `kinds.${k}` }, h('label', { class: 'check', for: box.id }, box, label), h('p', { class: 'hint', id: `mail-${k}-hint`, text: hint })) };
+  });
+  const submit = h('button', { type: 'submit', text: 'Save' });
+  const form = h('form', { class: 'card', novalidate: true },
+    h('fieldset', null, h('legend', { text: `E-mail me at ${r.data.email} when…` }), boxes.map((b) => b.node)),
+    formError(), submit);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    busy(submit, async () => {
+      clearProblems(form);
+      const kinds = Object.fromEntries(boxes.map((b) => [b.k, b.box.checked]));
+      const s = await api('PATCH', '/me/notifications', { body: { kinds } });
+      if (!s.ok) { showProblem(form, s.problem); return; }
+      for (const b of boxes) b.box.checked = s.data.kinds[b.k];
+      notify('Your e-mail notifications were saved');
+    });
+  });
+  view.append(h('div', { class: 'narrow' }, h('h1', { text: 'Notifications' }),
+    r.data.sending ? null : h('p', { class: 'callout warn', role: 'note' }, 'This server sends no e-mail yet: its operator has not set it up. Your choices are kept for when it does.'),
+    form));
 }
