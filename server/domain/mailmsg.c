@@ -5,8 +5,9 @@
 
 /* Header lines are kept well under RFC 5322's 78 characters where this
  * writer folds them, and an encoded word under RFC 2047's 75. */
-#define MAILMSG_WORD_BYTES 42 /* of UTF-8 per encoded word: 56 base64 characters */
-#define MAILMSG_PLAIN_MAX 900 /* a plain header value longer than this is encoded */
+#define MAILMSG_WORD_BYTES 42  /* of UTF-8 per encoded word: 56 base64 characters */
+#define MAILMSG_PLAIN_MAX 900  /* a plain header value longer than this is encoded */
+#define MAILMSG_PHRASE_MAX 400 /* a display name, quoted, longer than this is encoded */
 
 const char *const mailmsg_kinds[MAIL_KINDS] = {"awaiting_approval", "decision", "conflict"};
 
@@ -194,15 +195,20 @@ mailmsg_base64(struct strbuf *sb, const unsigned char *p, size_t n, bool wrap)
         strbuf_puts(sb, "\r\n");
 }
 
+/* Whether a header value can be written as it is: printable ASCII, not too
+ * long, and nothing a reader would take for an encoded word ("=?"), which
+ * would let a title show as other text than it is. */
 static bool
-mailmsg_is_plain(const char *s)
+mailmsg_is_plain(const char *s, size_t max)
 {
     size_t n = 0;
 
+    if (strstr(s, "=?") != NULL)
+        return false;
     for (; *s != '\0'; s++, n++)
         if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
             return false;
-    return n <= MAILMSG_PLAIN_MAX;
+    return n <= max;
 }
 
 /* Encoded words of s, each of whole UTF-8 characters, folded onto lines
@@ -232,18 +238,24 @@ static void
 mailmsg_header(struct strbuf *sb, const char *name, const char *value)
 {
     strbuf_printf(sb, "%s: ", name);
-    if (mailmsg_is_plain(value))
+    if (mailmsg_is_plain(value, MAILMSG_PLAIN_MAX))
         strbuf_puts(sb, value);
     else
         mailmsg_encoded(sb, value);
     strbuf_puts(sb, "\r\n");
 }
 
-/* A display name: a quoted string when plain, else encoded words. */
+/* A display name: a quoted string when plain, else encoded words; either
+ * way, with an address of 254 characters, the line stays within 998. */
 static void
 mailmsg_phrase(struct strbuf *sb, const char *name)
 {
-    if (!mailmsg_is_plain(name)) {
+    size_t escapes = 0;
+    const char *p;
+
+    for (p = name; *p != '\0'; p++)
+        escapes += *p == '"' || *p == '\\';
+    if (escapes > MAILMSG_PHRASE_MAX || !mailmsg_is_plain(name, MAILMSG_PHRASE_MAX - escapes)) {
         mailmsg_encoded(sb, name);
         return;
     }
@@ -293,7 +305,8 @@ mailmsg_write(struct strbuf *sb, const struct mail_message *m)
     strbuf_printf(sb, "<%s>\r\n", m->to_address);
     mailmsg_header(sb, "Subject", m->subject);
     strbuf_printf(sb, "Message-ID: <%s>\r\n", m->message_id);
-    if (m->change_ref != NULL && m->change_ref[0] != '\0' && mailmsg_is_plain(m->change_ref))
+    if (m->change_ref != NULL && m->change_ref[0] != '\0' &&
+        mailmsg_is_plain(m->change_ref, MAILMSG_PLAIN_MAX))
         strbuf_printf(sb, "X-Cabinet-Change: %s\r\n", m->change_ref);
     /* RFC 3834: no out-of-office replies to a machine */
     strbuf_puts(sb, "Auto-Submitted: auto-generated\r\n"
@@ -319,7 +332,8 @@ mailmsg_address_ok(const char *addr)
 {
     const char *at = NULL, *p;
 
-    if (addr == NULL || strlen(addr) > 254)
+    /* "=?" too: a reader may take what follows for an encoded word */
+    if (addr == NULL || strlen(addr) > 254 || strstr(addr, "=?") != NULL)
         return false;
     for (p = addr; *p != '\0'; p++) {
         if ((unsigned char)*p <= 0x20 || (unsigned char)*p > 0x7e || strchr("\"<>(),;:\\[]", *p))

@@ -65,8 +65,8 @@ void mailmsg_write(struct strbuf *sb, const struct mail_message *m);
 
 /* Whether addr is an address this writer puts in a header and an SMTP
  * envelope as it is: local@domain of printable ASCII, without spaces,
- * quotes, angle brackets, parentheses, commas, semicolons or backslashes,
- * at most 254 characters. */
+ * quotes, angle brackets, parentheses, commas, semicolons, backslashes or
+ * "=?", at most 254 characters. */
 bool mailmsg_address_ok(const char *addr);
 /* Splits a From setting, "a@b" or "Name <a@b>" (the name printable ASCII,
  * optionally in double quotes, without quotes or backslashes inside), into

@@ -36,7 +36,9 @@ def env_file():
     text = README.read_text()
     m = re.search(r"with `/etc/cabinet/cabinet.env`[^`]*?```sh\n(.*?)\n```", text, re.S)
     assert m, "README shows no cabinet.env"
-    return dict(line.split("=", 1) for line in m.group(1).splitlines())
+    # as systemd reads an EnvironmentFile: comment lines (#) are skipped
+    return dict(line.split("=", 1) for line in m.group(1).splitlines()
+                if line.strip() and not line.lstrip().startswith("#"))
 
 
 def known_variables():

@@ -61,6 +61,7 @@ static const struct unit_test unit_tests[] = {
     {"mailmsg_write", test_mailmsg_write},
     {"mailmsg_headers_encoded", test_mailmsg_headers_encoded},
     {"mailmsg_compose", test_mailmsg_compose},
+    {"mailmsg_fuzz_found", test_mailmsg_fuzz_found},
     {"ical_text", test_ical_text},
     {"ical_fold", test_ical_fold},
     {"ical_events", test_ical_events},

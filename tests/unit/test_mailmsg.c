@@ -31,6 +31,8 @@ test_mailmsg_address(void)
         {"a;b@c", 0},
         {"a@b)", 0},
         {"a\\b@c", 0},
+        {"a=?b@c", 0},
+        {"a=b?c@d", 1},
         {"\xc3\xa9@example.org", 0},
         /* clang-format on */
     };
@@ -268,6 +270,28 @@ test_mailmsg_headers_encoded(void)
     strbuf_free(&head);
     strbuf_free(&body);
     strbuf_free(&got);
+}
+
+/* What the fuzzer found: text that looks like an encoded word is encoded
+ * itself (a reader would decode it and show other text), and a display
+ * name of quotes and backslashes never makes a To line over 998 octets. */
+void
+test_mailmsg_fuzz_found(void)
+{
+    struct strbuf sb = STRBUF_INIT, head = STRBUF_INIT, body = STRBUF_INIT;
+    char *name = unit_build("\"", "\\\"", 300, NULL);
+    const char *line, *end;
+
+    mailmsg_sample(&sb, "=?UTF-8?B?SGk=?=", name, "x\n");
+    mailmsg_split(strbuf_str(&sb), &head, &body);
+    CHECK(strstr(head.buf, "Subject: =?UTF-8?B?SGk=?=\r\n") == NULL);
+    CHECK(strstr(head.buf, "Subject: =?UTF-8?B?PT9VVEYtOD9CP1NHaz0/PQ==?=\r\n") != NULL);
+    for (line = head.buf; (end = strstr(line, "\r\n")) != NULL; line = end + 2)
+        CHECK(end - line <= 998);
+    free(name);
+    strbuf_free(&sb);
+    strbuf_free(&head);
+    strbuf_free(&body);
 }
 
 void

@@ -58,6 +58,7 @@ void test_mailmsg_base64(void);
 void test_mailmsg_write(void);
 void test_mailmsg_headers_encoded(void);
 void test_mailmsg_compose(void);
+void test_mailmsg_fuzz_found(void);
 void test_ical_events(void);
 void test_wincursor_round_trip(void);
 void test_wincursor_order_is_hidden(void);
