@@ -23,6 +23,7 @@
 #include "db/db_audit.h"
 #include "db/db_listen.h"
 #include "db/db_migrate.h"
+#include "domain/mailmsg.h"
 #include "domain/statement.h"
 #include "domain/timefmt.h"
 #include "domain/validate.h"
@@ -531,6 +532,31 @@ main_verify(const struct cli_cmd *cmd, int argc, char **argv)
 }
 
 static int
+main_mail_test(const struct cli_cmd *cmd, int argc, char **argv)
+{
+    const char *to = NULL;
+    char error[400] = "";
+    int status = cli_parse(cmd, argc, argv, NULL, 0, &to, 1, 1, "ADDRESS");
+
+    if (status != CLI_OK)
+        return status;
+    if (!mailmsg_address_ok(to))
+        return cli_misuse(cmd, "\"%s\" is not an address a message can be sent to", to);
+    if (main_check_smtp() != OK)
+        return CLI_FAIL;
+    if (config->smtp_url[0] == '\0') {
+        log_error("CABINET_SMTP_URL is not set: there is no mail server to send through");
+        return CLI_FAIL;
+    }
+    if (mail_send_test(to, error, sizeof error) != OK) {
+        log_error("the test message to %s was not sent: %s", to, error);
+        return CLI_FAIL;
+    }
+    printf("sent a test message to %s\n", to);
+    return CLI_OK;
+}
+
+static int
 main_version(const struct cli_cmd *cmd, int argc, char **argv)
 {
     int status = cli_parse(cmd, argc, argv, NULL, 0, NULL, 0, 0, "");
@@ -588,6 +614,12 @@ static const struct cli_cmd main_cmds[] = {
      main_sign, false},
     {"verify", "[--bundle FILE]", "check the audit chain, checkpoints and approvals",
      "With --bundle, checks one change's evidence bundle offline instead.\n", main_verify, false},
+    {"mail test", "ADDRESS", "send a test message through CABINET_SMTP_URL",
+     "Sends one message to ADDRESS from CABINET_SMTP_FROM, as e-mail notifications are\n"
+     "sent (README \"E-mail notifications\"); exit 1 with the mail server's answer when\n"
+     "it is refused.\n",
+     main_mail_test, true},
+    /* last: cabinet --version runs it */
     {"version", "", "print the version (also cabinet --version)", "", main_version, false},
 };
 

@@ -82,6 +82,22 @@ mailmsg_awaiting(const struct mail_notice *n, struct strbuf *subject, struct str
     mailmsg_link(body, n);
 }
 
+/* A state in words: "in_progress" as "in progress". */
+static const char *
+mailmsg_state(const char *state)
+{
+    static const char *const words[][2] = {
+        {"awaiting_approval", "awaiting approval"},
+        {"in_progress", "in progress"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(state, words[i][0]) == 0)
+            return words[i][1];
+    return state;
+}
+
 static void
 mailmsg_decision(const struct mail_notice *n, struct strbuf *subject, struct strbuf *body)
 {
@@ -105,7 +121,7 @@ mailmsg_decision(const struct mail_notice *n, struct strbuf *subject, struct str
     if (strcmp(n->state, "awaiting_approval") == 0)
         strbuf_printf(body, "\nApprovals: %d of %d; it awaits the others.\n", n->have, n->needed);
     else
-        strbuf_printf(body, "\nThe change is now %s.\n", n->state);
+        strbuf_printf(body, "\nThe change is now %s.\n", mailmsg_state(n->state));
     strbuf_puts(body, "\n");
     mailmsg_link(body, n);
 }

@@ -15,6 +15,7 @@
 #include "domain/mailmsg.h"
 #include "http/metrics.h"
 #include "log.h"
+#include "sec/sec.h"
 
 #define MAIL_WORKERS 2
 #define MAIL_POLL_MS 500
@@ -504,4 +505,53 @@ mail_stop(struct mail *m)
 {
     if (m != NULL)
         mail_free(m);
+}
+
+enum outcome
+mail_send_test(const char *to, char *error, size_t esize)
+{
+    struct strbuf msg = STRBUF_INIT, body = STRBUF_INIT, id = STRBUF_INIT;
+    const char *domain = strchr(config->smtp_from_address, '@');
+    char nonce[17];
+    struct mail_message mm;
+    CURL *curl;
+    long code = 0;
+    bool ok = false;
+
+    sec_random_hex(8, nonce);
+    strbuf_printf(&id, "cabinet-test-%s%s", nonce, domain ? domain : "@cabinet");
+    strbuf_printf(&body,
+                  "This is a test message from Cabinet at %s.\n\n"
+                  "It went through the mail server CABINET_SMTP_URL names, from %s: e-mail\n"
+                  "notifications will reach people the same way.\n",
+                  config->base_url, config->smtp_from_address);
+    mm = (struct mail_message){
+        .from_name = config->smtp_from_name,
+        .from_address = config->smtp_from_address,
+        .to_name = "",
+        .to_address = to,
+        .message_id = strbuf_str(&id),
+        .date = (int64_t)time(NULL),
+        .subject = "[Cabinet] Test message",
+        .body = strbuf_str(&body),
+        .change_ref = "",
+    };
+    mailmsg_write(&msg, &mm);
+    if (strbuf_failed(&msg) || strbuf_failed(&body) || strbuf_failed(&id)) {
+        snprintf(error, esize, "out of memory");
+    } else if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(error, esize, "libcurl cannot start");
+    } else {
+        if ((curl = curl_easy_init()) == NULL) {
+            snprintf(error, esize, "out of memory");
+        } else {
+            ok = mail_send(curl, to, &msg, &code, error, esize);
+            curl_easy_cleanup(curl);
+        }
+        curl_global_cleanup();
+    }
+    strbuf_free(&msg);
+    strbuf_free(&body);
+    strbuf_free(&id);
+    return ok ? OK : ERR_UNAVAILABLE;
 }

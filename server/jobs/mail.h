@@ -14,6 +14,8 @@
 #ifndef CABINET_MAIL_H
 #define CABINET_MAIL_H
 
+#include <stddef.h>
+
 #include "domain/outcome.h"
 
 struct mail;
@@ -28,5 +30,10 @@ void mail_drain(struct mail *m);
 int mail_busy(struct mail *m);
 /* Stops them and frees m; NULL-safe. */
 void mail_stop(struct mail *m);
+
+/* Sends one test message to an address (cabinet mail test), through the
+ * settings serve would use; on failure, why in error. Call on the main
+ * thread with no workers running. */
+enum outcome mail_send_test(const char *to, char *error, size_t esize);
 
 #endif

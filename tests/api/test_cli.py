@@ -16,7 +16,8 @@ from conftest import (BIN, PASSWORD, SQL_DIR, free_port, ok, problem, sanitizer_
                       sanitizer_findings, unique)
 
 COMMANDS = ["serve", "migrate", "seed", "user add", "user list", "user passwd", "user disable",
-            "user enable", "user unlock", "token add", "keygen", "sign", "verify", "version"]
+            "user enable", "user unlock", "token add", "keygen", "sign", "verify", "mail test",
+            "version"]
 NOWHERE = "postgresql://127.0.0.1:1/none?connect_timeout=2"
 
 
@@ -125,6 +126,10 @@ def test_serve_help_lists_the_settings():
     (["user", "list", "--json=yes"], "cabinet: --json takes no value (see cabinet user list --help)"),
     (["user", "unlock", "a@b.c", "--name", "x"],
      "cabinet: unknown flag --name for user unlock (see cabinet user unlock --help)"),
+    (["mail"], "cabinet: mail needs a command: test (see cabinet mail --help)"),
+    (["mail", "test"], "cabinet: mail test needs ADDRESS (see cabinet mail test --help)"),
+    (["mail", "test", "no body@x"], "cabinet: \"no body@x\" is not an address a message can be "
+                                    "sent to (see cabinet mail test --help)"),
     (["version", "x"], "cabinet: unexpected argument \"x\" for version (see cabinet version --help)"),
     (["--bogus"], "cabinet: unknown flag --bogus (see cabinet --help)"),
     ([], "cabinet: no command given (see cabinet --help)"),

@@ -5,15 +5,18 @@ against a real SMTP receiver on 127.0.0.1 that this module runs."""
 
 import email
 import email.policy
+import os
 import re
 import socket
 import socketserver
+import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import finish_server, free_port, ok, problem, start_server, unique
+from conftest import (BIN, finish_server, free_port, ok, problem, sanitizer_env,
+                      sanitizer_findings, start_server, unique)
 # the module's fixtures for signed decisions and fresh services, on this
 # module's server
 from test_workflow import signer, submit, svc, window  # noqa: F401
@@ -503,6 +506,44 @@ def test_a_disabled_account_hears_nothing(server, svc, receiver):
     time.sleep(1.5)
     got = receiver.wait(about(ch["ref"], "awaits your approval"), count=99, timeout=0)
     assert extra["email"] not in {to_addr(m) for _, _, m, _ in got}
+
+
+# --- cabinet mail test -------------------------------------------------------------------
+
+
+def mail_test(server, receiver, address, **env):
+    full = {**os.environ, **sanitizer_env(), "CABINET_SMTP_URL": f"smtp://127.0.0.1:{receiver.port}",
+            "CABINET_SMTP_FROM": f"Cabinet CAB <{DOMAIN_FROM}>", "CABINET_SMTP_TLS": "off",
+            "CABINET_BASE_URL": "https://cab.example.test", **env}
+    cp = subprocess.run([str(BIN), "mail", "test", address], env=full, capture_output=True,
+                        text=True, timeout=90, stdin=subprocess.DEVNULL)
+    assert not sanitizer_findings(cp.stderr), cp.stderr
+    return cp
+
+
+def test_mail_test_sends_one_message(server, receiver):
+    address = f"{unique('ops')}@example.test"
+    cp = mail_test(server, receiver, address)
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout == f"sent a test message to {address}\n"
+    got = receiver.wait(lambda m: to_addr(m) == address)
+    assert len(got) == 1
+    _, rcpts, msg, _ = got[0]
+    assert rcpts == [address]
+    assert msg["Subject"] == "[Cabinet] Test message"
+    assert "This is a test message from Cabinet at https://cab.example.test." in text(msg)
+
+
+def test_mail_test_says_why_it_was_not_sent(server, receiver):
+    address = f"{unique('nobody')}@example.test"
+    receiver.reject.add(address)
+    cp = mail_test(server, receiver, address)
+    assert cp.returncode == 1
+    lines = cp.stderr.strip().splitlines()
+    assert len(lines) == 1 and "the test message to" in lines[0] and "550" in lines[0], cp.stderr
+    cp = mail_test(server, receiver, address, CABINET_SMTP_URL="")
+    assert cp.returncode == 1
+    assert "CABINET_SMTP_URL is not set" in cp.stderr
 
 
 # --- an installation without mail ---------------------------------------------------------

@@ -355,6 +355,12 @@ test_mailmsg_compose(void)
     strbuf_free(&s);
     strbuf_free(&b);
 
+    n.state = "in_progress"; /* an emergency started before approval, now approved */
+    mailmsg_compose(&n, &s, &b);
+    CHECK(strstr(b.buf, "The change is now in progress.\n") != NULL);
+    strbuf_free(&s);
+    strbuf_free(&b);
+
     n.kind = MAIL_CONFLICT;
     n.other_ref = "CHG-9";
     n.other_title = "Patch DB";

@@ -110,6 +110,8 @@ export async function render(view) {
         h('p', null, 'Use the change\'s gate URL: ', c('curl -f "$GATE_URL"'), ' succeeds only while it is approved or in progress, in its window and not frozen; else it fails with a reason. ',
           c('?wait=600'), ' (up to 900 s) waits for a yes: ', c('curl -f --retry 5 "$GATE_URL?wait=600"'), '.')),
       h('details', null, h('summary', { text: 'Can I see the schedule in my calendar?' }),
-        h('p', { text: '"Create a feed link" on the Schedule page (or a feed token in My tokens) gives an iCalendar link: pending changes tentative, approved ones confirmed, freezes too. It is shown once; revoke the token to stop it.' })))),
+        h('p', { text: '"Create a feed link" on the Schedule page (or a feed token in My tokens) gives an iCalendar link: pending changes tentative, approved ones confirmed, freezes too. It is shown once; revoke the token to stop it.' })),
+      h('details', null, h('summary', { text: 'Which e-mails does Cabinet send me?' }),
+        h('p', null, 'When the server has e-mail set up: CAB members hear when a change awaits an approval their role counts for, and owners hear of each decision on their change and of each conflict or freeze that touches it. Switch each kind off on your ', b('Notifications'), ' page.')))),
     apiSection()));
 }
