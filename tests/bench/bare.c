@@ -6,9 +6,12 @@
  *                       audit row and an outbox event in one statement; reply
  *                       201 with the JSON of the inserted row
  *   GET  /changes/{id}  one change with its services, as JSON
+ *   GET  /tallies       the tally rows a /metrics scrape reads, by the same
+ *                       statement (server/db/db_tally.c), as their JSON
  *
- * Both check a Bearer token against api_tokens by the SHA-256 of the token,
- * as Cabinet does, so that authentication costs the same. One libpq
+ * The first two check a Bearer token against api_tokens by the SHA-256 of
+ * the token, as Cabinet does, so that authentication costs the same;
+ * /tallies, like /metrics, takes none. One libpq
  * connection per CivetWeb worker thread (thread-local, made on first use),
  * with the statements prepared on it.
  *
@@ -93,6 +96,16 @@ static const char SQL_GET[] =
     "                       FROM conflicts k WHERE " MINE " AND k.state <> 'resolved')))::text"
     " FROM changes c WHERE c.id = $1";
 
+/* Word for word the statement of server/db/db_tally.c (scale.py checks). */
+static const char SQL_TALLY[] =
+    "SELECT json_build_object("
+    " 'states', (SELECT COALESCE(json_agg(t ORDER BY t.kind, t.state), '[]')"
+    "            FROM (SELECT kind, state, sum(n)::bigint AS n FROM tallies GROUP BY 1, 2) t),"
+    " 'created_30d', (SELECT COALESCE(sum(n), 0) FROM tallies_created"
+    "                 WHERE day > (now() AT TIME ZONE 'UTC')::date - 30),"
+    " 'emergency_30d', (SELECT COALESCE(sum(n), 0) FROM tallies_created"
+    "                   WHERE emergency AND day > (now() AT TIME ZONE 'UTC')::date - 30))";
+
 static void
 on_signal(int sig)
 {
@@ -118,9 +131,9 @@ db(void)
         conn = NULL;
         return NULL;
     }
-    const char *names[3] = {"token", "create", "get"};
-    const char *sqls[3] = {SQL_TOKEN, SQL_CREATE, SQL_GET};
-    for (int i = 0; i < 3; i++) {
+    const char *names[4] = {"token", "create", "get", "tally"};
+    const char *sqls[4] = {SQL_TOKEN, SQL_CREATE, SQL_GET, SQL_TALLY};
+    for (int i = 0; i < 4; i++) {
         r = PQprepare(conn, names[i], sqls[i], 0, NULL);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
             fprintf(stderr, "bare: prepare %s: %s", names[i], PQerrorMessage(conn));
@@ -303,6 +316,31 @@ changes(struct mg_connection *c, void *arg)
     return 200;
 }
 
+static int
+tallies(struct mg_connection *c, void *arg)
+{
+    const struct mg_request_info *ri = mg_get_request_info(c);
+    PGconn *pg = db();
+    PGresult *r;
+
+    (void)arg;
+    if (strcmp(ri->request_method, "GET") != 0 || strcmp(ri->local_uri, "/tallies") != 0) {
+        fail(c, 405, "Method Not Allowed", "GET /tallies");
+        return 405;
+    }
+    if (pg == NULL) {
+        fail(c, 503, "Service Unavailable", "no database connection");
+        return 503;
+    }
+    r = PQexecPrepared(pg, "tally", 0, NULL, NULL, NULL, 0);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        reply(c, 200, "OK", PQgetvalue(r, 0, 0));
+    else
+        fail(c, 503, "Service Unavailable", "the database failed");
+    PQclear(r);
+    return 200;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -338,6 +376,7 @@ main(int argc, char **argv)
         return 1;
     }
     mg_set_request_handler(ctx, "/changes", changes, NULL);
+    mg_set_request_handler(ctx, "/tallies", tallies, NULL);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     while (!stopping)

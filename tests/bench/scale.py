@@ -9,11 +9,13 @@ On a throwaway PostgreSQL cluster with fsync and synchronous_commit on:
      impact sets of the active changes and their conflicts;
   2. the release server (build/cabinet) and build/bench/bare (tests/bench/
      bare.c: the same two hot paths with CivetWeb and libpq and nothing
-     else) on that database;
+     else, and the statement that reads the tallies of a /metrics scrape)
+     on that database;
   3. load from build/bench/load (tests/bench/load.c: C threads, keep-alive
      loopback connections, a latency per request) for the rates and the
      submits, and from Python http.client for the single-client latencies
-     of the heavier reads (its own overhead measured against bare);
+     of the heavier reads and of a /metrics scrape (its own overhead
+     measured against bare);
 
 prints a summary table and writes tests/bench/RESULTS.md from the run.
 
@@ -493,6 +495,103 @@ def wait_port(port, proc, timeout=30):
     raise SystemExit(f"bare did not listen on {port} within {timeout} s")
 
 
+# --- the tallies of /metrics ---------------------------------------------------------
+
+
+def c_string(path, name):
+    """The text of a C string constant `static const char NAME[] = "..." "...";`."""
+    m = re.search(r"\b%s\[\] =\s*((?:\"(?:[^\"\\]|\\.)*\"\s*)+);" % name, path.read_text())
+    if not m:
+        raise SystemExit(f"{path}: no string constant {name}")
+    return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1)))
+
+
+def tally_sql():
+    """The statement a scrape runs for the data's gauges (server/db/db_tally.c),
+    which bare.c's /tallies must run word for word."""
+    server = c_string(REPO / "server" / "db" / "db_tally.c", "SQL_TALLY")
+    bare = c_string(HERE / "bare.c", "SQL_TALLY")
+    if server != bare:
+        raise SystemExit("tests/bench/bare.c's SQL_TALLY differs from server/db/db_tally.c's")
+    return server
+
+
+# What the tallies stand for, counted from the tables instead: the same
+# numbers, by a statement that reads every change, conflict and delivery.
+TALLY_COUNTED = """
+WITH w AS (SELECT ((now() AT TIME ZONE 'UTC')::date - 29)::timestamp AT TIME ZONE 'UTC' AS since)
+SELECT json_build_object(
+ 'states', (SELECT COALESCE(json_agg(t ORDER BY t.kind, t.state), '[]') FROM (
+     SELECT 'change' AS kind, state, count(*)::bigint AS n FROM changes GROUP BY 2
+     UNION ALL SELECT 'conflict', state, count(*) FROM conflicts WHERE state <> 'resolved'
+               GROUP BY 2
+     UNION ALL SELECT 'delivery', state, count(*) FROM deliveries GROUP BY 2) t),
+ 'created_30d', (SELECT count(*) FROM changes, w WHERE created_at >= w.since),
+ 'emergency_30d', (SELECT count(*) FROM changes c JOIN models m ON m.name = c.model, w
+                   WHERE m.kind = 'emergency' AND c.created_at >= w.since))
+FROM w
+"""
+
+TALLY_TIMING = """
+CREATE TEMP TABLE bench_tally (what text, ms float8);
+DO $$
+DECLARE t0 timestamptz;
+BEGIN
+    FOR i IN 1..@NT@ LOOP
+        t0 := clock_timestamp();
+        PERFORM (@TALLY@);
+        INSERT INTO bench_tally
+            VALUES ('tally', extract(epoch FROM clock_timestamp() - t0) * 1000);
+    END LOOP;
+    FOR i IN 1..@NC@ LOOP
+        t0 := clock_timestamp();
+        PERFORM (@COUNTED@);
+        INSERT INTO bench_tally
+            VALUES ('counted', extract(epoch FROM clock_timestamp() - t0) * 1000);
+    END LOOP;
+END $$;
+SELECT what, count(*), percentile_disc(0.5) WITHIN GROUP (ORDER BY ms),
+       percentile_disc(0.99) WITHIN GROUP (ORDER BY ms) FROM bench_tally GROUP BY 1 ORDER BY 1;
+"""
+
+
+def tally_numbers(doc):
+    """The numbers of a tally document, rows of 0 left out (a tally row
+    stays when its last change leaves its state)."""
+    states = {(r["kind"], r["state"]): r["n"] for r in doc["states"] if r["n"]}
+    return states, doc["created_30d"], doc["emergency_30d"]
+
+
+def measure_tallies(srv, py, pyb):
+    """A /metrics scrape against bare's /tallies (the same statement, its
+    JSON and nothing else), and that statement against counting the tables,
+    both timed in SQL; the tallies must equal the counts."""
+    R = {}
+    sql = tally_sql()
+    tallied, counted = srv.psql_json(sql), srv.psql_json(TALLY_COUNTED, timeout=3600)
+    if tally_numbers(tallied) != tally_numbers(counted):
+        raise SystemExit(f"the tallies differ from the tables' counts:\n{tallied}\n{counted}")
+    R["tally_rows"] = int(srv.psql("SELECT (SELECT count(*) FROM tallies)"
+                                   " + (SELECT count(*) FROM tallies_created"
+                                   "    WHERE day > (now() AT TIME ZONE 'UTC')::date - 30)"))
+    lat, sizes = series(py, ["/metrics"], count=200)
+    R["metrics"] = {"p50": pct(lat, 0.5), "p99": pct(lat, 0.99), "n": len(lat),
+                    "bytes": int(sum(sizes) / len(sizes))}
+    lat, sizes = series(pyb, ["/tallies"], count=200)
+    R["bare_tallies"] = {"p50": pct(lat, 0.5), "p99": pct(lat, 0.99), "n": len(lat),
+                         "bytes": int(sum(sizes) / len(sizes))}
+    out = srv.psql(TALLY_TIMING.replace("@NT@", "200").replace("@NC@", "10")
+                   .replace("@TALLY@", sql).replace("@COUNTED@", TALLY_COUNTED.strip()),
+                   timeout=3600)
+    for line in out.splitlines():
+        f = line.split("|")
+        if len(f) == 4 and f[0] in ("tally", "counted"):
+            R[f"sql_{f[0]}"] = {"n": int(f[1]), "p50": float(f[2]), "p99": float(f[3])}
+    if "sql_tally" not in R or "sql_counted" not in R:
+        raise SystemExit(f"timing the tally statement failed:\n{out}")
+    return R
+
+
 # --- the measurements -------------------------------------------------------------
 
 
@@ -559,6 +658,15 @@ def measure(srv, bare_port, bare_pid, token, cab_token, cluster):
     ids = [rng.randint(lo, hi) for _ in range(200)]
     lat, _ = series(pyb, [f"/changes/{i}" for i in ids], count=200)
     R["py_bare_get"] = {"p50": pct(lat, 0.5), "p99": pct(lat, 0.99), "n": len(lat)}
+
+    log("/metrics scrape (Python http.client) against bare reading the same tallies")
+    R.update(measure_tallies(srv, py, pyb))
+    log(f"  /metrics    n={R['metrics']['n']} p50 {R['metrics']['p50']:.2f} ms"
+        f" p99 {R['metrics']['p99']:.2f} ms ({R['metrics']['bytes']} bytes)")
+    log(f"  bare tally  n={R['bare_tallies']['n']} p50 {R['bare_tallies']['p50']:.2f} ms"
+        f" p99 {R['bare_tallies']['p99']:.2f} ms; bare GET p99 {R['py_bare_get']['p99']:.2f} ms")
+    log(f"  in SQL: the tally statement p50 {R['sql_tally']['p50']:.3f} ms"
+        f" ({R['tally_rows']} rows), counting the tables p50 {R['sql_counted']['p50']:.1f} ms")
 
     log("reads (Python http.client, one keep-alive connection)")
     words = ["certificate", "schema migration", "Payments", "failover", "s4-117", "firmware",
@@ -740,6 +848,16 @@ def figures(R, rss):
                      R["group_day"]["p99"] / 20.0, "group_day_p99"))
     rows.append(("CAB agenda (next 7 days) p99", R["agenda"]["p99"], "ms", "target 20 ms",
                  R["agenda"]["p99"] / 20.0, "agenda_p99"))
+    m, b = R["metrics"], R["bare_tallies"]
+    rows.append(("/metrics scrape p50", m["p50"], "ms", f"bare tally read p50 {b['p50']:.2f} ms",
+                 ratio(m["p50"], b["p50"]), None))
+    rows.append(("/metrics scrape p99", m["p99"], "ms",
+                 f"bare tally read p99 {b['p99']:.2f} ms "
+                 f"(bare GET p99 {R['py_bare_get']['p99']:.2f} ms)",
+                 ratio(m["p99"], b["p99"]), None))
+    t, k = R["sql_tally"], R["sql_counted"]
+    rows.append(("tally statement of a scrape p50, in SQL", t["p50"], "ms",
+                 f"counting the tables {k['p50']:.1f} ms", ratio(t["p50"], k["p50"]), None))
     rows.append(("signed approval p50", R["approval"]["p50"], "ms", "-", None, None))
     rows.append(("signed approval p99", R["approval"]["p99"], "ms", "-", None, None))
     rows.append(("server peak RSS (VmHWM)", rss["cabinet"] / 1024, "MiB",
@@ -850,6 +968,18 @@ def report(info):
               "approval). The approval is a new change of alice's, submitted, then approved "
               "by cab1 with an Ed25519 key registered through POST /me/keys; only the "
               "approval POST is timed.",
+              "- /metrics: GET /metrics from Python http.client on one keep-alive connection, "
+              f"{R['metrics']['n']} scrapes ({R['metrics']['bytes']} bytes each, the "
+              "request counters of the whole run included), against GET /tallies of "
+              "build/bench/bare, which runs the scrape's tally statement "
+              "(server/db/db_tally.c, word for word: the run checks) and replies its JSON "
+              f"({R['bare_tallies']['bytes']} bytes); the statement sums "
+              f"{R['tally_rows']} tally rows, kept by the triggers of "
+              "sql/0026_observability.sql. Timed in SQL (clock_timestamp(), 200 runs) it "
+              f"takes {R['sql_tally']['p50']:.3f} ms p50, against "
+              f"{R['sql_counted']['p50']:.1f} ms p50 ({R['sql_counted']['n']} runs) for the "
+              "same numbers counted from changes, conflicts and deliveries; the run checks "
+              "that both give the same numbers.",
               f"- Peak RSS: VmHWM of the process at the end (the 1 s VmRSS sampler saw "
               f"{info['rss_sampled']['cabinet'] / 1024:.1f} MiB for Cabinet).",
               "", "## Top statements (pg_stat_statements, by total time)", "",
