@@ -927,6 +927,8 @@ def fmt(v):
     if v is None:
         return "-"
     if isinstance(v, float):
+        if 0 < abs(v) < 0.001:
+            return f"{v:.2g}"  # a ratio far below one, say the scrape's statement to a count
         return f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
     return str(v)
 
