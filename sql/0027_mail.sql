@@ -3,7 +3,7 @@
 -- Three things are told by e-mail:
 --   awaiting_approval  a change awaits the approvers its policy counts (it
 --                      was submitted, sent back for approval by an edit, or
---                      started as a retrospective emergency);
+--                      started before it was approved);
 --   decision           a signed approval or rejection of the owner's change;
 --   conflict           a schedule conflict or a freeze that touches the
 --                      owner's change.
@@ -69,29 +69,34 @@ CREATE FUNCTION mail_wanted() RETURNS boolean
     SELECT EXISTS (SELECT 1 FROM mail_relay WHERE seen_at > now() - interval '1 day')
 $$;
 
--- Whether a change waits for approvers: submitted and not yet decided, or a
--- retrospective emergency that has not collected its approval.
-CREATE FUNCTION mail_change_awaits(c changes) RETURNS boolean
-    LANGUAGE sql IMMUTABLE AS $$
-    SELECT c.state = 'awaiting_approval'
-           OR ('unauthorized' = ANY (c.flags) AND c.state IN ('in_progress', 'review'))
+-- Whether a change in this state, with these flags, takes decisions: the
+-- SQL twin of lifecycle_takes_decisions() (server/domain/lifecycle.c),
+-- which tests/api/test_mail.py holds it to over every state.
+CREATE FUNCTION change_takes_decisions(p_state text, p_flags text[]) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT p_state = 'awaiting_approval'
+           OR (p_state IN ('in_progress', 'review') AND 'unauthorized' = ANY (p_flags))
 $$;
 
--- The outbox's events that e-mail tells of: a change that went (back) to
--- awaiting_approval or started unauthorized, and each change of a conflict
--- detected.
+-- The outbox's events that e-mail tells of: a change that came to take
+-- decisions (submitted, sent back for approval, or started before it was
+-- approved, as a retrospective emergency or by a deployment hook), and each
+-- change of a conflict detected.
 CREATE FUNCTION mail_from_outbox() RETURNS trigger
     LANGUAGE plpgsql AS $$
+DECLARE
+    flags text[];
 BEGIN
     IF NOT mail_wanted() THEN
         RETURN NULL;
     END IF;
-    IF NEW.type = 'change.state_changed'
-       AND (NEW.payload ->> 'to' = 'awaiting_approval'
-            OR (NEW.payload ->> 'to' = 'in_progress'
-                AND NEW.payload -> 'change' -> 'flags' ? 'unauthorized')) THEN
-        INSERT INTO mail_events (kind, change_id)
-        VALUES ('awaiting_approval', (NEW.payload -> 'change' ->> 'id')::bigint);
+    IF NEW.type = 'change.state_changed' THEN
+        flags := ARRAY(SELECT jsonb_array_elements_text(NEW.payload -> 'change' -> 'flags'));
+        IF change_takes_decisions(NEW.payload ->> 'to', flags)
+           AND NOT change_takes_decisions(NEW.payload ->> 'from', flags) THEN
+            INSERT INTO mail_events (kind, change_id)
+            VALUES ('awaiting_approval', (NEW.payload -> 'change' ->> 'id')::bigint);
+        END IF;
     ELSIF NEW.type = 'change.conflict_detected' THEN
         INSERT INTO mail_events (kind, change_id, facts)
         SELECT 'conflict', (x ->> 'id')::bigint, NEW.payload
@@ -152,7 +157,7 @@ CREATE FUNCTION mail_recipients(p_kind text, p_change bigint) RETURNS SETOF bigi
     WHERE c.id = p_change
       AND NOT u.disabled
       AND (p_kind <> 'awaiting_approval'
-           OR (mail_change_awaits(c)
+           OR (change_takes_decisions(c.state, c.flags)
                AND NOT EXISTS (SELECT 1 FROM approvals a
                                WHERE a.change_id = c.id AND a.version = c.version
                                  AND a.approver_id = u.id)))

@@ -67,8 +67,8 @@ mailmsg_awaiting(const struct mail_notice *n, struct strbuf *subject, struct str
     strbuf_printf(subject, "[Cabinet] %s awaits your approval: %s", n->ref, n->title);
     if (n->unauthorized)
         strbuf_printf(body,
-                      "%s “%s” was started as an emergency before it was approved, and awaits "
-                      "your approval.\n\n",
+                      "%s “%s” was started before it was approved, and awaits your "
+                      "approval.\n\n",
                       n->ref, n->title);
     else
         strbuf_printf(body, "%s “%s” awaits your approval.\n\n", n->ref, n->title);

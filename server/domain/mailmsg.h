@@ -35,7 +35,7 @@ struct mail_notice {
     const char *start, *end; /* its window, RFC 3339 */
     int needed, have;        /* approvals */
     const char *requester;
-    bool unauthorized; /* started before approval (a retrospective emergency) */
+    bool unauthorized; /* started before approval (a retrospective emergency, a hook) */
     /* MAIL_DECISION */
     const char *approver, *decision, *comment;
     int version;

@@ -117,13 +117,17 @@ def test_volatility_fits_their_uses(db):
 
 
 def test_each_rule_is_written_once(db):
-    """No other SQL function spells out the active states or the freeze
-    test; freeze_doc() reads freeze_services only to list them."""
+    """No other SQL function spells out the active states, the states that
+    take decisions (change_takes_decisions, for e-mail) or the freeze test;
+    freeze_doc() reads freeze_services only to list them."""
     srv, _ = db
     by_states = srv.psql("SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc p"
                          " JOIN pg_namespace n ON n.oid = p.pronamespace"
                          " WHERE n.nspname = 'public' AND prosrc LIKE '%in_progress%'")
-    assert by_states == "change_is_active"
+    assert by_states == "change_is_active,change_takes_decisions"
+    for fn in ("mail_from_outbox", "mail_recipients"):
+        src = srv.psql(f"SELECT prosrc FROM pg_proc WHERE proname = '{fn}'")
+        assert "change_takes_decisions(" in src, fn
     by_freeze = srv.psql("SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc p"
                          " JOIN pg_namespace n ON n.oid = p.pronamespace"
                          " WHERE n.nspname = 'public' AND prosrc LIKE '%freeze_services%'")
