@@ -575,6 +575,17 @@ def test_mail_test_says_why_it_was_not_sent(server, receiver):
     assert "CABINET_SMTP_URL is not set" in cp.stderr
 
 
+def test_smtp_without_starttls_is_refused_unless_tls_is_off(server, receiver):
+    """The receiver offers no STARTTLS: with the default CABINET_SMTP_TLS
+    (required) nothing is sent in the clear."""
+    address = f"{unique('clear')}@example.test"
+    cp = mail_test(server, receiver, address, CABINET_SMTP_TLS="required")
+    assert cp.returncode == 1, cp.stdout
+    assert "was not sent" in cp.stderr, cp.stderr
+    time.sleep(0.5)
+    assert not [m for m in receiver.parsed() if to_addr(m[2]) == address]
+
+
 # --- an installation without mail ---------------------------------------------------------
 
 
