@@ -112,7 +112,7 @@ class Receiver:
                         self.reply("221 bye")
                         return
                     else:
-                        self.reply("502 not implemented")
+                        self.reply("502 5.5.1 command not recognized")
 
         class Srv(socketserver.ThreadingTCPServer):
             allow_reuse_address = True
