@@ -158,17 +158,21 @@ mail_message_of(const json_t *m, struct strbuf *msg, char *error, size_t esize)
     return ok;
 }
 
-/* One SMTP transaction; *code the server's last reply code (0: none). */
+/* One SMTP transaction. On failure, *permanent when the refusal is this
+ * mail's own (a 5xx to its recipient, or to the message once sent whole):
+ * trying again cannot help. A 5xx anywhere else (AUTH, MAIL FROM, STARTTLS)
+ * is the settings' fault, which an operator mends: the mail waits. */
 static bool
-mail_send(CURL *curl, const char *to, const struct strbuf *msg, long *code, char *error,
+mail_send(CURL *curl, const char *to, const struct strbuf *msg, bool *permanent, char *error,
           size_t esize)
 {
     struct mail_upload up = {msg->buf, msg->len};
+    long code = 0;
     struct curl_slist *rcpt = curl_slist_append(NULL, to);
     char errbuf[CURL_ERROR_SIZE] = "";
     CURLcode cc;
 
-    *code = 0;
+    *permanent = false;
     if (rcpt == NULL) {
         snprintf(error, esize, "out of memory");
         return false;
@@ -193,12 +197,15 @@ mail_send(CURL *curl, const char *to, const struct strbuf *msg, long *code, char
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
     cc = curl_easy_perform(curl);
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, code);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
     curl_slist_free_all(rcpt);
     if (cc == CURLE_OK)
         return true;
-    if (*code >= 400)
-        snprintf(error, esize, "the mail server answered %ld: %s", *code,
+    /* libcurl names the command a refusal answered: "RCPT failed: 550" */
+    *permanent = code >= 500 && code < 600 &&
+                 (strncmp(errbuf, "RCPT failed", 11) == 0 || (up.left == 0 && msg->len > 0));
+    if (code >= 400)
+        snprintf(error, esize, "the mail server answered %ld: %s", code,
                  errbuf[0] ? errbuf : curl_easy_strerror(cc));
     else
         snprintf(error, esize, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
@@ -257,7 +264,6 @@ mail_one(struct db *db, CURL *curl)
     json_t *m = NULL;
     const char *to;
     char error[400] = "";
-    long code = 0;
     bool ok = false, permanent = false;
     enum outcome rc;
 
@@ -276,8 +282,7 @@ mail_one(struct db *db, CURL *curl)
         permanent = true;
         snprintf(error, sizeof error, "the address cannot be written in a message");
     } else if (mail_message_of(m, &msg, error, sizeof error)) {
-        ok = mail_send(curl, to, &msg, &code, error, sizeof error);
-        permanent = !ok && code >= 500 && code < 600;
+        ok = mail_send(curl, to, &msg, &permanent, error, sizeof error);
     }
     rc = mail_record(db, m, ok, permanent, error);
     if (rc != OK)
@@ -515,8 +520,7 @@ mail_send_test(const char *to, char *error, size_t esize)
     char nonce[17];
     struct mail_message mm;
     CURL *curl;
-    long code = 0;
-    bool ok = false;
+    bool ok = false, permanent;
 
     sec_random_hex(8, nonce);
     strbuf_printf(&id, "cabinet-test-%s%s", nonce, domain ? domain : "@cabinet");
@@ -545,7 +549,7 @@ mail_send_test(const char *to, char *error, size_t esize)
         if ((curl = curl_easy_init()) == NULL) {
             snprintf(error, esize, "out of memory");
         } else {
-            ok = mail_send(curl, to, &msg, &code, error, esize);
+            ok = mail_send(curl, to, &msg, &permanent, error, esize);
             curl_easy_cleanup(curl);
         }
         curl_global_cleanup();

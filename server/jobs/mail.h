@@ -6,7 +6,8 @@
  * STARTTLS unless CABINET_SMTP_TLS=off; certificates and host names
  * verified), retrying with the webhooks' backoff (CABINET_WEBHOOK_RETRY_BASE,
  * doubling up to an hour) until CABINET_WEBHOOK_GIVE_UP, then marking them
- * dead; a permanent refusal (an SMTP 5xx) is dead at once. Mails are
+ * dead; a permanent refusal (an SMTP 5xx to the recipient or to the
+ * message) is dead at once, one to AUTH or MAIL FROM waits for the settings. Mails are
  * claimed with SKIP LOCKED and leased, so any number of instances may send:
  * a sender that dies leaves its mail to be sent again (at least once; a
  * copy carries the same Message-ID).

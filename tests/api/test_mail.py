@@ -38,6 +38,8 @@ class Receiver:
         self.messages = []  # (mail_from, [rcpt], raw bytes)
         self.refused = []   # raw bytes answered 451
         self.reject = set()
+        self.refuse_sender = False     # 550 to MAIL FROM: the settings' fault
+        self.refuse_message = set()    # 554 after DATA to mail for these recipients
         self.tempfail = 0
         self.lock = threading.Lock()
         self.conns = set()
@@ -79,7 +81,8 @@ class Receiver:
                         self.reply("250 SIZE 10485760")
                     elif verb == "MAIL":
                         mail_from, rcpts = re.search(r"<([^>]*)>", cmd).group(1), []
-                        self.reply("250 OK")
+                        self.reply("550 5.7.1 sender not allowed" if rx.refuse_sender
+                                   else "250 OK")
                     elif verb == "RCPT":
                         addr = re.search(r"<([^>]*)>", cmd).group(1)
                         if addr in rx.reject:
@@ -97,6 +100,9 @@ class Receiver:
                             # RFC 5321 4.5.2: the client doubled a leading dot
                             lines.append(part[1:] if part.startswith(b".") else part)
                         raw = b"".join(lines)
+                        if set(rcpts) & rx.refuse_message:
+                            self.reply("554 5.7.1 message refused")
+                            continue
                         with rx.lock:
                             fail = rx.tempfail > 0
                             if fail:
@@ -509,6 +515,50 @@ def test_a_permanent_refusal_is_dead_at_once(server, svc, receiver):
     assert re.search(r'^cabinet_mail_attempts_total\{result="sent"\} [1-9]', metrics, re.M)
     assert "is dead after 1 attempt" in server.stderr_text()
     server.psql(f"UPDATE users SET disabled = true WHERE id = {gone['id']}")
+
+
+def wait_row(server, sql, pred, timeout=WAIT):
+    deadline = time.monotonic() + timeout
+    while True:
+        row = server.psql(sql)
+        if pred(row) or time.monotonic() > deadline:
+            return row
+        time.sleep(0.2)
+
+
+def test_a_refused_message_is_dead_at_once(server, svc, receiver):
+    picky = server.add_user(unique("picky"), "cab")
+    receiver.refuse_message.add(picky["email"])
+    try:
+        ch = submit(server, change(server, svc)["id"])
+        row = wait_row(server, "SELECT state || '|' || attempts || '|' || last_error FROM mails"
+                               f" WHERE change_id = {ch['id']} AND user_id = {picky['id']}",
+                       lambda r: r.startswith("dead"))
+        assert row.split("|", 2)[:2] == ["dead", "1"], row
+        assert "554" in row
+    finally:
+        server.psql(f"UPDATE users SET disabled = true WHERE id = {picky['id']}")
+
+
+def test_a_refused_sender_is_the_settings_fault_and_the_mail_waits(server, svc, receiver):
+    """A 5xx to MAIL FROM (or to AUTH) says the settings are wrong, not the
+    mail: nothing is given up, and once the server takes the sender again
+    everything goes out."""
+    settle(server)
+    receiver.refuse_sender = True
+    try:
+        ch = submit(server, change(server, svc)["id"])
+        row = wait_row(server, "SELECT count(*) FILTER (WHERE attempts > 0) || '|'"
+                               " || count(*) FILTER (WHERE state <> 'pending') FROM mails"
+                               f" WHERE change_id = {ch['id']}",
+                       lambda r: r.split("|")[0] == "4")
+        assert row == "4|0", row
+        assert "MAIL failed: 550" in server.psql(
+            f"SELECT max(last_error) FROM mails WHERE change_id = {ch['id']}")
+    finally:
+        receiver.refuse_sender = False
+    got = receiver.wait(about(ch["ref"], "awaits your approval"), count=4, timeout=60)
+    assert len(got) == 4
 
 
 def test_mail_waits_while_the_receiver_is_down(server, svc, receiver):
